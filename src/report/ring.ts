@@ -1,0 +1,104 @@
+/**
+ * Fixed-size time-bucketed counters for one gateway under one transport (a "segment").
+ * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
+ * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
+ * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
+ */
+import { REQUEST_DURATION_BUCKETS } from '../metrics/metrics.js';
+
+/** Upper bounds (ms) of the per-gateway time-to-headers histogram: the proxy's own buckets. */
+export const HEADERS_BOUNDS_MS: readonly number[] = REQUEST_DURATION_BUCKETS.map((s) => s * 1000);
+
+/** Counter slots inside one bucket. */
+export const F = {
+  requests: 0,
+  upstream502: 1,
+  upstream504: 2,
+  proxy502: 3,
+  proxy504: 4,
+  clientAborts: 5,
+  events: 6,
+  sequenced: 7,
+  missing: 8,
+  outOfOrder: 9,
+  duplicate: 10,
+  /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
+  hist: 11,
+} as const;
+
+/** Counters per bucket. */
+export const FIELDS = F.hist + HEADERS_BOUNDS_MS.length + 1;
+
+/** One gateway's counters while it used one transport. */
+export interface Segment {
+  readonly gateway: string;
+  readonly transport: string;
+  /** ms timestamps of the first and latest thing recorded under this transport. */
+  firstAt: number;
+  lastAt: number;
+  /** Bucket epoch (floor(t / bucketMs)) held by each ring slot; -1 when never used. */
+  readonly epochs: Float64Array;
+  /** buckets × FIELDS counters. */
+  readonly ring: Float64Array;
+  /** FIELDS counters since start. */
+  readonly totals: Float64Array;
+}
+
+/** Allocates a segment with an empty ring of `buckets` slots. */
+export function createSegment(gateway: string, transport: string, buckets: number, now: number): Segment {
+  return {
+    gateway,
+    transport,
+    firstAt: now,
+    lastAt: now,
+    epochs: new Float64Array(buckets).fill(-1),
+    ring: new Float64Array(buckets * FIELDS),
+    totals: new Float64Array(FIELDS),
+  };
+}
+
+/** Offset in `seg.ring` of the bucket for `epoch`, zeroing the slot if it held an older epoch. */
+export function slotFor(seg: Segment, epoch: number): number {
+  const slots = seg.epochs.length;
+  const slot = epoch % slots;
+  const base = slot * FIELDS;
+  if (seg.epochs[slot] !== epoch) {
+    seg.epochs[slot] = epoch;
+    seg.ring.fill(0, base, base + FIELDS);
+  }
+  return base;
+}
+
+/** Adds `n` to `field` in the bucket for `epoch` and in the totals. */
+export function add(seg: Segment, epoch: number, field: number, n: number): void {
+  const base = slotFor(seg, epoch);
+  seg.ring[base + field] = (seg.ring[base + field] ?? 0) + n;
+  seg.totals[field] = (seg.totals[field] ?? 0) + n;
+}
+
+/** Histogram bin for a time to headers in ms (linear scan over 13 bounds: O(1)). */
+export function headersBin(ms: number): number {
+  let i = 0;
+  while (i < HEADERS_BOUNDS_MS.length && ms > (HEADERS_BOUNDS_MS[i] ?? Infinity)) i++;
+  return F.hist + i;
+}
+
+/**
+ * Sums the buckets of `seg` whose epoch lies in [fromEpoch, toEpoch] into `out` (FIELDS long).
+ * Buckets older than the ring are gone by construction.
+ */
+export function sumWindow(seg: Segment, fromEpoch: number, toEpoch: number, out: Float64Array): void {
+  for (let slot = 0; slot < seg.epochs.length; slot++) {
+    const e = seg.epochs[slot] ?? -1;
+    if (e < fromEpoch || e > toEpoch) continue;
+    const base = slot * FIELDS;
+    for (let f = 0; f < FIELDS; f++) out[f] = (out[f] ?? 0) + (seg.ring[base + f] ?? 0);
+  }
+}
+
+/** The bucket of `seg` for exactly `epoch`, or null when the ring holds nothing for it. */
+export function bucketAt(seg: Segment, epoch: number): Float64Array | null {
+  const slot = epoch % seg.epochs.length;
+  if (seg.epochs[slot] !== epoch) return null;
+  return seg.ring.subarray(slot * FIELDS, (slot + 1) * FIELDS);
+}
