@@ -1,10 +1,17 @@
 /**
  * Composition root: starts the proxy's parts in order (metrics, gateways, stream analysis,
- * proxy listener, admin server) and stops them in reverse. STUB: being written.
+ * proxy listener, admin server) and stops them in reverse.
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Config } from './config/types.js';
+import { createAdminServer } from './admin/server.js';
+import { createGatewayRegistry } from './gateways/registry.js';
+import { createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createRecorder, type ExchangeListener } from './proxy/recorder.js';
+import { createProxyServer } from './proxy/server.js';
 
 export interface StartOptions {
   /** Defaults to a pino logger on stdout at config.log.level. */
@@ -26,6 +33,82 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(_config: Config, _options: StartOptions = {}): Promise<RunningProxy> {
-  throw new Error('not implemented yet');
+/** The package version, for `--version` and `build_info`. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function applyConfigGauges(metrics: Metrics, config: Config): void {
+  metrics.transportExpected.reset();
+  if (config.transport.expected) metrics.transportExpected.labels(config.transport.expected).set(1);
+  metrics.upstreamInsecure.set(config.upstreamInsecure ? 1 : 0);
+}
+
+/** Starts the proxy and its admin server for `config` (which must name an upstream). */
+export async function startProxy(initial: Config, options: StartOptions = {}): Promise<RunningProxy> {
+  let config = initial;
+  const log = options.logger ?? createLogger(config.log.level);
+  const registry = options.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  metrics.buildInfo.labels(packageVersion(), process.version).set(1);
+  applyConfigGauges(metrics, config);
+  metrics.configReloads.labels('success').inc(0);
+  metrics.configReloads.labels('failure').inc(0);
+
+  const gateways = createGatewayRegistry(config, () => metrics.labelOverflow.labels('gateway').inc());
+  const listeners: ExchangeListener[] = [];
+  const recorder = createRecorder({ metrics, log, accessLog: config.log.access, listeners });
+  const proxy = await createProxyServer({ config, metrics, gateways, recorder, log, openTap: () => null });
+
+  let closing = false;
+  const reload = async (): Promise<{ ok: boolean; error?: string }> => {
+    if (!options.reloadConfig) return { ok: false, error: 'no configuration source to reload from' };
+    try {
+      const next = await options.reloadConfig();
+      gateways.update(next);
+      proxy.reconfigure(next);
+      recorder.accessLog = next.log.access;
+      log.level = next.log.level;
+      applyConfigGauges(metrics, next);
+      config = next;
+      metrics.configReloads.labels('success').inc();
+      log.info({ gateways: Object.keys(next.transport.gateways).length }, 'configuration reloaded');
+      return { ok: true };
+    } catch (err) {
+      metrics.configReloads.labels('failure').inc();
+      const error = err instanceof Error ? err.message : String(err);
+      log.error({ error }, 'configuration reload failed; keeping the running configuration');
+      return { ok: false, error };
+    }
+  };
+
+  const admin = await createAdminServer({
+    listen: config.admin,
+    registry,
+    log,
+    reload,
+    readiness: () => ({
+      ready: !closing,
+      upstream: config.upstream?.origin ?? null,
+      warnings: config.upstreamInsecure ? ['upstream TLS certificate verification is off (upstreamInsecure)'] : [],
+    }),
+  });
+  log.info({ proxy: proxy.url, admin: admin.url, upstream: config.upstream?.origin }, `proxying ${proxy.url} -> ${config.upstream?.origin}; metrics at ${admin.url}/metrics`);
+
+  return {
+    proxyUrl: proxy.url,
+    adminUrl: admin.url,
+    config: () => config,
+    reload,
+    async close() {
+      if (closing) return;
+      closing = true;
+      log.info({ inFlight: proxy.inFlight() }, 'shutting down: draining in-flight requests');
+      await proxy.close();
+      await admin.close();
+      log.info('stopped');
+      log.flush();
+    },
+  };
 }

@@ -1,0 +1,82 @@
+/**
+ * What happened to one exchange: who produced the status the client saw (origin), why
+ * (reason), and which status that was (code). Pure; the table is PRODUCT.md's outcome table.
+ *
+ * Matching is on error codes, never `instanceof`: undici's own docs advise it because two copies
+ * of undici can be loaded (lib/core/errors.js gives every failure a stable `UND_ERR_*` code).
+ */
+
+export type Origin = 'upstream' | 'proxy' | 'client';
+
+export type Reason =
+  | 'response'
+  | 'connect_error'
+  | 'connect_timeout'
+  | 'headers_timeout'
+  | 'upstream_reset'
+  | 'bad_response'
+  | 'body_reset'
+  | 'stream_idle_timeout'
+  | 'client_abort'
+  /** Extension: the proxy refused the request itself (CONNECT, unusable request target). */
+  | 'bad_request'
+  /** Extension: cut by graceful shutdown after its deadline. */
+  | 'shutdown';
+
+/**
+ * The phase an exchange was in when it failed, as got (source/core/timed-out.ts) names them:
+ * before a connection carried the request, waiting for response headers, or streaming the body.
+ */
+export type Phase = 'connect' | 'headers' | 'body';
+
+export interface Outcome {
+  origin: Origin;
+  reason: Reason;
+  /** Status the client saw: the proxy's own 502/504 before headers, the upstream's after, 499 for a client abort. */
+  status: number;
+}
+
+/** Status recorded for exchanges the client abandoned (nginx's convention; never sent). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+const CONNECT_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+/** Codes that mean the response itself could not be parsed. */
+function isBadResponse(code: string, message: string): boolean {
+  if (code.startsWith('HPE_')) return true;
+  return code === 'UND_ERR_SOCKET' && message === 'bad response';
+}
+
+/**
+ * Classifies a failed exchange.
+ * @param code the error's `code` (undici `UND_ERR_*`, llhttp `HPE_*`, or a system errno code)
+ * @param message the error's message (undici reuses UND_ERR_SOCKET for "bad response")
+ * @param phase where the exchange was when it failed
+ * @param upstreamStatus status already sent to the client (body phase only)
+ */
+export function classifyFailure(code: string | undefined, message: string, phase: Phase, upstreamStatus = 0): Outcome {
+  const c = code ?? '';
+  if (phase === 'body') {
+    if (c === 'UND_ERR_BODY_TIMEOUT') return { origin: 'proxy', reason: 'stream_idle_timeout', status: upstreamStatus };
+    return { origin: 'upstream', reason: 'body_reset', status: upstreamStatus };
+  }
+  if (phase === 'connect') {
+    if (CONNECT_TIMEOUT_CODES.has(c)) return { origin: 'proxy', reason: 'connect_timeout', status: 504 };
+    // Refused, DNS, unreachable, TLS handshake and certificate failures, or a socket that died
+    // before it could carry the request: the AC could not be reached.
+    return { origin: 'proxy', reason: 'connect_error', status: 502 };
+  }
+  if (c === 'UND_ERR_HEADERS_TIMEOUT') return { origin: 'proxy', reason: 'headers_timeout', status: 504 };
+  if (isBadResponse(c, message)) return { origin: 'proxy', reason: 'bad_response', status: 502 };
+  return { origin: 'proxy', reason: 'upstream_reset', status: 502 };
+}
+
+/** The outcome of an exchange the upstream answered. */
+export function upstreamAnswered(status: number): Outcome {
+  return { origin: 'upstream', reason: 'response', status };
+}
+
+/** The outcome of an exchange the client abandoned, whatever phase it was in. */
+export function clientAborted(): Outcome {
+  return { origin: 'client', reason: 'client_abort', status: CLIENT_CLOSED_STATUS };
+}

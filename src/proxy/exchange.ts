@@ -1,0 +1,199 @@
+/**
+ * One client request forwarded upstream: an undici dispatch handler that streams the response
+ * straight into node's `res`, with backpressure both ways, and classifies how it ended.
+ *
+ * Decide before headers, record after: until response headers go out the proxy may still answer
+ * 502/504 itself; afterwards a failure only truncates the stream (the client socket is destroyed),
+ * so a client never mistakes a broken body for a complete one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { StreamKind } from '../config/types.js';
+import { streamKindOf } from '../classify/stream-kind.js';
+import { classifyFailure, clientAborted, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
+import type { StreamTap } from '../streams/types.js';
+import { clientResponseHeaders, headerValue } from './headers.js';
+import type { Recorder, StreamEnd } from './recorder.js';
+
+/** What an exchange needs from the proxy around it. */
+export interface ExchangeContext {
+  recorder: Recorder;
+  /** A tap for an SSE response, or null when analysis is off; must never throw. */
+  openTap(kind: StreamKind, gateway: string | null, query: string): StreamTap | null;
+  /** The exchange is over (for shutdown bookkeeping). */
+  release(exchange: Exchange): void;
+}
+
+/** Error handed to undici's abort when the proxy itself cancels the upstream request. */
+class CancelError extends Error {
+  override name = 'CancelError';
+  constructor(readonly why: 'client' | 'shutdown') {
+    super(why === 'client' ? 'client went away' : 'proxy shutting down');
+  }
+}
+
+const PROXY_NAME = 'cassia-ac-proxy';
+
+/** The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's native path). */
+export class Exchange implements Dispatcher.DispatchHandler {
+  private phase: Phase = 'connect';
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private status = 0;
+  private tap: StreamTap | null = null;
+  private bytesOut = 0;
+  private headersMs = -1;
+  private finished = false;
+  private cancelled: CancelError | null = null;
+  /** SSE stream kind once headers said `text/event-stream`. */
+  stream: StreamKind | null = null;
+
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly res: ServerResponse,
+    private readonly started: number,
+    readonly route: string,
+    private readonly pathname: string,
+    private readonly query: string,
+    private readonly method: string,
+    /** Normalised MAC or null. */
+    private readonly gatewayMac: string | null,
+    private readonly gateway: string,
+    private readonly transport: string,
+    private readonly bytesIn: number,
+  ) {
+    res.on('close', this.onClientClose);
+  }
+
+  /** Cancels the upstream request because the proxy is shutting down. */
+  shutdown(): void {
+    this.cancel(new CancelError('shutdown'));
+  }
+
+  private readonly onClientClose = (): void => {
+    if (!this.finished) this.cancel(new CancelError('client'));
+  };
+
+  private readonly onDrain = (): void => {
+    this.resumeUpstream?.();
+  };
+
+  private cancel(reason: CancelError): void {
+    if (this.finished || this.cancelled) return;
+    this.cancelled = reason;
+    // Before onConnect there is nothing to abort yet; onConnect checks `cancelled`.
+    this.abortUpstream?.(reason);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    this.phase = 'headers';
+    if (this.cancelled) abort(this.cancelled);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx informational answers are not forwarded: node already handled 100-continue.
+    if (statusCode < 200) return true;
+    this.phase = 'body';
+    this.status = statusCode;
+    this.resumeUpstream = resume;
+    const headers = clientResponseHeaders(rawHeaders);
+    const res = this.res;
+    res.writeHead(statusCode, statusText, headers);
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
+    if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
+    return true;
+  }
+
+  private startStream(): void {
+    const kind = streamKindOf(this.route);
+    this.stream = kind;
+    // Headers now, not with the first event: an SSE client should know at once that it is connected.
+    this.res.flushHeaders();
+    this.ctx.recorder.streamStarted(kind, this.transport);
+    this.tap = this.ctx.openTap(kind, this.gatewayMac, this.query);
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
+    const flowing = this.res.write(chunk);
+    // The tap runs after the write: analysis never delays a byte.
+    this.tap?.write(chunk);
+    if (!flowing) this.res.once('drain', this.onDrain);
+    return flowing;
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.finish(upstreamAnswered(this.status), this.stream ? 'upstream_closed' : null);
+  }
+
+  onError(err: Error): void {
+    if (this.finished) return;
+    const cancelled = this.cancelled;
+    if (cancelled?.why === 'client') {
+      // After an SSE stream started, the client closing is the normal way a stream ends.
+      if (this.stream) this.finish(upstreamAnswered(this.status), 'client_closed');
+      else this.finish(clientAborted(), null);
+      return;
+    }
+    if (cancelled?.why === 'shutdown') {
+      if (this.stream) {
+        this.res.end();
+        this.finish(upstreamAnswered(this.status), 'shutdown');
+      } else {
+        this.res.destroy();
+        this.finish({ origin: 'proxy', reason: 'shutdown', status: this.phase === 'body' ? this.status : 503 }, null);
+      }
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    const outcome = classifyFailure(code, err.message, this.phase, this.status);
+    if (this.phase === 'body') {
+      // Headers are gone: truncate, so the client sees a broken transfer, never a fake success.
+      this.res.destroy();
+      this.finish(outcome, this.stream ? (outcome.reason === 'stream_idle_timeout' ? 'idle_timeout' : 'upstream_error') : null);
+      return;
+    }
+    this.sendProxyError(outcome);
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
+    this.finish(outcome, null);
+  }
+
+  /** Answers the client with the proxy's own error (PRODUCT.md: JSON body + X-Cassia-Proxy-Error). */
+  private sendProxyError(outcome: Outcome): void {
+    const res = this.res;
+    if (res.headersSent || res.destroyed) return;
+    const body = `{"error":"${outcome.reason}","proxy":"${PROXY_NAME}"}`;
+    res.writeHead(outcome.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-cassia-proxy-error': outcome.reason,
+    });
+    res.end(body);
+  }
+
+  private finish(outcome: Outcome, streamEnd: StreamEnd | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.res.off('close', this.onClientClose);
+    this.tap?.close();
+    this.ctx.release(this);
+    this.ctx.recorder.finish({
+      route: this.route,
+      pathname: this.pathname,
+      method: this.method,
+      gateway: this.gateway,
+      transport: this.transport,
+      outcome,
+      headersMs: this.headersMs,
+      totalMs: performance.now() - this.started,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      stream: this.stream,
+      streamEnd: this.stream ? streamEnd : null,
+    });
+  }
+}

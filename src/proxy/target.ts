@@ -1,0 +1,60 @@
+/**
+ * The request target as the proxy uses it: the path+query forwarded upstream (origin-form
+ * only), the pathname for route templating, and the gateway named by `mac`.
+ */
+import { normalizeMac } from '../gateways/mac.js';
+
+export interface Target {
+  /** Path and query to send upstream, byte for byte as received (origin-form). */
+  path: string;
+  pathname: string;
+  /** Query string without `?`, or '' */
+  query: string;
+  /** Normalised gateway MAC from `mac=`, or null (absent or malformed). */
+  gateway: string | null;
+}
+
+/**
+ * Parses `req.url`. Absolute-form (`http://other-host/x`) keeps only its path, so the proxy
+ * never talks to any host but the upstream; anything else that is not origin-form (`*`,
+ * authority-form) is refused with null.
+ */
+export function parseTarget(url: string): Target | null {
+  let path = url;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const scheme = /^https?:\/\//i.exec(url);
+    if (!scheme) return null;
+    const slash = url.indexOf('/', scheme[0].length);
+    const question = url.indexOf('?', scheme[0].length);
+    if (slash === -1 && question === -1) path = '/';
+    else if (slash === -1 || (question !== -1 && question < slash)) path = `/${url.slice(question)}`;
+    else path = url.slice(slash);
+  }
+  const q = path.indexOf('?');
+  const pathname = q === -1 ? path : path.slice(0, q);
+  const query = q === -1 ? '' : path.slice(q + 1);
+  return { path, pathname, query, gateway: query ? gatewayOf(query) : null };
+}
+
+/** The `mac` query parameter, normalised; null when absent or not a MAC. */
+function gatewayOf(query: string): string | null {
+  let start = 0;
+  while (start < query.length) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = query.length;
+    if (query.startsWith('mac=', start)) {
+      const raw = query.slice(start + 4, end);
+      return normalizeMac(raw.includes('%') ? safeDecode(raw) : raw);
+    }
+    start = end + 1;
+  }
+  return null;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
