@@ -24,7 +24,7 @@ export interface RecorderOptions {
   bucketMs?: number;
   /** Buckets in the window (default 90: 15 minutes of 10 s). */
   buckets?: number;
-  /** Distinct gateway keys kept, `none` and `other` included; later ones fold into `other`. */
+  /** Distinct gateway keys kept (`none` included) before new ones fold into `other`. */
   maxGateways?: number;
   now?: () => number;
 }
@@ -54,7 +54,7 @@ export interface Recorder {
 export function createRecorder(opts: RecorderOptions = {}): Recorder {
   const bucketMs = opts.bucketMs ?? 10_000;
   const buckets = opts.buckets ?? 90;
-  const maxGateways = opts.maxGateways ?? 1002;
+  const maxGateways = opts.maxGateways ?? 1001;
   const now = opts.now ?? Date.now;
   const byGateway = new Map<string, Segment[]>();
   const lastEvent = new Map<string, number>();
@@ -62,7 +62,7 @@ export function createRecorder(opts: RecorderOptions = {}): Recorder {
   function segmentFor(gateway: string, transport: string, t: number): Segment {
     let list = byGateway.get(gateway);
     if (list === undefined) {
-      if (byGateway.size >= maxGateways) {
+      if (byGateway.size >= maxGateways && gateway !== OVERFLOW) {
         // Same folding as the metrics labels: bounded memory whatever the AC reports.
         return segmentFor(OVERFLOW, transport, t);
       }

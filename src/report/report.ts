@@ -23,7 +23,7 @@ export interface ReportDeps {
   /** Bucket width, default 10 000 ms; window = buckets × bucketMs (default 90 → 15 min). */
   bucketMs?: number;
   buckets?: number;
-  /** Gateway keys kept (limits.maxGateways + `none` + `other`); later ones fold into `other`. */
+  /** Gateway keys kept before new ones fold into `other`: pass limits.maxGateways + 1 (for `none`); default 1001. */
   maxGateways?: number;
   thresholds?: Partial<Thresholds>;
   /** Poll event counters every bucket (default true; tests switch it off and call refresh). */
