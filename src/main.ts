@@ -2,7 +2,6 @@
  * Composition root: starts the proxy's parts in order (metrics, gateways, stream analysis,
  * proxy listener, admin server) and stops them in reverse.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from './config/types.js';
@@ -12,6 +11,7 @@ import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRecorder, type ExchangeListener } from './proxy/recorder.js';
 import { createProxyServer } from './proxy/server.js';
+import { packageVersion } from './version.js';
 
 export interface StartOptions {
   /** Defaults to a pino logger on stdout at config.log.level. */
@@ -33,11 +33,6 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** The package version, for `--version` and `build_info`. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function applyConfigGauges(metrics: Metrics, config: Config): void {
   metrics.transportExpected.reset();

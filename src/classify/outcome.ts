@@ -41,21 +41,31 @@ export const CLIENT_CLOSED_STATUS = 499;
 
 const CONNECT_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
-/** Codes that mean the response itself could not be parsed. */
-function isBadResponse(code: string, message: string): boolean {
-  if (code.startsWith('HPE_')) return true;
-  return code === 'UND_ERR_SOCKET' && message === 'bad response';
+/** The parts of an error that classification looks at. */
+export interface FailureInfo {
+  code?: string | undefined;
+  name?: string | undefined;
+  message?: string | undefined;
+}
+
+/**
+ * The response itself could not be parsed: llhttp errors (`HPE_*`; undici's HTTPParserError
+ * sometimes carries no code, hence the name), or undici's "bad response" socket error.
+ */
+function isBadResponse(code: string, err: FailureInfo): boolean {
+  if (code.startsWith('HPE_') || err.name === 'HTTPParserError') return true;
+  return code === 'UND_ERR_SOCKET' && err.message === 'bad response';
 }
 
 /**
  * Classifies a failed exchange.
- * @param code the error's `code` (undici `UND_ERR_*`, llhttp `HPE_*`, or a system errno code)
- * @param message the error's message (undici reuses UND_ERR_SOCKET for "bad response")
+ * @param err the error: its `code` (undici `UND_ERR_*`, llhttp `HPE_*`, or a system errno code),
+ *   `name` and `message` (undici reuses UND_ERR_SOCKET for "bad response")
  * @param phase where the exchange was when it failed
  * @param upstreamStatus status already sent to the client (body phase only)
  */
-export function classifyFailure(code: string | undefined, message: string, phase: Phase, upstreamStatus = 0): Outcome {
-  const c = code ?? '';
+export function classifyFailure(err: FailureInfo, phase: Phase, upstreamStatus = 0): Outcome {
+  const c = err.code ?? '';
   if (phase === 'body') {
     if (c === 'UND_ERR_BODY_TIMEOUT') return { origin: 'proxy', reason: 'stream_idle_timeout', status: upstreamStatus };
     return { origin: 'upstream', reason: 'body_reset', status: upstreamStatus };
@@ -67,7 +77,7 @@ export function classifyFailure(code: string | undefined, message: string, phase
     return { origin: 'proxy', reason: 'connect_error', status: 502 };
   }
   if (c === 'UND_ERR_HEADERS_TIMEOUT') return { origin: 'proxy', reason: 'headers_timeout', status: 504 };
-  if (isBadResponse(c, message)) return { origin: 'proxy', reason: 'bad_response', status: 502 };
+  if (isBadResponse(c, err)) return { origin: 'proxy', reason: 'bad_response', status: 502 };
   return { origin: 'proxy', reason: 'upstream_reset', status: 502 };
 }
 

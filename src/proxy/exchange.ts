@@ -148,8 +148,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       return;
     }
-    const code = (err as { code?: string }).code;
-    const outcome = classifyFailure(code, err.message, this.phase, this.status);
+    const outcome = classifyFailure(err as Error & { code?: string }, this.phase, this.status);
     if (this.phase === 'body') {
       // Headers are gone: truncate, so the client sees a broken transfer, never a fake success.
       this.res.destroy();
