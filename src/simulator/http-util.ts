@@ -1,0 +1,80 @@
+/** Small helpers for answering requests and reading bodies with node:http only. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from './gateway.js';
+
+/** One request being answered; `g` is the gateway named by `mac`, whose truth counts the answer. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Path after `/api`. */
+  path: string;
+  g: Gateway | null;
+}
+
+/** Counts an answer in the gateway's truth. Skipped when the client has already gone. */
+export function countAnswer(ex: Exchange, status: number): boolean {
+  if (ex.res.headersSent || ex.res.destroyed) return false;
+  if (ex.g) {
+    const r = ex.g.truth.requests;
+    r.total++;
+    if (status === 502) r['502']++;
+    else if (status === 504) r['504']++;
+  }
+  return true;
+}
+
+/** Answers with a body; text by default (the AC answers `OK` and error texts as text/plain). */
+export function send(ex: Exchange, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  if (!countAnswer(ex, status)) return;
+  ex.res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  ex.res.end(body);
+}
+
+/** Answers JSON. */
+export function sendJson(ex: Exchange, status: number, value: unknown): void {
+  send(ex, status, typeof value === 'string' ? value : JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+/** What the AC's front web server answers when the gateway behind it fails (nginx style). */
+export function gatewayErrorPage(status: 502 | 504): string {
+  const title = status === 502 ? '502 Bad Gateway' : '504 Gateway Time-out';
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** Reads a request body up to 1 MiB. */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 1 << 20) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Parses a JSON or form body into a plain object; {} when empty or unparsable. */
+export function parseBody(text: string, contentType: string | undefined): Record<string, unknown> {
+  if (!text.trim()) return {};
+  if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    // Some clients send a form body without a content type.
+    return text.includes('=') ? Object.fromEntries(new URLSearchParams(text)) : {};
+  }
+}
+
+/** Resolves after `ms` (immediately for 0, without a timer). */
+export function delay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
