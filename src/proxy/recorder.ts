@@ -31,7 +31,7 @@ export interface ExchangeRecord {
 /** Receives every finished exchange (the report module implements one). */
 export type ExchangeListener = (record: ExchangeRecord) => void;
 
-const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 /** Method label value: known methods as they are, anything else `other` (bounded cardinality). */
 export function methodLabel(method: string): string {
