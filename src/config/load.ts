@@ -1,0 +1,173 @@
+/**
+ * loadConfig: flags > environment > config file > defaults, each layer validated on its own,
+ * then merged, cross-checked and deep-frozen. Every problem found is reported at once.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { parseFlags, readEnv } from './flags.js';
+import { deepFreeze } from './freeze.js';
+import { type Layer, maskForKey, nest, readStructuredFile, validateLayer } from './layers.js';
+import { BUILTIN_EXTRACTORS, type LayerValues } from './schema.js';
+import type { Config } from './types.js';
+
+/** Where to read configuration from; every field defaults to the running process's. */
+export interface LoadConfigOptions {
+  /** Flags only, without the command word: `['--config', 'proxy.yaml', '--listen', ':8080']`. */
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Relative paths on the command line and in the environment resolve against this. */
+  cwd?: string;
+}
+
+/** Built-in defaults (PRODUCT.md's table), before any layer. */
+export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze({
+  upstream: null,
+  upstreamCa: null,
+  upstreamInsecure: false,
+  listen: { host: '127.0.0.1', port: 8080 },
+  admin: { host: '127.0.0.1', port: 9464 },
+  timeouts: { connect: 5_000, headers: 30_000, streamIdle: 75_000, shutdown: 10_000 },
+  transport: { default: 'unknown', gateways: {}, expected: null },
+  discovery: { enabled: false, interval: 60_000, key: null, secret: null },
+  sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000 },
+  limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024 },
+  log: { level: 'info', access: true },
+});
+
+const isSection = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof URL);
+
+/** Later layers win key by key; gateway maps merge gateway by gateway. */
+function merge(layers: readonly Layer[]): { merged: Record<string, unknown>; from: Map<string, Layer> } {
+  const merged: Record<string, unknown> = {};
+  const from = new Map<string, Layer>();
+  const put = (target: Record<string, unknown>, key: string, value: unknown, dotted: string, layer: Layer) => {
+    if (value === undefined) return;
+    target[key] = value;
+    from.set(dotted, layer);
+  };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      if (!isSection(value)) { put(merged, key, value, key, layer); continue; }
+      const section = (merged[key] ??= {}) as Record<string, unknown>;
+      for (const [sub, subValue] of Object.entries(value)) {
+        if (sub === 'gateways') section[sub] = { ...(section[sub] as object | undefined), ...(subValue as object) };
+        else put(section, sub, subValue, `${key}.${sub}`, layer);
+      }
+    }
+  }
+  return { merged, from };
+}
+
+async function readLayer(path: string, cwd: string, wrap: (raw: unknown) => unknown, nameOf: (key: string) => string): Promise<Layer | ConfigProblem> {
+  const read = await readStructuredFile(path, cwd);
+  if ('problem' in read) return read.problem;
+  return validateLayer({ source: path, raw: wrap(read.raw), nameOf, baseDir: dirname(resolve(cwd, path)) });
+}
+
+async function checkCaFile(path: string, name: string, source: string): Promise<ConfigProblem | null> {
+  const fail = (why: string) => ({ source, key: 'upstreamCa', message: `${source}: ${name} = ${JSON.stringify(path)} — ${why}` });
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.includes('-----BEGIN CERTIFICATE-----') ? null : fail('expected a PEM file with at least one "-----BEGIN CERTIFICATE-----" block');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'error'}) — expected a readable PEM CA bundle`);
+  }
+}
+
+/**
+ * Reads and validates the whole configuration. Throws `ConfigError` (code `CONFIG_INVALID`)
+ * listing every problem; returns a deeply frozen `Config` otherwise.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+  const cwd = options.cwd ?? process.cwd();
+  const flags = parseFlags(options.argv ?? []);
+  const problems: ConfigProblem[] = [...flags.problems];
+  for (const extra of flags.positionals) {
+    problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}"` });
+  }
+  const { values: envValues, envOf } = readEnv(options.env ?? process.env);
+  const layers: Layer[] = [];
+  const add = (layer: Layer | ConfigProblem) => {
+    if ('values' in layer) { layers.push(layer); problems.push(...layer.problems); } else problems.push(layer);
+  };
+
+  const configFile = flags.configFile === null ? null : resolve(cwd, flags.configFile);
+  if (flags.configFile !== null) add(await readLayer(flags.configFile, cwd, (raw) => raw, (key) => key));
+  const envLayer = validateLayer({ source: 'environment', raw: nest(envValues), nameOf: (k) => envOf.get(k) ?? k, baseDir: cwd });
+  const flagLayer = validateLayer({ source: 'command line', raw: nest(flags.values), nameOf: (k) => flags.flagOf.get(k) ?? k, baseDir: cwd });
+
+  // The gateway map file sits between the config file (whose inline map it overrides) and env.
+  const gatewaysFrom = [flagLayer, envLayer, ...layers].find((l) => typeof l.values.gatewaysFile === 'string');
+  const gatewaysPath = gatewaysFrom?.values.gatewaysFile ?? null;
+  let gatewaysFile: string | null = null;
+  if (gatewaysFrom && typeof gatewaysPath === 'string') {
+    gatewaysFile = resolve(gatewaysFrom.baseDir, gatewaysPath);
+    add(await readLayer(gatewaysFile, cwd, (raw) => ({ transport: { gateways: raw } }),
+      (key) => (key === 'transport.gateways' ? 'top level' : key.replace(/^transport\.gateways\./, ''))));
+  }
+  add(envLayer);
+  add(flagLayer);
+
+  const { merged, from } = merge(layers);
+  const values = merged as LayerValues;
+  const nameIn = (key: string) => {
+    const layer = from.get(key);
+    return { source: layer?.source ?? 'defaults', name: layer?.nameOf(key) ?? key };
+  };
+
+  let upstreamCa: string | null = null;
+  if (typeof values.upstreamCa === 'string') {
+    const { source, name } = nameIn('upstreamCa');
+    upstreamCa = resolve(from.get('upstreamCa')?.baseDir ?? cwd, values.upstreamCa);
+    const problem = await checkCaFile(upstreamCa, name, source);
+    if (problem) problems.push(problem);
+  }
+
+  const upstream = values.upstream ?? null;
+  const discovery = { ...DEFAULTS.discovery, ...values.discovery };
+  const hasCredentials = discovery.key !== null && discovery.secret !== null;
+  if (values.discovery?.enabled === undefined) discovery.enabled = hasCredentials && upstream !== null;
+  else if (discovery.enabled && !hasCredentials) {
+    const { source, name } = nameIn('discovery.enabled');
+    problems.push({ source, key: 'discovery.enabled', message: `${source}: ${name} = true — expected discovery.key and discovery.secret as well (CASSIA_AC_KEY / CASSIA_AC_SECRET)` });
+  }
+  if ((discovery.key === null) !== (discovery.secret === null)) {
+    const [given, missing] = discovery.key === null ? ['discovery.secret', 'discovery.key'] : ['discovery.key', 'discovery.secret'];
+    const { source, name } = nameIn(given);
+    problems.push({ source, key: missing, message: `${source}: ${name} = ${maskForKey(given, values.discovery?.[given === 'discovery.key' ? 'key' : 'secret'])} is set but ${missing} is not — expected both (CASSIA_AC_KEY and CASSIA_AC_SECRET) or neither` });
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze<Config>({
+    upstream,
+    upstreamCa,
+    upstreamInsecure: values.upstreamInsecure ?? DEFAULTS.upstreamInsecure,
+    listen: values.listen ?? { ...DEFAULTS.listen },
+    admin: values.admin ?? { ...DEFAULTS.admin },
+    timeouts: { ...DEFAULTS.timeouts, ...values.timeouts },
+    transport: { ...DEFAULTS.transport, ...values.transport, gateways: { ...values.transport?.gateways } },
+    discovery,
+    sequence: { ...DEFAULTS.sequence, builtin: [...DEFAULTS.sequence.builtin], ...values.sequence },
+    limits: { ...DEFAULTS.limits, ...values.limits },
+    log: { ...DEFAULTS.log, ...values.log },
+    configFile,
+    gatewaysFile,
+  });
+}
+
+/**
+ * A function that re-reads the same files with the same flags and environment (snapshotted
+ * now), for SIGHUP and `POST /-/reload`. It returns the new Config or throws `ConfigError`;
+ * the caller keeps the old one on error.
+ */
+export function createConfigReloader(options: LoadConfigOptions = {}): () => Promise<Config> {
+  const snapshot: LoadConfigOptions = {
+    argv: [...(options.argv ?? [])],
+    env: { ...(options.env ?? process.env) },
+    cwd: options.cwd ?? process.cwd(),
+  };
+  return () => loadConfig(snapshot);
+}
