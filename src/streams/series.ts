@@ -39,6 +39,8 @@ export function createSeries(
     resets: metrics.sequenceResets.labels(labels),
     sequenced: metrics.eventsSequenced.labels(labels),
   };
+  // Create every series at 0 so rate() and ratios work from the stream's first event.
+  for (const child of Object.values(c)) child.inc(0);
   const add = (child: Child, n: number): void => {
     if (n > 0) child.inc(n);
   };
