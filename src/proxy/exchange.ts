@@ -6,7 +6,7 @@
  * 502/504 itself; afterwards a failure only truncates the stream (the client socket is destroyed),
  * so a client never mistakes a broken body for a complete one.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { StreamKind } from '../config/types.js';
 import { streamKindOf } from '../classify/stream-kind.js';

@@ -1,0 +1,106 @@
+/** Admin endpoints, reload and graceful shutdown of the real proxy. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { Registry } from 'prom-client';
+import { startProxy } from '../../src/main.js';
+import type { Config } from '../../src/config/types.js';
+import { testConfig } from '../helpers/config.js';
+import { capturedLogger, httpServer, type TestServer } from '../helpers/servers.js';
+import { find, parseMetrics, scrape } from '../helpers/metrics.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+function track<T extends TestServer<unknown>>(server: T): T {
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe('admin endpoints', () => {
+  it('serves healthz, readyz (with the insecure-TLS warning), Prometheus text and OpenMetrics', async () => {
+    const up = track(await httpServer((_req, res) => res.end('OK')));
+    const proxy = await startProxy(testConfig(up.url, { upstreamInsecure: true }), { logger: capturedLogger().logger });
+    cleanups.push(() => proxy.close());
+    expect(await (await fetch(`${proxy.adminUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${proxy.adminUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { warnings: string[] }).warnings[0]).toMatch(/verification is off/);
+    const prom = await fetch(`${proxy.adminUrl}/metrics`);
+    expect(prom.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parseMetrics(await prom.text());
+    expect(find(samples, 'cassia_proxy_upstream_tls_insecure')[0]?.value).toBe(1);
+    expect(find(samples, 'cassia_proxy_process_cpu_seconds_total').length).toBe(1);
+    const om = await fetch(`${proxy.adminUrl}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+    const omText = await om.text();
+    expect(omText.endsWith('# EOF\n')).toBe(true);
+    expect(omText).toContain('# TYPE cassia_proxy_config_reloads counter');
+    // A later Prometheus-format scrape still has the _total names.
+    expect(await (await fetch(`${proxy.adminUrl}/metrics`)).text()).toContain('# TYPE cassia_proxy_config_reloads_total counter');
+  });
+});
+
+describe('reload', () => {
+  it('applies a good config and keeps the running one when the next is bad', async () => {
+    const up = track(await httpServer((_req, res) => res.end('OK')));
+    const gw = 'CC:1B:E0:E0:00:01';
+    const configs: Array<Config | Error> = [
+      testConfig(up.url, { transport: { gateways: { [gw]: { transport: 'mqtt' } } } }),
+      new Error('config.yaml: transport.default: "carrier-pigeon" is not one of capwap, mqtt, unknown'),
+    ];
+    const { logger, lines } = capturedLogger();
+    const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { [gw]: { transport: 'capwap' } } } }), {
+      logger,
+      reloadConfig: async () => {
+        const next = configs.shift();
+        if (next instanceof Error) throw next;
+        if (!next) throw new Error('no more configs');
+        return next;
+      },
+    });
+    cleanups.push(() => proxy.close());
+    const call = async (): Promise<void> => (await request(`${proxy.proxyUrl}/api/cassia/info?mac=${gw}`)).body.dump();
+    await call();
+    const good = await fetch(`${proxy.adminUrl}/-/reload`, { method: 'POST' });
+    expect(good.status).toBe(200);
+    await call();
+    const bad = await fetch(`${proxy.adminUrl}/-/reload`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/carrier-pigeon/);
+    await call();
+    const samples = await scrape(proxy.adminUrl);
+    expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: gw, transport: 'capwap' })[0]?.value).toBe(1);
+    expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: gw, transport: 'mqtt' })[0]?.value).toBe(2);
+    expect(find(samples, 'cassia_proxy_config_reloads_total', { result: 'success' })[0]?.value).toBe(1);
+    expect(find(samples, 'cassia_proxy_config_reloads_total', { result: 'failure' })[0]?.value).toBe(1);
+    expect(lines.some((l) => l.includes('keeping the running configuration'))).toBe(true);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('ends streams with end="shutdown", lets an in-flight request finish, then refuses', async () => {
+    const up = track(await httpServer((req, res) => {
+      if (req.url?.startsWith('/api/gatt/nodes?')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(':keep-alive\n\n');
+        return;
+      }
+      setTimeout(() => res.end('slow but complete'), 300);
+    }));
+    const registry = new Registry();
+    const proxy = await startProxy(testConfig(up.url, { timeouts: { shutdown: 3000 } }), { logger: capturedLogger().logger, registry });
+    const stream = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
+    const streamText = stream.body.text();
+    const slow = request(`${proxy.proxyUrl}/api/cassia/hubs`).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = proxy.close();
+    expect(await streamText).toBe(':keep-alive\n\n');
+    expect(await slow).toEqual({ status: 200, body: 'slow but complete' });
+    await closing;
+    const samples = parseMetrics(await registry.metrics());
+    expect(find(samples, 'cassia_proxy_streams_total', { stream: 'notification', end: 'shutdown' })[0]?.value).toBe(1);
+    expect(find(samples, 'cassia_proxy_requests_total', { route: '/api/cassia/hubs', code: '200', reason: 'response' })[0]?.value).toBe(1);
+    await expect(fetch(`${proxy.proxyUrl}/api/cassia/hubs`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseTarget } from '../../src/proxy/target.js';
+import { toOpenMetrics, wantsOpenMetrics } from '../../src/metrics/exposition.js';
+
+describe('parseTarget', () => {
+  it.each([
+    ['/api/gap/nodes?event=1&mac=cc:1b:e0:e0:00:01', '/api/gap/nodes?event=1&mac=cc:1b:e0:e0:00:01', '/api/gap/nodes', 'CC:1B:E0:E0:00:01'],
+    ['/api/gap/nodes?mac=CC-1B-E0-E0-00-01&event=1', '/api/gap/nodes?mac=CC-1B-E0-E0-00-01&event=1', '/api/gap/nodes', 'CC:1B:E0:E0:00:01'],
+    ['/api/gap/nodes?mac=CC%3A1B%3AE0%3AE0%3A00%3A01', '/api/gap/nodes?mac=CC%3A1B%3AE0%3AE0%3A00%3A01', '/api/gap/nodes', 'CC:1B:E0:E0:00:01'],
+    ['/api/gap/nodes?xmac=CC:1B:E0:E0:00:01', '/api/gap/nodes?xmac=CC:1B:E0:E0:00:01', '/api/gap/nodes', null],
+    ['/api/gap/nodes?mac=garbage', '/api/gap/nodes?mac=garbage', '/api/gap/nodes', null],
+    ['/api/gap/nodes?mac=CC:1B:E0:E0:00:0G', '/api/gap/nodes?mac=CC:1B:E0:E0:00:0G', '/api/gap/nodes', null],
+    ['/api/cassia/hubs', '/api/cassia/hubs', '/api/cassia/hubs', null],
+    ['http://evil.example/api/cassia/hubs?mac=CC:1B:E0:E0:00:01', '/api/cassia/hubs?mac=CC:1B:E0:E0:00:01', '/api/cassia/hubs', 'CC:1B:E0:E0:00:01'],
+    ['https://evil.example', '/', '/', null],
+    ['http://evil.example?mac=CC:1B:E0:E0:00:01', '/?mac=CC:1B:E0:E0:00:01', '/', 'CC:1B:E0:E0:00:01'],
+  ])('%s', (url, path, pathname, gateway) => {
+    expect(parseTarget(url)).toMatchObject({ path, pathname, gateway });
+  });
+
+  it.each(['*', 'evil.example:443', 'ftp://x/y'])('refuses %s', (url) => {
+    expect(parseTarget(url)).toBeNull();
+  });
+});
+
+describe('OpenMetrics exposition', () => {
+  const text = [
+    '# HELP cassia_proxy_requests_total Requests.',
+    '# TYPE cassia_proxy_requests_total counter',
+    'cassia_proxy_requests_total{code="200"} 3',
+    '',
+    '# HELP cassia_proxy_streams_active Streams.',
+    '# TYPE cassia_proxy_streams_active gauge',
+    'cassia_proxy_streams_active 1',
+    '',
+  ].join('\n');
+
+  it('renames counter families, keeps samples, drops blank lines and ends with # EOF', () => {
+    expect(toOpenMetrics(text)).toBe([
+      '# HELP cassia_proxy_requests Requests.',
+      '# TYPE cassia_proxy_requests counter',
+      'cassia_proxy_requests_total{code="200"} 3',
+      '# HELP cassia_proxy_streams_active Streams.',
+      '# TYPE cassia_proxy_streams_active gauge',
+      'cassia_proxy_streams_active 1',
+      '# EOF',
+      '',
+    ].join('\n'));
+  });
+
+  it.each([
+    ['application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5', true],
+    ['text/plain', false],
+    [undefined, false],
+  ])('Accept %s → OpenMetrics %s', (accept, om) => expect(wantsOpenMetrics(accept)).toBe(om));
+});
