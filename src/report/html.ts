@@ -7,7 +7,7 @@
 import { bar, rateChart } from './chart.js';
 import { ago, confidence, esc, int, ms, ratioCell } from './format.js';
 import { STYLE } from './style.js';
-import type { Figures, GatewayReport, TransportChange, TransportReport } from './types.js';
+import type { GatewayReport, TransportChange, TransportReport } from './types.js';
 
 const COLOURS: Record<string, string> = { capwap: '#d9480f', mqtt: '#1971c2', unknown: '#868e96', none: '#adb5bd' };
 const colourOf = (t: string): string => COLOURS[t] ?? '#5f3dc4';
@@ -16,6 +16,8 @@ const VERDICT_CLASS: Record<string, string> = {
   no_significant_change: 'neutral', insufficient_data: 'muted',
 };
 const WORST_LIMIT = 10;
+/** `2026-11-27T09:59:59.000Z` → `2026-11-27 09:59:59 UTC`. */
+const human = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 
 const badge = (verdict: string): string =>
   `<span class="badge ${VERDICT_CLASS[verdict] ?? 'muted'}" data-field="verdict">${esc(verdict.replaceAll('_', ' '))}</span>`;
@@ -78,17 +80,18 @@ function recommendations(report: TransportReport): string {
 }
 
 function changeRow(c: TransportChange, now: string): string {
-  const pair = (a: Figures, b: Figures, m: 'errors' | 'loss') => `${ratioCell(a[m])} → ${ratioCell(b[m])}`;
   return `<tr data-gateway="${esc(c.gateway)}"><td class="mono">${esc(c.gateway)}</td><td>${esc(c.name ?? '')}</td>` +
     `<td>${tp(c.from)} → ${tp(c.to)}</td><td>${esc(ago(c.changedAt, now))}</td>` +
-    cell('errors', pair(c.before, c.after, 'errors')) + cell('loss', pair(c.before, c.after, 'loss')) +
+    cell('errors.before', ratioCell(c.before.errors)) + cell('errors.after', ratioCell(c.after.errors)) +
+    cell('loss.before', ratioCell(c.before.loss), 'num sep') + cell('loss.after', ratioCell(c.after.loss)) +
     `<td>${badge(c.verdict)}</td>${cell('confidence', esc(confidence(c.confidence)))}<td class="reason">${esc(c.reason)}</td></tr>`;
 }
 
 function changes(report: TransportReport): string {
   if (report.transportChanges.length === 0) return '<p class="empty">No gateway changed transport since start.</p>';
   return `<table id="changes"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>changed</th>
-<th>502/504 before → after</th><th>loss before → after</th><th>verdict</th><th>confidence</th><th>why</th></tr></thead>
+<th>502/504 before</th><th>502/504 after</th><th class="sep">loss before</th><th>loss after</th><th>verdict</th><th>confidence</th>
+<th>why</th></tr></thead>
 <tbody>${report.transportChanges.map((c) => changeRow(c, report.generatedAt)).join('')}</tbody></table>`;
 }
 
@@ -132,7 +135,8 @@ export function renderStatusPage(report: TransportReport, gateways: GatewayRepor
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="10">
 <title>cassia-ac-proxy · transport report</title><style>${STYLE}</style></head><body>
 <header><h1>cassia-ac-proxy <span>transport report</span></h1>
-<p class="meta">generated <time data-field="generatedAt">${esc(report.generatedAt)}</time> · running since ${esc(report.startedAt)} ·
+<p class="meta">generated <time data-field="generatedAt" datetime="${esc(report.generatedAt)}">${esc(human(report.generatedAt))}</time> ·
+running since ${esc(human(report.startedAt))} ·
 ${esc(gateways.length)} gateways · refreshes every 10 s · <a href="api/report">JSON</a></p></header>
 <main>
 <section><h2>Transports</h2>${transportTable(report)}${charts(report)}</section>

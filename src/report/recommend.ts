@@ -52,8 +52,11 @@ function swapped(c: Comparison): Comparison {
 const pct = (r: number | null): string => (r === null ? 'n/a' : `${(r * 100).toFixed(2)}%`);
 const label = (m: 'errors' | 'loss'): string => (m === 'errors' ? '502/504 rate' : 'loss ratio');
 
+/** p-values below the erfc approximation's floor are shown as a bound, not as a fake 0. */
+const pText = (p: number | null): string => (p === null ? 'p n/a' : p < 1e-15 ? 'p<1e-15' : `p=${p.toPrecision(2)}`);
+
 function describe(c: Comparison, left: string, right: string): string {
-  return `${label(c.measure)} ${pct(c.a.rate)} ${left} vs ${pct(c.b.rate)} ${right} (p=${(c.pValue ?? 1).toPrecision(2)})`;
+  return `${label(c.measure)} ${pct(c.a.rate)} ${left} vs ${pct(c.b.rate)} ${right} (${pText(c.pValue)})`;
 }
 
 /** Highest confidence (1 - p) among the comparisons that decided. */

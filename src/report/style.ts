@@ -6,15 +6,15 @@ body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-app
 header{padding:16px 28px 8px;background:var(--card);border-bottom:1px solid var(--line)}
 h1{margin:0;font-size:20px;font-weight:650}h1 span{color:var(--muted);font-weight:400}
 .meta{margin:4px 0 6px;color:var(--muted);font-size:12.5px}.meta a{color:#1971c2}
-main{padding:8px 28px 28px;max-width:1480px}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px 14px;margin:14px 0}
+main{padding:8px 28px 28px}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px 14px;margin:14px 0;overflow-x:auto}
 h2{margin:0 0 10px;font-size:15px;font-weight:650}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;white-space:nowrap}
-thead th{font-size:11.5px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}
+th,td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;white-space:nowrap}
+thead th{white-space:normal;font-size:11px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}
 td.num{text-align:right}.sep{border-left:2px solid var(--line)}
-td.reason{white-space:normal;color:#495057;font-size:12.5px;min-width:260px}
-.cnt{color:var(--muted);font-size:11.5px}.rate{font-weight:600}
+td.reason{white-space:normal;color:#495057;font-size:12px;min-width:240px;max-width:420px}
+.cnt{color:var(--muted);font-size:11px}td .cnt{display:block}.rate{font-weight:600}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
 .sub{color:var(--muted);font-size:11.5px}
 .tp{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;color:#fff;background:var(--c)}

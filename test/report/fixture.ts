@@ -1,0 +1,118 @@
+// A realistic 40-minute mix for the HTTP/browser tests and the committed screenshot: CAPWAP
+// gateways with 502/504s and event loss, MQTT gateways mostly clean, one CAPWAP gateway with
+// too little traffic to judge, and one gateway moved from CAPWAP to MQTT at minute 28.
+// Seeded, so every run produces the same numbers; events go through the real metrics counters.
+import { Registry } from 'prom-client';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
+import { createReport, type Report } from '../../src/report/report.js';
+import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+
+interface Profile {
+  mac: string;
+  name: string;
+  model: string;
+  version: string;
+  online: boolean;
+  /** Requests per 10 s bucket, error rate, share of errors that are 504, loss ratio, p50 ms. */
+  req: number;
+  err: number;
+  share504: number;
+  loss: number;
+  p50: number;
+  transport: 'capwap' | 'mqtt';
+  /** Bucket index at which the gateway moves to MQTT, with its MQTT profile. */
+  moveAt?: { bucket: number; err: number; loss: number; p50: number };
+}
+
+const capwap = (mac: string, name: string, req: number, err: number, loss: number, extra: Partial<Profile> = {}): Profile => ({
+  mac, name, model: 'X1000', version: '2.0.3', online: true, req, err, share504: 0.3, loss, p50: 140, transport: 'capwap', ...extra,
+});
+const mqtt = (mac: string, name: string, req: number, err: number, loss: number): Profile => ({
+  mac, name, model: 'E1000', version: '2.1.1', online: true, req, err, share504: 0.4, loss, p50: 55, transport: 'mqtt',
+});
+
+export const MOVED = 'CC:1B:E0:E0:30:01';
+export const PROFILES: Profile[] = [
+  capwap('CC:1B:E0:E0:10:01', 'Warehouse North', 9, 0.045, 0.03),
+  capwap('CC:1B:E0:E0:10:02', 'Cold Store & Freezer <B2>', 7, 0.02, 0.012, { model: 'E1000', version: '1.9.8' }),
+  capwap('CC:1B:E0:E0:10:03', 'Loading Dock 3', 8, 0.006, 0.0035),
+  capwap('CC:1B:E0:E0:10:04', 'Office Lobby', 6, 0.002, 0.0006, { model: 'S2000' }),
+  capwap('CC:1B:E0:E0:10:05', 'Roof Mast', 0.15, 0.05, 0.02, { online: false }),
+  capwap(MOVED, 'Cold Room 2', 8, 0.05, 0.025, { moveAt: { bucket: 168, err: 0.002, loss: 0.0006, p50: 60 } }),
+  mqtt('CC:1B:E0:E0:20:01', 'Assembly Line A', 10, 0.002, 0.0004),
+  mqtt('CC:1B:E0:E0:20:02', 'Assembly Line B', 9, 0.003, 0.0008),
+  mqtt('CC:1B:E0:E0:20:03', 'Packing', 7, 0.001, 0.0002),
+  mqtt('CC:1B:E0:E0:20:04', 'Yard Gate', 5, 0.004, 0.001),
+];
+
+/** 09:20:00 UTC: a multiple of the 10 s bucket. */
+export const START = Date.UTC(2026, 10, 27, 9, 20, 0);
+export const BUCKETS = 240;
+/** The frozen clock after feeding: one second before the end of the last bucket. */
+export const END = START + BUCKETS * 10_000 - 1000;
+
+/** mulberry32: small, seeded, good enough for test traffic. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Builds a report fed with the realistic mix; the returned clock stays frozen at END. */
+export async function realisticReport(): Promise<{ report: Report; metrics: Metrics; snapshot: GatewaySnapshotEntry[] }> {
+  let t = START;
+  const rand = prng(20261127);
+  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+  const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => ({
+    mac: p.mac, transport: p.moveAt ? 'mqtt' : p.transport, name: p.name, model: p.model, version: p.version, online: p.online,
+  }));
+  const report = createReport({ metrics, gatewaySnapshot: () => snapshot, now: () => t, pollEvents: false });
+  const count = (mean: number): number => Math.floor(mean * (0.6 + 0.8 * rand()) + rand());
+
+  for (let b = 0; b < BUCKETS; b++) {
+    for (const p of PROFILES) {
+      // An offline gateway stops answering and streaming (minute 35 on).
+      if (!p.online && b >= 210) continue;
+      const moved = p.moveAt !== undefined && b >= p.moveAt.bucket;
+      const transport = moved ? 'mqtt' : p.transport;
+      // A short CAPWAP incident around minute 33 makes the chart worth reading.
+      const incident = transport === 'capwap' && b >= 196 && b < 210 ? 4 : 1;
+      const err = (moved ? p.moveAt?.err ?? p.err : p.err) * incident;
+      const loss = (moved ? p.moveAt?.loss ?? p.loss : p.loss) * incident;
+      const p50 = moved ? p.moveAt?.p50 ?? p.p50 : p.p50;
+      const n = count(p.req);
+      for (let i = 0; i < n; i++) {
+        t = START + b * 10_000 + Math.floor(rand() * 8000);
+        const latency = p50 * Math.exp((rand() + rand() + rand() - 1.5) * 1.4);
+        if (rand() < err) {
+          const is504 = rand() < p.share504;
+          const origin = rand() < 0.8 ? 'upstream' : 'proxy';
+          report.recordExchange(p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
+        } else if (rand() < 0.003) {
+          report.recordExchange(p.mac, transport, 499, 'client', NaN);
+        } else {
+          report.recordExchange(p.mac, transport, 200, 'upstream', latency);
+        }
+      }
+      const events = count(p.req * 7);
+      let missing = 0;
+      for (let i = 0; i < events; i++) if (rand() < loss) missing++;
+      const labels = { stream: 'notification', transport, gateway: p.mac };
+      metrics.events.inc({ ...labels, stream: 'scan' }, count(p.req * 20));
+      metrics.events.inc(labels, events - missing);
+      metrics.eventsSequenced.inc(labels, events - missing);
+      if (missing > 0) metrics.eventsMissing.inc(labels, missing);
+      if (rand() < loss * 3) metrics.eventsOutOfOrder.inc(labels, 1);
+      if (rand() < loss * 2) metrics.eventsDuplicate.inc(labels, 1);
+    }
+    t = START + b * 10_000 + 9000;
+    await report.refresh();
+  }
+  t = END;
+  return { report, metrics, snapshot };
+}
