@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * The `cassia-ac-proxy` command: `serve` (default), `simulate`, `check-config FILE`, `--help`,
+ * `--version`. Exit codes: 0 ok, 1 error, 2 invalid configuration (serve).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, createConfigReloader, formatConfig, isConfigError, loadConfig, parseFlags } from './config/index.js';
+import { nearest } from './config/errors.js';
+import { checkConfigHelp, serveHelp } from './config/help.js';
+import type { Config } from './config/types.js';
+
+const COMMANDS = ['serve', 'simulate', 'check-config'] as const;
+
+/** What `serve` runs and later stops: the proxy, or the demo. */
+interface Running {
+  close(): Promise<void>;
+  reload?: () => Promise<{ ok: boolean; error?: string }>;
+}
+interface DemoModule { runDemo(config: Config): Promise<{ close(): Promise<void> }> }
+interface SimulatorModule { simulateMain(argv: string[]): Promise<number> }
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+/** The package version, found by walking up from this file (src/ when testing, dist/src/ when built). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cassia-ac-proxy' && pkg.version) return pkg.version;
+    } catch {
+      // not here; keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+function printProblems(error: ConfigError): void {
+  err('cassia-ac-proxy: invalid configuration');
+  for (const problem of error.problems) err(`  ${problem.message}`);
+}
+
+/**
+ * Modules written alongside this one are imported through a variable so that this file
+ * compiles whether or not they exist yet; their shapes are the interfaces above.
+ */
+async function importModule<T>(path: string): Promise<T> {
+  return (await import(path)) as T;
+}
+
+async function checkConfig(args: string[]): Promise<number> {
+  const file = args[0];
+  if (parseFlags(args).help) { out(checkConfigHelp()); return 0; }
+  if (file === undefined || file.startsWith('-')) {
+    err('cassia-ac-proxy: check-config needs a FILE: cassia-ac-proxy check-config proxy.yaml');
+    return 1;
+  }
+  try {
+    out(formatConfig(await loadConfig({ argv: ['--config', file, ...args.slice(1)] })));
+    return 0;
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    printProblems(error);
+    return 1;
+  }
+}
+
+/** Ends on the first SIGTERM/SIGINT after `close()`; a second signal exits at once. */
+function installSignals(running: Running, config: Config): void {
+  let closing = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) {
+      err(`cassia-ac-proxy: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
+    closing = true;
+    // close() honours timeouts.shutdown; this is only a backstop should it hang.
+    setTimeout(() => { err('cassia-ac-proxy: shutdown did not finish, exiting'); process.exit(1); }, config.timeouts.shutdown + 5000).unref();
+    running.close().then(() => process.exit(0), (error: unknown) => {
+      err(`cassia-ac-proxy: error during shutdown: ${(error as Error).message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (running.reload) {
+    const reload = running.reload;
+    // The proxy logs the outcome and counts it; a failure here must not end the process.
+    process.on('SIGHUP', () => { reload().catch((error: unknown) => err(`cassia-ac-proxy: reload failed: ${(error as Error).message}`)); });
+  }
+}
+
+async function serve(args: string[]): Promise<number | undefined> {
+  if (parseFlags(args).help) { out(serveHelp(version(), false)); return 0; }
+  let config: Config;
+  try {
+    config = await loadConfig({ argv: args });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    printProblems(error);
+    return 2;
+  }
+  let running: Running;
+  if (config.upstream === null) {
+    const demo = await importModule<DemoModule>('./demo/run.js');
+    running = await demo.runDemo(config);
+  } else {
+    const { startProxy } = await import('./main.js');
+    running = await startProxy(config, { reloadConfig: createConfigReloader({ argv: args }) });
+  }
+  installSignals(running, config);
+  return undefined;
+}
+
+/** Runs one command; resolves to an exit code, or undefined while `serve` keeps running. */
+async function main(argv: string[]): Promise<number | undefined> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first.startsWith('-')) {
+    const flags = parseFlags(argv);
+    if (flags.version) { out(version()); return 0; }
+    if (flags.help) { out(serveHelp(version(), true)); return 0; }
+    return serve(argv);
+  }
+  switch (first) {
+    case 'serve': return serve(rest);
+    case 'check-config': return checkConfig(rest);
+    case 'simulate': {
+      // The simulator may leave handles open when it returns; its code is final.
+      process.exit(await (await importModule<SimulatorModule>('./simulator/cli.js')).simulateMain(rest));
+    }
+    case 'help': out(serveHelp(version(), true)); return 0;
+    default: {
+      const guess = nearest(first, COMMANDS);
+      err(`cassia-ac-proxy: unknown command "${first}"${guess ? ` — did you mean "${guess}"?` : ''} (commands: ${COMMANDS.join(', ')}; see --help)`);
+      return 2;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+}, (error: unknown) => {
+  const debug = /^(debug|trace)$/i.test(process.env.LOG_LEVEL ?? '');
+  err(`cassia-ac-proxy: ${error instanceof Error ? error.message : String(error)}`);
+  if (debug && error instanceof Error && error.stack) err(error.stack);
+  process.exitCode = 1;
+});
