@@ -6,7 +6,11 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from './config/types.js';
 import { createAdminServer } from './admin/server.js';
+import { hubListTap } from './gateways/hub-list-tap.js';
 import { createGatewayRegistry } from './gateways/registry.js';
+import { createGatewayState } from './gateways/state.js';
+import { createReport } from './report/report.js';
+import { createStreamAnalyzer } from './streams/analyzer.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRecorder, type ExchangeListener } from './proxy/recorder.js';
@@ -52,9 +56,30 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   metrics.configReloads.labels('failure').inc(0);
 
   const gateways = createGatewayRegistry(config, () => metrics.labelOverflow.labels('gateway').inc());
-  const listeners: ExchangeListener[] = [];
+  const gatewayState = createGatewayState({ metrics, gateways, initial: config });
+  const analyzer = createStreamAnalyzer({ config, metrics, gateways, gatewayState, log });
+  const report = createReport({
+    metrics,
+    maxGateways: config.limits.maxGateways + 1,
+    gatewaySnapshot: () => gatewayState.snapshot().map((g) => ({
+      mac: g.mac,
+      transport: g.transport,
+      ...(g.name !== null ? { name: g.name } : {}),
+      ...(g.model !== null ? { model: g.model } : {}),
+      ...(g.version !== null ? { version: g.version } : {}),
+      ...(g.online !== null ? { online: g.online } : {}),
+      ...(g.lastEventAt !== null ? { lastEventAt: Date.parse(g.lastEventAt) } : {}),
+    })),
+  });
+  const listeners: ExchangeListener[] = [
+    (r) => report.recordExchange(r.gateway, r.transport, r.outcome.status, r.outcome.origin, r.headersMs),
+  ];
   const recorder = createRecorder({ metrics, log, accessLog: config.log.access, listeners });
-  const proxy = await createProxyServer({ config, metrics, gateways, recorder, log, openTap: () => null });
+  const proxy = await createProxyServer({
+    config, metrics, gateways, recorder, log,
+    openTap: (kind, gateway, query) => analyzer.tap(kind, gateway, new URLSearchParams(query)),
+    openBodyTap: (route, status) => hubListTap(gatewayState, route, status),
+  });
 
   let closing = false;
   const reload = async (): Promise<{ ok: boolean; error?: string }> => {
@@ -62,6 +87,8 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     try {
       const next = await options.reloadConfig();
       gateways.update(next);
+      gatewayState.update(next);
+      analyzer.reconfigure(next);
       proxy.reconfigure(next);
       recorder.accessLog = next.log.access;
       log.level = next.log.level;
@@ -83,6 +110,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     registry,
     log,
     reload,
+    routers: [report.router()],
     readiness: () => ({
       ready: !closing,
       upstream: config.upstream?.origin ?? null,
@@ -102,6 +130,9 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       log.info({ inFlight: proxy.inFlight() }, 'shutting down: draining in-flight requests');
       await proxy.close();
       await admin.close();
+      report.close();
+      analyzer.close();
+      gatewayState.close();
       log.info('stopped');
       log.flush();
     },

@@ -20,6 +20,8 @@ export interface ExchangeContext {
   recorder: Recorder;
   /** A tap for an SSE response, or null when analysis is off; must never throw. */
   openTap(kind: StreamKind, gateway: string | null, query: string): StreamTap | null;
+  /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
+  openBodyTap(route: string, status: number): StreamTap | null;
   /** The exchange is over (for shutdown bookkeeping). */
   release(exchange: Exchange): void;
 }
@@ -103,6 +105,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.headersMs = performance.now() - this.started;
     this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
+    else this.tap = this.ctx.openBodyTap(this.route, statusCode);
     return true;
   }
 

@@ -22,6 +22,8 @@ import { parseTarget } from './target.js';
 
 /** Opens an analysis tap for an SSE response; null = no analysis. */
 export type TapFactory = (kind: StreamKind, gateway: string | null, query: string) => StreamTap | null;
+/** Opens a tap on a plain response body (route template, status); null = not interesting. */
+export type BodyTapFactory = (route: string, status: number) => StreamTap | null;
 
 export interface ProxyServer {
   server: Server;
@@ -41,6 +43,7 @@ export interface ProxyDeps {
   gateways: GatewayRegistry;
   recorder: Recorder;
   openTap: TapFactory;
+  openBodyTap?: BodyTapFactory;
   log: Logger;
 }
 
@@ -84,7 +87,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
 
   const ctx: ExchangeContext = {
     recorder,
-    openTap: (kind, gateway, query) => guardTap(deps.openTap, kind, gateway, query, metrics, log),
+    openTap: (kind, gateway, query) => guard('stream_tap', () => deps.openTap(kind, gateway, query), metrics, log),
+    openBodyTap: (route, status) => (deps.openBodyTap ? guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log) : null),
     release: (exchange) => exchanges.delete(exchange),
   };
 
@@ -171,13 +175,13 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
 type Dispatcher_HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'CONNECT' | 'TRACE';
 
 /** Wraps a tap so that a fault in analysis is counted and logged once, and never reaches traffic. */
-function guardTap(factory: TapFactory, kind: StreamKind, gateway: string | null, query: string, metrics: Metrics, log: Logger): StreamTap | null {
+function guard(component: string, open: () => StreamTap | null, metrics: Metrics, log: Logger): StreamTap | null {
   let tap: StreamTap | null;
   try {
-    tap = factory(kind, gateway, query);
+    tap = open();
   } catch (err) {
-    metrics.analysisErrors.labels('stream_tap').inc();
-    log.error({ err, stream: kind }, 'stream analysis failed to start; forwarding continues without it');
+    metrics.analysisErrors.labels(component).inc();
+    log.error({ err, component }, 'analysis failed to start; forwarding continues without it');
     return null;
   }
   if (!tap) return null;
@@ -185,8 +189,8 @@ function guardTap(factory: TapFactory, kind: StreamKind, gateway: string | null,
   let broken = false;
   const fail = (err: unknown): void => {
     broken = true;
-    metrics.analysisErrors.labels('stream_tap').inc();
-    log.error({ err, stream: kind }, 'stream analysis failed; forwarding continues, this stream is no longer analysed');
+    metrics.analysisErrors.labels(component).inc();
+    log.error({ err, component }, 'analysis failed; forwarding continues, this response is no longer analysed');
   };
   return {
     write(chunk) {
