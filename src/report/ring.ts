@@ -3,6 +3,7 @@
  * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
  * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
+ * Size: 90 buckets × 25 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/metrics.js';
 
@@ -38,8 +39,8 @@ export interface Segment {
   lastAt: number;
   /** Bucket epoch (floor(t / bucketMs)) held by each ring slot; -1 when never used. */
   readonly epochs: Float64Array;
-  /** buckets × FIELDS counters. */
-  readonly ring: Float64Array;
+  /** buckets × FIELDS counters; 32 bits is plenty for one 10 s bucket and halves the memory. */
+  readonly ring: Uint32Array;
   /** FIELDS counters since start. */
   readonly totals: Float64Array;
 }
@@ -52,7 +53,7 @@ export function createSegment(gateway: string, transport: string, buckets: numbe
     firstAt: now,
     lastAt: now,
     epochs: new Float64Array(buckets).fill(-1),
-    ring: new Float64Array(buckets * FIELDS),
+    ring: new Uint32Array(buckets * FIELDS),
     totals: new Float64Array(FIELDS),
   };
 }
@@ -97,7 +98,7 @@ export function sumWindow(seg: Segment, fromEpoch: number, toEpoch: number, out:
 }
 
 /** The bucket of `seg` for exactly `epoch`, or null when the ring holds nothing for it. */
-export function bucketAt(seg: Segment, epoch: number): Float64Array | null {
+export function bucketAt(seg: Segment, epoch: number): Uint32Array | null {
   const slot = epoch % seg.epochs.length;
   if (seg.epochs[slot] !== epoch) return null;
   return seg.ring.subarray(slot * FIELDS, (slot + 1) * FIELDS);

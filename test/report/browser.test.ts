@@ -2,6 +2,7 @@
 // numbers it shows are the ones /api/report serves. UPDATE_SCREENSHOT=1 rewrites
 // docs/status-page.png from the realistic fixture.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -12,6 +13,7 @@ import type { Ratio, TransportReport } from '../../src/report/types.js';
 import { MOVED, PROFILES, realisticReport } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url));
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must run the browser test`);
@@ -113,7 +115,7 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
   });
 
   it.runIf(process.env.UPDATE_SCREENSHOT === '1')('writes docs/status-page.png', async () => {
-    await page.screenshot({ path: 'docs/status-page.png', fullPage: true });
-    expect(existsSync('docs/status-page.png')).toBe(true);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
   });
 });

@@ -138,6 +138,19 @@ describe('events from the metrics', () => {
   });
 });
 
+describe('events after a series was removed', () => {
+  it('counts a re-created (reset) series afresh instead of going negative', async () => {
+    const { metrics, report } = setup();
+    const labels = { stream: 'scan', transport: 'mqtt', gateway: B };
+    metrics.events.inc(labels, 40);
+    await report.refresh();
+    metrics.events.remove(labels); // gateway forgotten by the gateways module
+    metrics.events.inc(labels, 7);
+    await report.refresh();
+    expect(gw(report, B).sinceStart.events).toBe(47);
+  });
+});
+
 describe('transport change at run time', () => {
   it('compares the gateway under its old transport with the new one', () => {
     const snapshot: GatewaySnapshotEntry[] = [{ mac: A, transport: 'capwap', name: 'Yard' }];
