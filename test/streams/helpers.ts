@@ -60,8 +60,11 @@ export function harness(config: Config = testConfig(), now?: () => number): Harn
       if (!metric) throw new Error(`no metric ${name}`);
       const { values } = await metric.get();
       const full = `cassia_proxy_${name}`;
-      const found = values.find((v) => (v.metricName === undefined || v.metricName === full) && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)
-        && Object.keys(v.labels).length >= Object.keys(labels).length);
+      const found = values.find((v) => {
+        const metricName = (v as { metricName?: string }).metricName;
+        return (metricName === undefined || metricName === full) && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)
+          && Object.keys(v.labels).length >= Object.keys(labels).length;
+      });
       return found?.value;
     },
     close() {
