@@ -58,13 +58,15 @@ export function levenshtein(a: string, b: string): number {
 
 /**
  * The candidate closest to `word`, if close enough to be a plausible typo (distance at most a
- * third of the word, minimum 2). Case differences count as half an edit.
+ * third of the word, minimum 2, or a prefix either way). Case differences count as half an edit.
  */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   for (const candidate of candidates) {
-    const score = Math.min(levenshtein(word, candidate), levenshtein(word.toLowerCase(), candidate.toLowerCase()) + 0.5);
+    // A known key with extra letters (`endianness` for `endian`) is a likely mix-up too.
+    const prefix = word.length > 3 && candidate.length > 3 && (word.startsWith(candidate) || candidate.startsWith(word)) ? 1 : Infinity;
+    const score = Math.min(prefix, levenshtein(word, candidate), levenshtein(word.toLowerCase(), candidate.toLowerCase()) + 0.5);
     if (score < bestScore) {
       best = candidate;
       bestScore = score;

@@ -104,7 +104,9 @@ function issueProblems(layer: RawLayer, issue: z.core.$ZodIssue): ConfigProblem[
   const make = (k: string, text: string): ConfigProblem => ({ source: layer.source, key: k, message: `${layer.source}: ${text}` });
   if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => make(dotted([...issue.path, k]), unknownKeyMessage(issue.path, k)));
   const name = layer.nameOf(key) || '(top level)';
-  const value = valueAt(layer.raw, issue.path);
+  // `MAC: wifi` is shorthand for `{ transport: wifi }`: the bad value is the parent itself.
+  const parent = valueAt(layer.raw, issue.path.slice(0, -1));
+  const value = parent !== null && typeof parent !== 'object' ? parent : valueAt(layer.raw, issue.path);
   if (issue.code === 'custom') {
     if (issue.message.startsWith(MISSING)) return [make(key, `${name} is missing — expected ${issue.message.slice(MISSING.length)}`)];
     return [make(key, `${name} = ${maskForKey(key, value)} — expected ${issue.message}`)];
