@@ -1,0 +1,96 @@
+// promtool checks the shipped rules, config and unit tests; a failure anywhere fails here.
+// Also holds alerts.yml to the project's own standard: every alert has severity, summary,
+// description, and a promtool test case that makes it fire and one that keeps it quiet.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { binaryStatus, findTool } from '../helpers/prometheus.js';
+
+const run = promisify(execFile);
+const dir = fileURLToPath(new URL('../../prometheus/', import.meta.url));
+const status = binaryStatus('promtool');
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface AlertTest {
+  alertname: string;
+  exp_alerts?: unknown[];
+}
+
+async function loadYaml<T>(file: string): Promise<T> {
+  return parse(await readFile(`${dir}${file}`, 'utf8')) as T;
+}
+
+async function promtool(...args: string[]): Promise<string> {
+  const bin = findTool('promtool') as string;
+  try {
+    const { stdout, stderr } = await run(bin, args, { cwd: dir, timeout: 50_000 });
+    return stdout + stderr;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+  }
+}
+
+describe.runIf(status.mustFail)('promtool (missing under CI)', () => {
+  it('fails because promtool is required in CI', () => {
+    expect.fail(`missing: ${status.missing.join(', ')}`);
+  });
+});
+
+describe.skipIf(status.skip || status.mustFail)('promtool', () => {
+  it('check rules accepts alerts.yml', async () => {
+    expect(await promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('check config accepts prometheus.yml (and the rule files it names)', async () => {
+    expect(await promtool('check', 'config', 'prometheus.yml')).toMatch(/is valid prometheus config file/);
+  });
+
+  it('test rules passes every case in alerts.test.yml', async () => {
+    expect(await promtool('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
+  }, 60_000);
+});
+
+describe('alerts.yml conventions', () => {
+  it('every alert has a severity, a summary and a description', async () => {
+    const rules = (await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules);
+    const alerts = rules.filter((r) => r.alert);
+    expect(alerts.length).toBeGreaterThanOrEqual(10);
+    for (const alert of alerts) {
+      expect(['critical', 'warning', 'info'], alert.alert).toContain(alert.labels?.severity);
+      expect(alert.annotations?.summary, alert.alert).toBeTruthy();
+      expect(alert.annotations?.description, alert.alert).toBeTruthy();
+    }
+  });
+
+  it('the SLO is defined once and every burn-rate alert uses it', async () => {
+    const text = await readFile(`${dir}alerts.yml`, 'utf8');
+    const rules = (parse(text) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+    expect(rules.filter((r) => r.record === 'cassia_proxy:slo_error_budget:ratio')).toHaveLength(1);
+    const burn = rules.filter((r) => r.alert?.startsWith('CassiaProxyErrorBudgetBurn'));
+    expect(burn.map((r) => r.labels?.burn_rate).sort()).toEqual(['1', '14.4', '6']);
+    for (const rule of burn) expect(rule.expr, rule.alert).toContain('cassia_proxy:slo_error_budget:ratio');
+  });
+
+  it('every alert has a firing and a not-firing promtool case', async () => {
+    const rules = (await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules);
+    const tests = (await loadYaml<{ tests: Array<{ alert_rule_test?: AlertTest[] }> }>('alerts.test.yml')).tests.flatMap(
+      (t) => t.alert_rule_test ?? [],
+    );
+    for (const name of rules.flatMap((r) => (r.alert ? [r.alert] : []))) {
+      const cases = tests.filter((t) => t.alertname === name);
+      expect(cases.some((t) => (t.exp_alerts ?? []).length > 0), `${name} firing case`).toBe(true);
+      expect(cases.some((t) => (t.exp_alerts ?? []).length === 0), `${name} not-firing case`).toBe(true);
+    }
+  });
+});
