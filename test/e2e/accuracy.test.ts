@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startProxy, type RunningProxy } from '../../src/main.js';
+import type { GatewayEntry } from '../../src/config/types.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger } from '../helpers/servers.js';
 import { find, scrape, total, type Sample } from '../helpers/metrics.js';
@@ -58,7 +59,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
       profile: { profile: 'clean', transports: { capwap: { drop: 0.05, duplicate: 0.03, reorder: 0.03 } } },
     });
     cleanups.push(() => sim.close());
-    const gatewayMap = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
+    const gatewayMap: Record<string, GatewayEntry> = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
     const proxy = await startProxy(
       testConfig(sim.url, { transport: { gateways: gatewayMap }, sequence: { reorderWindowTime: 500 }, log: { access: false } }),
       { logger: capturedLogger('warn').logger },
