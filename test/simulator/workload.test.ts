@@ -1,0 +1,78 @@
+/** The demo workload against the simulator directly: tokens, streams kept open, device sessions, clean stop. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkload } from '../../src/demo/workload.js';
+import { nextBackoff, parseSseBlock, tokenExpiringSoon } from '../../src/demo/workload-util.js';
+import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import { sleep } from './helpers.js';
+
+describe('workload helpers', () => {
+  it.each([
+    [':keep-alive', { keepalive: true, data: null }],
+    ['event: keep-alive\ndata: ', { keepalive: true, data: null }],
+    ['data: keep-alive', { keepalive: true, data: null }],
+    ['data: {"a":1}', { keepalive: false, data: '{"a":1}' }],
+    ['data: {"a":\ndata: 1}', { keepalive: false, data: '{"a":\n1}' }],
+    [': comment\ndata: {"b":2}', { keepalive: false, data: '{"b":2}' }],
+  ])('parses %j', (block, expected) => {
+    expect(parseSseBlock(block)).toEqual(expected);
+  });
+
+  it.each([
+    [3_600_000, 3_600_000 - 31_000, false],
+    [3_600_000, 3_600_000 - 30_000, true],
+    [2_000, 1_700, false],
+    [2_000, 1_800, true],
+  ])('token with ttl %i ms at %i ms is expiring soon: %s', (ttl, elapsed, expected) => {
+    expect(tokenExpiringSoon(ttl, ttl, elapsed)).toBe(expected);
+  });
+
+  it('backs off from 250 ms doubling to 10 s with jitter', () => {
+    let b = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < 10; i++) seen.push((b = nextBackoff(b)));
+    expect(seen[0]).toBeGreaterThanOrEqual(200);
+    expect(seen[0]).toBeLessThanOrEqual(300);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(12_000);
+    expect(seen.at(-1)).toBeGreaterThanOrEqual(8_000);
+  });
+});
+
+describe('workload against the simulator', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await createSimulator({ gateways: 2, capwap: 1, devicesPerGateway: 6, profile: 'clean', tokenTtlSeconds: 1,
+      keepaliveMs: 200, scanIntervalMs: 200, notifyIntervalMs: 200, key: 'wk', secret: 'ws' });
+  });
+  afterAll(() => sim.close());
+
+  it('gets and refreshes tokens, keeps scan and notification streams open per gateway, uses devices, re-opens ended streams, stops fast', async () => {
+    const w = startWorkload({ baseUrl: sim.url, key: 'wk', secret: 'ws', deviceActivityMs: 300 });
+    try {
+      await sleep(2600);
+      let s = w.stats();
+      expect(s.gateways).toBe(2);
+      expect(s.streamsOpen).toBe(4);
+      expect(s.tokensIssued).toBeGreaterThanOrEqual(2);
+      expect(s.events).toBeGreaterThan(20);
+      expect(s.keepalives).toBeGreaterThan(0);
+      expect(s.connects).toBeGreaterThan(0);
+      expect(s.reads + s.writes + s.discoveries).toBeGreaterThan(0);
+      const truth = sim.truth();
+      for (const g of sim.gateways) {
+        expect(truth.gateways[g]?.streams.notification.delivered).toBeGreaterThan(0);
+        expect(truth.gateways[g]?.requests.total).toBeGreaterThan(2);
+      }
+      const opened = s.streamsOpened;
+      sim.closeStreams();
+      await sleep(1000);
+      s = w.stats();
+      expect(s.streamsOpened).toBeGreaterThanOrEqual(opened + 4);
+      expect(s.streamsOpen).toBe(4);
+    } finally {
+      const started = Date.now();
+      await w.stop();
+      expect(Date.now() - started).toBeLessThan(1500);
+    }
+    expect(w.stats().streamsOpen).toBe(0);
+  });
+});
