@@ -1,0 +1,145 @@
+// Child-process plumbing for the benchmarks: pinned spawning, a registry of every child so
+// each is stopped by PID (also on SIGINT and on error), and /proc readings (CPU time, RSS).
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { once } from 'node:events';
+
+const children = new Set();
+
+/** Clock ticks per second for /proc/<pid>/stat utime/stime. */
+export const CLK_TCK = (() => {
+  const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(out.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/** Pins this process (all its threads) to `cpu` so it keeps off the proxy's core. */
+export function pinSelf(cpu) {
+  spawnSync('taskset', ['-a', '-pc', String(cpu), String(process.pid)], { stdio: 'ignore' });
+}
+
+/** Spawns `command args` pinned to `cpu` with `taskset -c`; registered for cleanup. */
+export function spawnPinned(cpu, command, args, options = {}) {
+  const child = spawn('taskset', ['-c', String(cpu), command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  // taskset execs the command, so child.pid is the command's own PID.
+  return child;
+}
+
+/** Reads the first JSON line a child prints on stdout (bounded by `timeoutMs`). */
+export async function firstJsonLine(child, timeoutMs = 15000) {
+  let text = '';
+  let stderr = '';
+  child.stderr?.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child ${child.pid} printed no JSON line in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const onData = (d) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl === -1) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      try {
+        resolve(JSON.parse(text.slice(0, nl)));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child ${child.pid} exited (${code}) before printing its URL: ${stderr}`));
+    });
+  });
+}
+
+/** Stops one child by PID: `signal`, then SIGKILL after `graceMs`. */
+export async function stopChild(child, signal = 'SIGTERM', graceMs = 3000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  try {
+    process.kill(child.pid, signal);
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stops every child still running, each by its PID. */
+export async function stopAll() {
+  await Promise.all([...children].map((child) => stopChild(child)));
+}
+
+/** Synchronous last resort (process 'exit'): SIGKILL each remaining child by PID. */
+function killAllSync() {
+  for (const child of children) {
+    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+/** Stops all children on SIGINT/SIGTERM, uncaught errors and exit. */
+export function installCleanup() {
+  process.on('exit', killAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: stopping children`);
+      stopAll().finally(() => process.exit(130));
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    console.error(err);
+    stopAll().finally(() => process.exit(1));
+  });
+  process.on('unhandledRejection', (err) => {
+    console.error(err);
+    stopAll().finally(() => process.exit(1));
+  });
+}
+
+/** utime+stime of `pid` (all its threads), in seconds; NaN once the process is gone. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Resident set size of `pid` in bytes (VmRSS). */
+export function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Direct children of `pid` (e.g. nginx's workers under its master). */
+export function childPids(pid) {
+  const out = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (list) out.push(...list.split(' ').map(Number));
+    }
+  } catch { /* gone */ }
+  return out;
+}
+
+/** Sums a per-pid reading over several pids. */
+export function sumOver(pids, read) {
+  return pids.reduce((acc, pid) => acc + read(pid), 0);
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
