@@ -117,6 +117,12 @@ async function serve(args: string[]): Promise<number | undefined> {
   return undefined;
 }
 
+async function simulate(args: string[]): Promise<never> {
+  const { simulateMain } = await importModule<SimulatorModule>('./simulator/cli.js');
+  // The simulator may leave handles open when it returns; its exit code is final.
+  process.exit(await simulateMain(args));
+}
+
 /** Runs one command; resolves to an exit code, or undefined while `serve` keeps running. */
 async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
@@ -129,10 +135,7 @@ async function main(argv: string[]): Promise<number | undefined> {
   switch (first) {
     case 'serve': return serve(rest);
     case 'check-config': return checkConfig(rest);
-    case 'simulate': {
-      // The simulator may leave handles open when it returns; its code is final.
-      process.exit(await (await importModule<SimulatorModule>('./simulator/cli.js')).simulateMain(rest));
-    }
+    case 'simulate': return simulate(rest);
     case 'help': out(serveHelp(version(), true)); return 0;
     default: {
       const guess = nearest(first, COMMANDS);

@@ -50,7 +50,7 @@ describe('precedence: flags > environment > file > defaults', () => {
   tmp.write('file-ca.pem', PEM);
   tmp.write('env-ca.pem', PEM);
   tmp.write('flag-ca.pem', PEM);
-  const cases: [string, string, string, string, unknown, unknown, unknown][] = [
+  const cases: [string, string, string, string, string, unknown, unknown][] = [
     // key, flag, env, flag value, env value → expected from flag, from env, from file
     ['upstream', '--upstream', 'CASSIA_AC_URL', 'https://flag.example.com', 'https://env.example.com', 'https://flag.example.com/', 'https://env.example.com/'],
     ['listen', '--listen', 'PROXY_LISTEN', '127.0.0.1:1003', '127.0.0.1:1002', { host: '127.0.0.1', port: 1003 }, { host: '127.0.0.1', port: 1002 }],
