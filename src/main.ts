@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from './config/types.js';
 import { createAdminServer } from './admin/server.js';
+import { createHubPoller } from './gateways/discovery.js';
 import { hubListTap } from './gateways/hub-list-tap.js';
 import { createGatewayRegistry } from './gateways/registry.js';
 import { createGatewayState } from './gateways/state.js';
@@ -58,6 +59,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   const gateways = createGatewayRegistry(config, () => metrics.labelOverflow.labels('gateway').inc());
   const gatewayState = createGatewayState({ metrics, gateways, initial: config });
   const analyzer = createStreamAnalyzer({ config, metrics, gateways, gatewayState, log });
+  const poller = createHubPoller({ config, gatewayState, log });
   const report = createReport({
     metrics,
     maxGateways: config.limits.maxGateways + 1,
@@ -132,6 +134,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       await admin.close();
       report.close();
       analyzer.close();
+      await poller.close();
       gatewayState.close();
       log.info('stopped');
       log.flush();

@@ -9,8 +9,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { StreamKind } from '../config/types.js';
-import { streamKindOf } from '../classify/stream-kind.js';
 import { classifyFailure, clientAborted, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
+import { streamKindOf } from '../streams/stream-kind.js';
 import type { StreamTap } from '../streams/types.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
 import type { Recorder, StreamEnd } from './recorder.js';
@@ -110,7 +110,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private startStream(): void {
-    const kind = streamKindOf(this.route);
+    // The response says it is a stream, so `/gap/nodes` without `event=1` still counts as scan.
+    const kind = streamKindOf(this.pathname) ?? 'other';
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();

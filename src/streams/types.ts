@@ -1,9 +1,9 @@
 /**
  * The contract between the proxy's hot path and stream analysis. The proxy creates one tap per
  * SSE response and hands it every chunk *after* writing the chunk to the client; the tap must
- * never throw (it catches its own faults and reports them through `onFault`).
+ * never throw (it catches its own faults, counts them in `analysis_errors_total` and stops analysing).
  */
-import type { StreamKind, Transport } from '../config/types.js';
+import type { Transport } from '../config/types.js';
 
 /** One SSE response being analysed. */
 export interface StreamTap {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allRouteTemplates, routeTemplate } from '../../src/classify/routes.js';
 import { classifyFailure, type Phase } from '../../src/classify/outcome.js';
-import { streamKindOf } from '../../src/classify/stream-kind.js';
 
 describe('routeTemplate', () => {
   it.each([
@@ -69,12 +68,4 @@ describe('classifyFailure (undici error codes × phase)', () => {
   ])('%s (%s) in %s phase', (code, name, message, phase, status, origin, reason) => {
     expect(classifyFailure({ code, name, message }, phase, 200)).toEqual({ status, origin, reason });
   });
-});
-
-describe('streamKindOf', () => {
-  it.each([
-    ['/api/gap/nodes', 'scan'], ['/api/gatt/nodes', 'notification'], ['/api/management/nodes/connection-state', 'connection_state'],
-    ['/api/aps/events', 'combined'], ['/api/cassia/hubStatus', 'hub_status'], ['/api/gap/rssi', 'rssi'], ['other', 'other'],
-    ['/gatt/nodes', 'notification'],
-  ])('%s → %s', (route, kind) => expect(streamKindOf(route)).toBe(kind));
 });
