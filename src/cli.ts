@@ -18,8 +18,6 @@ interface Running {
   close(): Promise<void>;
   reload?: () => Promise<{ ok: boolean; error?: string }>;
 }
-interface DemoModule { runDemo(config: Config): Promise<{ close(): Promise<void> }> }
-interface SimulatorModule { simulateMain(argv: string[]): Promise<number> }
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -43,14 +41,6 @@ function version(): string {
 function printProblems(error: ConfigError): void {
   err('cassia-ac-proxy: invalid configuration');
   for (const problem of error.problems) err(`  ${problem.message}`);
-}
-
-/**
- * Modules written alongside this one are imported through a variable so that this file
- * compiles whether or not they exist yet; their shapes are the interfaces above.
- */
-async function importModule<T>(path: string): Promise<T> {
-  return (await import(path)) as T;
 }
 
 async function checkConfig(args: string[]): Promise<number> {
@@ -107,8 +97,9 @@ async function serve(args: string[]): Promise<number | undefined> {
   }
   let running: Running;
   if (config.upstream === null) {
-    const demo = await importModule<DemoModule>('./demo/run.js');
-    running = await demo.runDemo(config);
+    // Imported lazily: a production start never loads the simulator and the demo workload.
+    const { runDemo } = await import('./demo/run.js');
+    running = await runDemo(config);
   } else {
     const { startProxy } = await import('./main.js');
     running = await startProxy(config, { reloadConfig: createConfigReloader({ argv: args }) });
@@ -118,7 +109,7 @@ async function serve(args: string[]): Promise<number | undefined> {
 }
 
 async function simulate(args: string[]): Promise<never> {
-  const { simulateMain } = await importModule<SimulatorModule>('./simulator/cli.js');
+  const { simulateMain } = await import('./simulator/cli.js');
   // The simulator may leave handles open when it returns; its exit code is final.
   process.exit(await simulateMain(args));
 }
