@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { parse } from 'yaml';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { binaryStatus, findTool } from '../helpers/prometheus.js';
 
 const run = promisify(execFile);
@@ -80,6 +82,22 @@ describe('alerts.yml conventions', () => {
     const burn = rules.filter((r) => r.alert?.startsWith('CassiaProxyErrorBudgetBurn'));
     expect(burn.map((r) => r.labels?.burn_rate).sort()).toEqual(['1', '14.4', '6']);
     for (const rule of burn) expect(rule.expr, rule.alert).toContain('cassia_proxy:slo_error_budget:ratio');
+  });
+
+  it('uses only metrics the proxy exports (recording-rule names aside)', async () => {
+    const registry = new Registry();
+    createMetrics(registry);
+    const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+    const rules = (await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules);
+    let checked = 0;
+    for (const rule of rules) {
+      // A recording rule name (level:metric:ops) contains "cassia_proxy_..." after a colon: skip those.
+      for (const [name] of rule.expr.matchAll(/(?<![\w:])cassia_proxy_\w+/g)) {
+        expect(exported.has(name), `${name} in ${rule.alert ?? rule.record}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 
   it('every alert has a firing and a not-firing promtool case', async () => {
