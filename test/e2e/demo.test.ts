@@ -1,0 +1,59 @@
+/**
+ * `npm start` with no upstream: the demo as a newcomer runs it (the built CLI as a child
+ * process). Within 15 s /metrics shows traffic on both transports, including 502/504 on CAPWAP;
+ * Ctrl-C stops everything with exit code 0. Needs `npm run build` (npm test's pretest does it).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { scrape, total } from '../helpers/metrics.js';
+
+const CLI = 'dist/src/cli.js';
+
+describe('demo (npm start with no upstream)', () => {
+  it('shows traffic on both transports with CAPWAP 502/504 within 15 s, and stops cleanly on SIGINT', async () => {
+    expect(existsSync(CLI), `${CLI} is missing: run \`npm run build\` (npm test does it first)`).toBe(true);
+    const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    try {
+      const started = Date.now();
+      let admin: string | undefined;
+      while (!admin && Date.now() - started < 10_000) {
+        admin = /metrics\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stdout)?.[1];
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(admin, `demo printed no metrics URL; stdout: ${stdout} stderr: ${stderr}`).toBeDefined();
+      expect(stdout).toMatch(/proxy\s+http:\/\/127\.0\.0\.1:\d+/);
+      expect(stdout).toMatch(/status page\s+http:\/\/127\.0\.0\.1:\d+\//);
+      expect(stdout).toMatch(/simulator\s+http:\/\/127\.0\.0\.1:\d+/);
+      expect(stdout).toMatch(/--upstream https:\/\//);
+
+      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0 };
+      while (Date.now() - started < 15_000) {
+        const samples = await scrape(admin as string);
+        seen = {
+          capwap: total(samples, 'cassia_proxy_gateway_requests_total', { transport: 'capwap' }),
+          mqtt: total(samples, 'cassia_proxy_gateway_requests_total', { transport: 'mqtt' }),
+          capwapErrors: total(samples, 'cassia_proxy_requests_total', { transport: 'capwap', code: '502' })
+            + total(samples, 'cassia_proxy_requests_total', { transport: 'capwap', code: '504' }),
+          events: total(samples, 'cassia_proxy_events_total'),
+        };
+        if (seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(seen.capwap).toBeGreaterThan(0);
+      expect(seen.mqtt).toBeGreaterThan(0);
+      expect(seen.capwapErrors).toBeGreaterThan(0);
+      expect(seen.events).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGINT');
+      const [code] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null]), 10_000))])) as [number | null];
+      if (code === null) child.kill('SIGKILL');
+      expect(code, `stderr: ${stderr}`).toBe(0);
+    }
+  }, 40_000);
+});
