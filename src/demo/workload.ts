@@ -1,8 +1,9 @@
 /**
  * The demo's client workload: behaves like a real application talking to a Cassia AC (in the
  * demo, through the proxy). Gets and refreshes a token, lists hubs, keeps a scan and a
- * notification stream (`sequence=2`) open per gateway and re-opens them with backoff, and now
- * and then connects a device, discovers it, reads, writes and disconnects. Light by design.
+ * notification stream (`sequence=2`) open per gateway and re-opens them with backoff, polls the
+ * connected-device list, and now and then connects a device, discovers it, reads, writes and
+ * disconnects. Light by design: about 1.5 calls per second per gateway plus two streams.
  */
 import { parseSseBlock, tokenExpiringSoon, nextBackoff } from './workload-util.js';
 
@@ -22,8 +23,10 @@ export interface WorkloadOptions {
   /** Gateways to use; default: every gateway `/api/cassia/hubs` lists (re-listed every 30 s). */
   gateways?: string[];
   logger?: WorkloadLogger;
-  /** Mean pause between two device sessions (connect, discover, read, write, disconnect) per gateway; default 5000 ms. */
+  /** Mean pause between two device sessions (connect, discover, read, write, disconnect) per gateway; default 4000 ms. */
   deviceActivityMs?: number;
+  /** How often each gateway's connected-device list is polled, as dashboards do; default 1000 ms, 0 = never. */
+  pollIntervalMs?: number;
 }
 
 /** What the workload did so far. */
@@ -56,7 +59,8 @@ export interface Workload {
 export function startWorkload(options: WorkloadOptions): Workload {
   const base = options.baseUrl.replace(/\/+$/, '');
   const log = options.logger ?? {};
-  const activityMs = options.deviceActivityMs ?? 5000;
+  const activityMs = options.deviceActivityMs ?? 4000;
+  const pollMs = options.pollIntervalMs ?? 1000;
   const abort = new AbortController();
   const { signal } = abort;
   const tasks = new Set<Promise<void>>();
@@ -228,6 +232,21 @@ export function startWorkload(options: WorkloadOptions): Workload {
     if (!signal.aborted) await call('DELETE', `/gap/nodes/${device}/connection?mac=${mac}`);
   }
 
+  async function pollLoop(gateway: string): Promise<void> {
+    const path = `/gap/nodes?connection_state=connected&mac=${encodeURIComponent(gateway)}`;
+    while (!signal.aborted) {
+      await sleep(pollMs * (0.8 + Math.random() * 0.4));
+      if (signal.aborted) return;
+      try {
+        await call('GET', path);
+      } catch (err) {
+        if (signal.aborted) return;
+        stats.networkErrors++;
+        log.debug?.({ gateway, err: (err as Error).message }, 'poll failed');
+      }
+    }
+  }
+
   function ensureGateway(gateway: string): void {
     if (running.has(gateway) || signal.aborted) return;
     running.add(gateway);
@@ -235,6 +254,7 @@ export function startWorkload(options: WorkloadOptions): Workload {
     spawn(() => streamLoop(gateway, 'scan'));
     spawn(() => streamLoop(gateway, 'notification'));
     spawn(() => deviceLoop(gateway));
+    if (pollMs > 0) spawn(() => pollLoop(gateway));
   }
 
   async function hubsLoop(): Promise<void> {
