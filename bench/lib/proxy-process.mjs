@@ -2,7 +2,7 @@
 // starts the proxy from dist/ with metrics and access logging on, the logger writing to
 // /dev/null (a real deployment pays the same serialisation), and prints one JSON line
 // {"proxyUrl","adminUrl","pid"} on stdout. Usage: node proxy-process.mjs <upstream-url>
-import fs from 'node:fs';
+import { pino } from 'pino';
 import { startProxy } from '../../dist/src/main.js';
 import { createLogger } from '../../dist/src/log.js';
 
@@ -23,12 +23,15 @@ const config = {
   discovery: { enabled: false, interval: 60000, key: null, secret: null },
   sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000 },
   limits: { maxGateways: 1000, maxTrackedDevices: 200000, maxEventBytes: 1048576 },
-  log: { level: 'info', access: true },
+  // BENCH_ACCESS_LOG=0 turns the access log off, for diagnosis only (the benchmark keeps it on).
+  log: { level: 'info', access: process.env.BENCH_ACCESS_LOG !== '0' },
   configFile: null,
   gatewaysFile: null,
 };
 
-const logger = createLogger('info', fs.createWriteStream('/dev/null'));
+// The same asynchronous sonic-boom destination a deployment logs to (there: fd 1).
+// BENCH_LOG_SYNC=1 writes synchronously instead, for diagnosis only.
+const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC === '1' }));
 const running = await startProxy(config, { logger });
 process.stdout.write(`${JSON.stringify({ proxyUrl: running.proxyUrl, adminUrl: running.adminUrl, pid: process.pid })}\n`);
 
