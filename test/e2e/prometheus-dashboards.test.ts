@@ -1,0 +1,57 @@
+// Every Grafana panel query, run by a real Prometheus that scraped the real proxy in front of
+// the simulator, parses and returns series. A query over a misspelt metric or label, or one
+// that can never match what the proxy exports, fails here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allTargets, loadDashboards, toPromql } from '../grafana/dashboard-model.js';
+import { binaryStatus, waitFor } from '../helpers/prometheus.js';
+import { startObservedStack, type ObservedStack } from './observed-stack.js';
+
+const status = binaryStatus('prometheus');
+const dashboards = await loadDashboards();
+const queries = dashboards.flatMap(({ file, dashboard }) =>
+  allTargets(dashboard).map(({ panel, target }) => ({ name: `${file} "${panel.title}" ${target.refId}`, expr: target.expr ?? '' })),
+);
+
+describe.runIf(status.mustFail)('dashboard queries on live data (prometheus missing under CI)', () => {
+  it('fails because prometheus is required in CI', () => {
+    expect.fail(`missing: ${status.missing.join(', ')}`);
+  });
+});
+
+describe.skipIf(status.skip || status.mustFail)('dashboard queries on live proxy data', () => {
+  let stack: ObservedStack | undefined;
+  beforeAll(async () => {
+    stack = await startObservedStack();
+    const running = stack;
+    // Let traffic flow, then end every stream once so stream-end panels have data too; the
+    // workload reopens them.
+    await waitFor(
+      async () => ((await running.prometheus.query('sum(cassia_proxy_events_missing_total)'))[0]?.value ?? 0) > 0 || undefined,
+      25_000,
+      'missing events scraped',
+    );
+    running.sim.closeStreams();
+    await waitFor(
+      async () => ((await running.prometheus.query('sum(cassia_proxy_streams_total)'))[0]?.value ?? 0) > 0 || undefined,
+      10_000,
+      'ended streams scraped',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }, 50_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('Prometheus scrapes the proxy', async () => {
+    expect(await stack?.prometheus.targets()).toEqual([expect.objectContaining({ job: 'cassia-ac-proxy', health: 'up' })]);
+  });
+
+  it('every panel query returns series', async () => {
+    const empty: string[] = [];
+    for (const { name, expr } of queries) {
+      const result = await (stack as ObservedStack).prometheus.query(toPromql(expr, '20s'));
+      if (result.length === 0) empty.push(name);
+    }
+    expect(empty).toEqual([]);
+  });
+});
