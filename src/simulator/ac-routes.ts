@@ -1,7 +1,8 @@
 /**
  * AC-wide calls: hub list, one hub, hub-status stream, the combined stream and its controls.
- * None of them names a gateway in `mac`, so none is faulted or counted under a gateway, except
- * `/api/aps/*` controls, which count once under each gateway named in their `aps` body.
+ * None of them names a gateway in `mac`, so none is faulted or counted under a gateway (not even
+ * `/api/aps/*` controls, whose gateways are in the body: neither the AC's 502/504 statistics nor a
+ * proxy that attributes calls by `mac` would put them there).
  */
 import { hubRecord, type Gateway } from './gateway.js';
 import { openAcStream } from './gateway-routes.js';
@@ -36,7 +37,6 @@ async function apsControl(world: SimWorld, ex: Exchange, what: string, action: s
       }
     }
   }
-  for (const g of targets) g.truth.requests.total++;
   send(ex, 200, 'OK');
 }
 

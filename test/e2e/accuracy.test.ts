@@ -56,7 +56,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
       tickMs: 20,
       keepaliveMs: 150,
       keepaliveForm: 'mixed',
-      profile: { profile: 'clean', transports: { capwap: { drop: 0.05, duplicate: 0.03, reorder: 0.03 } } },
+      profile: { profile: 'clean', transports: { capwap: { drop: 0.05, duplicate: 0.03, reorder: 0.03, http502: 0.1, http504: 0.05, http504DelayMs: 20 } } },
     });
     cleanups.push(() => sim.close());
     const gatewayMap: Record<string, GatewayEntry> = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
@@ -73,13 +73,34 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
         // Two clients on the same scan stream of the first gateway: independent sequences.
         const copies = kind === 'scan' && gateway === sim.gateways[0] ? 2 : 1;
         for (let i = 0; i < copies; i++) {
-          const capture = await openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`);
+          // Like a real client, retry an open the AC answered 502/504 (those answers count too).
+          let capture = await openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`);
+          for (let attempt = 0; capture.status !== 200 && attempt < 20; attempt++) {
+            await capture.done;
+            capture = await openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`);
+          }
           expect(capture.status).toBe(200);
           captures.push({ kind, gateway, capture });
         }
       }
     }
-    await sleep(2500);
+    // The AC-wide combined stream: every gateway's scan and notifications, each event naming its gateway in `ap`.
+    for (const control of ['scan', 'notify']) {
+      const res = await request(`${proxy.proxyUrl}/api/aps/${control}/open?access_token=${t}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ aps: sim.gateways }),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+    const combined = await openSse(`${proxy.proxyUrl}/api/aps/events?sequence=2&access_token=${t}`);
+    expect(combined.status).toBe(200);
+    captures.push({ kind: 'combined', gateway: '*', capture: combined });
+
+    // Plain calls naming each gateway, some answered 502/504 by the (simulated) AC.
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(sim.gateways.map(async (gateway) => (await request(`${proxy.proxyUrl}/api/cassia/info?mac=${gateway}&access_token=${t}`)).body.dump()));
+    }
+    await sleep(1500);
     sim.setFaults({ profile: 'clean' });
     // Later events make the last drops observable (truth counts a drop once a later event was written).
     await sleep(800);
@@ -93,9 +114,11 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     for (const gateway of sim.gateways) {
       const gt = truth.gateways[gateway];
       if (!gt) throw new Error(`no truth for ${gateway}`);
-      for (const kind of ['scan', 'notification', 'connection_state'] as const) {
+      for (const kind of ['scan', 'notification', 'connection_state', 'combined'] as const) {
         const st = gt.streams[kind];
-        const received = captures.filter((c) => c.kind === kind && c.gateway === gateway).reduce((a, c) => a + c.capture.events.length, 0);
+        const received = kind === 'combined'
+          ? combined.events.filter((e) => !e.includes('"dataType":"state"') && e.includes(`"ap":"${gateway}"`)).length
+          : captures.filter((c) => c.kind === kind && c.gateway === gateway).reduce((a, c) => a + c.capture.events.length, 0);
         const proxyCounts = {
           events: value(samples, 'cassia_proxy_events_total', kind, gateway),
           missing: value(samples, 'cassia_proxy_events_missing_total', kind, gateway),
@@ -113,11 +136,21 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
         if (gt.transport === 'mqtt') expect(st.dropped + st.duplicated + st.reordered).toBe(0);
         injected += st.dropped + st.duplicated + st.reordered;
       }
+      // 502/504 per gateway: the AC's own answers, counted exactly, every exchange naming the gateway included.
+      const codes = (code: string): number => total(samples, 'cassia_proxy_gateway_requests_total', { gateway, code });
+      expect({
+        total: total(samples, 'cassia_proxy_gateway_requests_total', { gateway }),
+        '502': codes('502'),
+        '504': codes('504'),
+        proxyOrigin: total(samples, 'cassia_proxy_requests_total', { origin: 'proxy' }),
+      }, `${gateway} requests`).toEqual({ ...gt.requests, proxyOrigin: 0 });
+      if (gt.transport === 'capwap') injected += gt.requests['502'] + gt.requests['504'];
       // The transport label follows the gateway map.
       expect(find(samples, 'cassia_proxy_events_total', { gateway }).every((s) => s.labels.transport === gt.transport)).toBe(true);
     }
     // The run really exercised faults (otherwise equality would prove nothing).
     expect(injected).toBeGreaterThan(20);
+    expect(captures.find((c) => c.kind === 'combined')?.capture.events.length).toBeGreaterThan(50);
     expect(total(samples, 'cassia_proxy_sequence_resets_total')).toBe(0);
     expect(total(samples, 'cassia_proxy_analysis_errors_total')).toBe(0);
   }, 30_000);
