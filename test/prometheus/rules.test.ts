@@ -75,6 +75,16 @@ describe('alerts.yml conventions', () => {
     }
   });
 
+  it('every runbook link points at an anchor in docs/operations.md', async () => {
+    const rules = (await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules);
+    const doc = await readFile(`${dir}../docs/operations.md`, 'utf8');
+    for (const alert of rules.filter((r) => r.alert)) {
+      const anchor = /^docs\/operations\.md#(\w+)$/.exec(alert.annotations?.runbook ?? '')?.[1];
+      expect(anchor, alert.alert).toBeDefined();
+      expect(doc, `${alert.alert} runbook #${anchor}`).toContain(`<a id="${anchor}"></a>`);
+    }
+  });
+
   it('the SLO is defined once and every burn-rate alert uses it', async () => {
     const text = await readFile(`${dir}alerts.yml`, 'utf8');
     const rules = (parse(text) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
