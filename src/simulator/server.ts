@@ -33,6 +33,7 @@ async function control(world: SimWorld, ex: Exchange): Promise<void> {
     }
     return sendJson(ex, 200, world.options.profiles);
   }
+  if (path === '/__sim/streams' && method === 'GET') return sendJson(ex, 200, { streams: Object.fromEntries(world.streamBytes) });
   if (path === '/__sim/close-streams' && method === 'POST') return sendJson(ex, 200, { closed: world.closeStreams() });
   send(ex, 404, 'Not Found');
 }

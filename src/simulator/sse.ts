@@ -2,6 +2,7 @@
  * One open event stream to one client: batching of writes, keep-alives, and the per-connection
  * fault engine that decides drop / duplicate / reorder for sequenced events and keeps the truth.
  */
+import { createHash, type Hash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FaultProfile } from './profile.js';
 import type { Rng } from './prng.js';
@@ -44,9 +45,23 @@ export interface ScanFilter {
   uuids?: string[];
 }
 
+/** Request header a test client sets to get this stream's bytes accounted in `GET /__sim/streams`. */
+export const STREAM_ID_HEADER = 'x-sim-stream-id';
+
+/** What was written on one tagged stream: a test compares it with what its client received. */
+export interface StreamBytes {
+  kind: SimStreamKind;
+  bytes: number;
+  sha256: string;
+}
+
 /** One open SSE response. */
 export class SseConn {
   closed = false;
+  /** The client's `x-sim-stream-id`, when it asked for byte accounting. */
+  readonly tag: string | null;
+  private readonly hash: Hash | null;
+  private bytesWritten = 0;
   private buf = '';
   private readonly sources = new Map<number, SourceState>();
   private readonly keepaliveTimer: NodeJS.Timeout;
@@ -61,6 +76,9 @@ export class SseConn {
     private readonly keepaliveForm: KeepaliveForm,
     onClose: (conn: SseConn) => void,
   ) {
+    const tag = res.req?.headers[STREAM_ID_HEADER];
+    this.tag = typeof tag === 'string' && tag.length > 0 ? tag : null;
+    this.hash = this.tag ? createHash('sha256') : null;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
@@ -144,7 +162,7 @@ export class SseConn {
   flush(): void {
     if (this.buf.length === 0) return;
     if (!this.closed) {
-      this.res.write(this.buf);
+      this.send(this.buf);
       if (this.res.writableLength > MAX_BUFFERED) this.res.destroy();
     }
     this.buf = '';
@@ -155,7 +173,20 @@ export class SseConn {
     this.flush();
     const text = this.keepaliveForm === 'mixed' ? MIXED[this.keepalives % 3] : KEEPALIVES[this.keepaliveForm];
     this.keepalives++;
-    this.res.write(text ?? KEEPALIVES.comment);
+    this.send(text ?? KEEPALIVES.comment);
+  }
+
+  private send(text: string): void {
+    this.res.write(text);
+    if (this.hash) {
+      this.hash.update(text);
+      this.bytesWritten += Buffer.byteLength(text);
+    }
+  }
+
+  /** Bytes written so far on a tagged stream. */
+  written(): StreamBytes | null {
+    return this.hash ? { kind: this.kind, bytes: this.bytesWritten, sha256: this.hash.copy().digest('hex') } : null;
   }
 
   /** Ends the stream from the server side, gracefully: every byte written so far reaches the client. */

@@ -7,7 +7,7 @@ import type { Device } from './devices.js';
 import { createGateway, hubStatusEvent, type Gateway } from './gateway.js';
 import { rngFor } from './prng.js';
 import { SimProfileError, applyInput, effectiveProfile, validateInput, type FaultProfile, type ProfileSet } from './profile.js';
-import { SseConn, type KeepaliveForm, type StreamParams } from './sse.js';
+import { SseConn, type KeepaliveForm, type StreamBytes, type StreamParams } from './sse.js';
 import { generateEvents } from './generator.js';
 import { cloneTruth, type SimStreamKind, type Truth } from './truth.js';
 
@@ -30,8 +30,13 @@ export interface WorldOptions {
 }
 
 /** The state of the simulated AC. */
+/** Tagged streams remembered for `GET /__sim/streams` (bounded: a test tool, not a log). */
+const MAX_TAGGED_STREAMS = 10_000;
+
 export class SimWorld {
   readonly gateways: Gateway[] = [];
+  /** Bytes written on ended streams whose client sent `x-sim-stream-id`, by that id. */
+  readonly streamBytes = new Map<string, StreamBytes>();
   readonly byMac = new Map<string, Gateway>();
   readonly combinedSubs = new Set<SseConn>();
   readonly hubSubs = new Set<SseConn>();
@@ -74,6 +79,8 @@ export class SimWorld {
     const conn = new SseConn(res, kind, params, rngFor(this.options.seed, purpose), this.options.keepaliveMs,
       this.options.keepaliveForm, (c) => {
         if (set.delete(c)) this.openStreams--;
+        const written = c.written();
+        if (c.tag !== null && written !== null && this.streamBytes.size < MAX_TAGGED_STREAMS) this.streamBytes.set(c.tag, written);
         if (this.openStreams === 0 && this.timer) {
           clearInterval(this.timer);
           this.timer = null;

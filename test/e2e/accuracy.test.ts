@@ -74,10 +74,12 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
         const copies = kind === 'scan' && gateway === sim.gateways[0] ? 2 : 1;
         for (let i = 0; i < copies; i++) {
           // Like a real client, retry an open the AC answered 502/504 (those answers count too).
-          let capture = await openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`);
+          const open = (): Promise<SseCapture> =>
+            openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`, { 'x-sim-stream-id': `${gateway}/${kind}/${i}` });
+          let capture = await open();
           for (let attempt = 0; capture.status !== 200 && attempt < 20; attempt++) {
             await capture.done;
-            capture = await openSse(`${proxy.proxyUrl}${path}&mac=${gateway}&access_token=${t}`);
+            capture = await open();
           }
           expect(capture.status).toBe(200);
           captures.push({ kind, gateway, capture });
@@ -92,7 +94,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
       expect(res.statusCode).toBe(200);
       await res.body.dump();
     }
-    const combined = await openSse(`${proxy.proxyUrl}/api/aps/events?sequence=2&access_token=${t}`);
+    const combined = await openSse(`${proxy.proxyUrl}/api/aps/events?sequence=2&access_token=${t}`, { 'x-sim-stream-id': 'combined' });
     expect(combined.status).toBe(200);
     captures.push({ kind: 'combined', gateway: '*', capture: combined });
 
@@ -147,6 +149,14 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
       if (gt.transport === 'capwap') injected += gt.requests['502'] + gt.requests['504'];
       // The transport label follows the gateway map.
       expect(find(samples, 'cassia_proxy_events_total', { gateway }).every((s) => s.labels.transport === gt.transport)).toBe(true);
+    }
+    // Nothing lost or corrupted in transit: every stream's bytes as the simulator wrote them.
+    const written = ((await (await request(`${sim.url}/__sim/streams`)).body.json()) as { streams: Record<string, { bytes: number; sha256: string }> }).streams;
+    expect(Object.keys(written)).toHaveLength(captures.length);
+    for (const c of captures) {
+      const id = c.kind === 'combined' ? 'combined' : Object.keys(written).find((k) => written[k]?.sha256 === c.capture.sha256());
+      expect(id, `${c.gateway} ${c.kind}: received bytes match no stream the simulator wrote`).toBeDefined();
+      expect(written[id as string]).toEqual({ kind: c.kind, bytes: c.capture.bytes, sha256: c.capture.sha256() });
     }
     // The run really exercised faults (otherwise equality would prove nothing).
     expect(injected).toBeGreaterThan(20);

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 
 export interface SseCapture {
   status: number;
+  /** Total bytes received. */
+  bytes: number;
   events: string[];
   keepalives: number;
   sha256(): string;
@@ -29,6 +31,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const hash = createHash('sha256');
   const capture: SseCapture = {
     status: res.statusCode,
+    bytes: 0,
     events: [],
     keepalives: 0,
     sha256: () => hash.copy().digest('hex'),
@@ -40,6 +43,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     try {
       for await (const chunk of res.body) {
         hash.update(chunk as Buffer);
+        capture.bytes += (chunk as Buffer).length;
         buffer += (chunk as Buffer).toString('utf8').replace(/\r\n?/g, '\n');
         let end: number;
         while ((end = buffer.indexOf('\n\n')) !== -1) {
