@@ -1,21 +1,17 @@
-/** A complete Config for tests, built directly (no files, no env), with loopback port 0 listeners. */
+/** A complete Config for tests, built directly (no files, no env). */
+import { DEFAULTS } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends URL ? T[K] : DeepPartial<T[K]>) : T[K] };
 
+/** The product defaults, with both listeners on loopback port 0 and a short shutdown deadline. */
 export function testConfig(upstream: string | null, overrides: DeepPartial<Config> = {}): Config {
   const base: Config = {
+    ...DEFAULTS,
     upstream: upstream ? new URL(upstream) : null,
-    upstreamCa: null,
-    upstreamInsecure: false,
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
-    timeouts: { connect: 5000, headers: 30000, streamIdle: 75000, shutdown: 2000 },
-    transport: { default: 'unknown', gateways: {}, expected: null },
-    discovery: { enabled: false, interval: 60000, key: null, secret: null },
-    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000 },
-    limits: { maxGateways: 1000, maxTrackedDevices: 200000, maxEventBytes: 1024 * 1024 },
-    log: { level: 'info', access: true },
+    timeouts: { ...DEFAULTS.timeouts, shutdown: 2000 },
     configFile: null,
     gatewaysFile: null,
   };
