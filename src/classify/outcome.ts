@@ -54,6 +54,8 @@ export interface FailureInfo {
  */
 function isBadResponse(code: string, err: FailureInfo): boolean {
   if (code.startsWith('HPE_') || err.name === 'HTTPParserError') return true;
+  // node:http refused to pass on a header the upstream sent (writeHead validation).
+  if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') return true;
   return code === 'UND_ERR_SOCKET' && err.message === 'bad response';
 }
 

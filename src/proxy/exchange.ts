@@ -96,12 +96,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational answers are not forwarded: node already handled 100-continue.
     if (statusCode < 200) return true;
-    this.phase = 'body';
     this.status = statusCode;
     this.resumeUpstream = resume;
     const headers = clientResponseHeaders(rawHeaders);
-    const res = this.res;
-    res.writeHead(statusCode, statusText, headers);
+    // node re-validates header names and values; one it refuses makes this throw, undici aborts,
+    // and onError (still in the headers phase) answers 502 bad_response.
+    if (statusText) this.res.writeHead(statusCode, statusText, headers);
+    else this.res.writeHead(statusCode, headers);
+    this.phase = 'body';
     this.headersMs = performance.now() - this.started;
     this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();

@@ -62,6 +62,7 @@ describe('classifyFailure (undici error codes × phase)', () => {
     ['UND_ERR_SOCKET', undefined, 'bad response', 'headers', 502, 'proxy', 'bad_response'],
     ['HPE_INVALID_CONSTANT', 'HTTPParserError', 'Expected HTTP/', 'headers', 502, 'proxy', 'bad_response'],
     [undefined, 'HTTPParserError', 'Response does not match the HTTP/1.1 protocol', 'headers', 502, 'proxy', 'bad_response'],
+    ['ERR_INVALID_CHAR', 'TypeError', 'Invalid character in header content', 'headers', 502, 'proxy', 'bad_response'],
     ['UND_ERR_BODY_TIMEOUT', undefined, 'Body Timeout Error', 'body', 200, 'proxy', 'stream_idle_timeout'],
     ['UND_ERR_SOCKET', undefined, 'other side closed', 'body', 200, 'upstream', 'body_reset'],
     ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', undefined, 'mismatch', 'body', 200, 'upstream', 'body_reset'],
