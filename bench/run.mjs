@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { cpuSeconds, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll, stopChild, sumOver } from './lib/procs.mjs';
+import { cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll, stopChild, sumOver } from './lib/procs.mjs';
 import { hasWrk, runWrk, WRK } from './lib/wrk.mjs';
 import { hasNginx, startNginx } from './lib/nginx.mjs';
 
@@ -84,6 +84,7 @@ async function startNodeChild(script, args) {
 async function measure(target, o) {
   const pids = target.pids();
   const cpuBefore = sumOver(pids, cpuSeconds);
+  const cpu0Before = cpuTimes(PROXY_CPU);
   let rss = 0;
   const sampleRss = () => { if (pids.length) rss = Math.max(rss, sumOver(pids, rssBytes)); };
   const sampler = setInterval(sampleRss, 1000);
@@ -95,7 +96,8 @@ async function measure(target, o) {
   }
   sampleRss();
   const cpu = pids.length ? sumOver(pids, cpuSeconds) - cpuBefore : Number.NaN;
-  return { ...result, cpuUsPerReq: result.requests ? (cpu * 1e6) / result.requests : Number.NaN, rss: pids.length ? rss : Number.NaN };
+  const others = otherLoad(cpu0Before, cpuTimes(PROXY_CPU), Number.isFinite(cpu) ? cpu : 0);
+  return { ...result, otherLoad: others, cpuUsPerReq: result.requests ? (cpu * 1e6) / result.requests : Number.NaN, rss: pids.length ? rss : Number.NaN };
 }
 
 function fmt(n, digits = 0) {
@@ -182,7 +184,7 @@ async function main() {
       const r = results[name];
       const errors = r.non2xx + r.socketErrors;
       console.log(`round ${round} ${name.padEnd(10)} ${fmt(r.rps).padStart(6)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms` +
-        `${name === 'direct' ? '' : `  CPU ${fmt(r.cpuUsPerReq, 1)} µs/req  RSS ${fmt(r.rss / 2 ** 20, 1)} MiB`}${errors ? `  ERRORS ${errors} (non-2xx ${r.non2xx}, socket ${r.socketErrors})` : ''}`);
+        `${name === 'direct' ? '' : `  CPU ${fmt(r.cpuUsPerReq, 1)} µs/req  RSS ${fmt(r.rss / 2 ** 20, 1)} MiB`}  CPU${PROXY_CPU} others ${fmt(r.otherLoad * 100)}%${errors ? `  ERRORS ${errors} (non-2xx ${r.non2xx}, socket ${r.socketErrors})` : ''}`);
     }
     runs.push(results);
   }
@@ -195,6 +197,8 @@ async function main() {
     console.log(`${name} CPU per request, median ${fmt(proxyCpu, 1)} µs: ${proxyCpu <= TARGET_CPU_US ? 'within' : 'OVER'} the ${TARGET_CPU_US} µs target (issue 2).`);
   }
   console.log('Ratios are computed per round (same minutes of machine noise) and then summarised; CPU µs/req is the steadiest figure.');
+  const noisy = runs.flatMap((round) => Object.values(round)).filter((r) => r.otherLoad > 0.1).length;
+  if (noisy) console.log(`NOTE: in ${noisy} run(s) other processes used >10% of CPU ${PROXY_CPU} (the proxy's core): those rounds' req/s and latency are polluted; CPU µs/req less so.`);
   if (runs.some((round) => Object.values(round).some((r) => r.non2xx + r.socketErrors > 0))) console.log('WARNING: some runs had non-2xx answers or socket errors (see above).');
 
   if (o.json) writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), options: o, runs }, null, 2)}\n`);

@@ -143,3 +143,17 @@ export function sumOver(pids, read) {
 
 /** Resolves after `ms`. */
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Busy and total time of one CPU so far, in seconds, from /proc/stat (to detect other load). */
+export function cpuTimes(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / CLK_TCK, total: (busy + idle + iowait) / CLK_TCK };
+}
+
+/** Share of `cpu` used by everything except `ownSeconds` between two cpuTimes() readings. */
+export function otherLoad(before, after, ownSeconds) {
+  const total = after.total - before.total;
+  return total > 0 ? Math.max(0, (after.busy - before.busy - ownSeconds) / total) : Number.NaN;
+}
