@@ -189,7 +189,7 @@ describe('forwarding', () => {
     expect(find(samples, 'cassia_proxy_label_overflow_total', { label: 'gateway' })[0]?.value).toBe(2);
   });
 
-  it('never writes a Bearer token, Basic credentials or an access_token value to the log', async () => {
+  it('never writes a Bearer token, Basic credentials or an access_token value to the log or a metric', async () => {
     const up = track(await httpServer((req, res) => { res.writeHead(req.url?.includes('fail') ? 500 : 200); res.end('chip is busy'); }));
     const proxy = await proxyTo(up.url);
     const token = 'tok-3f9a8b7c6d5e4f3a2b1c';
@@ -197,7 +197,11 @@ describe('forwarding', () => {
     await (await request(`${proxy.proxyUrl}/api/oauth2/token`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: 'grant_type=client_credentials' })).body.dump();
     await (await request(`${proxy.proxyUrl}/api/gap/nodes?event=0&mac=CC:1B:E0:E0:00:01&access_token=${token}`)).body.dump();
     await (await request(`${proxy.proxyUrl}/api/cassia/hubs?fail=1`, { headers: { authorization: `Bearer ${token}` } })).body.dump();
+    const metricsText = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
     await proxy.close();
+    expect(metricsText).toContain('cassia_proxy_requests_total{route="/api/oauth2/token"');
+    expect(metricsText).not.toContain(token);
+    expect(metricsText).not.toContain(basic);
     expect(proxy.logLines.length).toBeGreaterThanOrEqual(3);
     const all = proxy.logLines.join('\n');
     expect(all).not.toContain(token);
