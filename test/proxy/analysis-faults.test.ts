@@ -1,0 +1,53 @@
+/**
+ * The proxy must never be the cause of a failure: when stream analysis throws (on open, on a
+ * chunk, on close), every byte still reaches the client, and the fault is logged and counted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { Registry } from 'prom-client';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { createGatewayRegistry } from '../../src/gateways/registry.js';
+import { createRecorder } from '../../src/proxy/recorder.js';
+import { createProxyServer, type TapFactory } from '../../src/proxy/server.js';
+import { testConfig } from '../helpers/config.js';
+import { capturedLogger, httpServer } from '../helpers/servers.js';
+import { find, parseMetrics } from '../helpers/metrics.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+const EVENTS = Array.from({ length: 20 }, (_, i) => `data: {"id":"AA:BB:CC:DD:EE:01","handle":3,"value":"00","seqNum":${i + 1}}\n\n`).join('');
+
+describe.each<[string, TapFactory]>([
+  ['throws when opened', () => { throw new Error('analysis exploded on open'); }],
+  ['throws on the first chunk', () => ({ write() { throw new Error('analysis exploded on write'); }, close() {} })],
+  ['throws on close', () => ({ write() {}, close() { throw new Error('analysis exploded on close'); } })],
+])('a stream tap that %s', (_name, openTap) => {
+  it('does not disturb the stream; the fault is logged and counted once', async () => {
+    const up = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(EVENTS.slice(0, 500));
+      setTimeout(() => res.end(EVENTS.slice(500)), 30);
+    });
+    cleanups.push(() => up.close());
+    const config = testConfig(up.url);
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { defaultMetrics: false });
+    const { logger, lines } = capturedLogger();
+    const recorder = createRecorder({ metrics, log: logger, accessLog: false, listeners: [] });
+    const gateways = createGatewayRegistry(config, () => undefined);
+    const proxy = await createProxyServer({ config, metrics, gateways, recorder, log: logger, openTap });
+    cleanups.push(() => proxy.close());
+
+    const res = await request(`${proxy.url}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01&sequence=2`);
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe(EVENTS);
+    await new Promise((r) => setTimeout(r, 20));
+    const samples = parseMetrics(await registry.metrics());
+    expect(find(samples, 'cassia_proxy_analysis_errors_total', { component: 'stream_tap' })[0]?.value).toBe(1);
+    expect(find(samples, 'cassia_proxy_requests_total', { code: '200', reason: 'response' })[0]?.value).toBe(1);
+    expect(lines.filter((l) => l.includes('analysis exploded'))).toHaveLength(1);
+  });
+});
