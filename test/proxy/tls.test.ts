@@ -1,0 +1,83 @@
+/**
+ * HTTPS upstreams: the operator's own CA file (on-prem ACs often have one), a certificate that
+ * does not verify as `connect_error`, and the explicit insecure switch. Certificates are made at
+ * test time with the openssl CLI (.ci/run installs it when missing).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startProxy, type RunningProxy } from '../../src/main.js';
+import { testConfig } from '../helpers/config.js';
+import { capturedLogger } from '../helpers/servers.js';
+import { find, scrape } from '../helpers/metrics.js';
+
+let dir = '';
+let server: Server | undefined;
+let upstream = '';
+const proxies: RunningProxy[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cassia-tls-'));
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Test AC CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ac.key', '-out', 'ac.csr', '-subj', '/CN=127.0.0.1');
+  openssl('x509', '-req', '-in', 'ac.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'ac.pem', '-days', '2', '-extfile', 'san.ext');
+  server = createServer({ key: readFileSync(join(dir, 'ac.key')), cert: readFileSync(join(dir, 'ac.pem')) }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('[{"mac":"CC:1B:E0:E0:00:01","status":"online"}]');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  upstream = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+}, 60_000);
+
+afterEach(async () => {
+  while (proxies.length) await proxies.pop()?.close();
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function proxy(overrides: Parameters<typeof testConfig>[1]): Promise<RunningProxy> {
+  const p = await startProxy(testConfig(upstream, overrides), { logger: capturedLogger().logger });
+  proxies.push(p);
+  return p;
+}
+
+describe('https upstream', () => {
+  it('verifies the AC against the operator CA file', async () => {
+    const p = await proxy({ upstreamCa: join(dir, 'ca.pem') });
+    const res = await request(`${p.proxyUrl}/api/cassia/hubs`);
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toEqual([{ mac: 'CC:1B:E0:E0:00:01', status: 'online' }]);
+  });
+
+  it('answers 502 connect_error when the certificate does not verify (system CAs only)', async () => {
+    const p = await proxy({});
+    const res = await request(`${p.proxyUrl}/api/cassia/hubs`);
+    expect(res.statusCode).toBe(502);
+    expect(res.headers['x-cassia-proxy-error']).toBe('connect_error');
+    await res.body.dump();
+    const samples = await scrape(p.adminUrl);
+    expect(find(samples, 'cassia_proxy_requests_total', { code: '502', origin: 'proxy', reason: 'connect_error' })[0]?.value).toBe(1);
+  });
+
+  it('with upstreamInsecure connects anyway and says so in /readyz and a metric', async () => {
+    const p = await proxy({ upstreamInsecure: true });
+    const res = await request(`${p.proxyUrl}/api/cassia/hubs`);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const ready = (await (await fetch(`${p.adminUrl}/readyz`)).json()) as { warnings: string[] };
+    expect(ready.warnings).toHaveLength(1);
+    expect(find(await scrape(p.adminUrl), 'cassia_proxy_upstream_tls_insecure')[0]?.value).toBe(1);
+  });
+});
