@@ -40,19 +40,63 @@ function errSerializer(err: unknown): unknown {
   return serialized;
 }
 
+let isoMs = 0;
+let isoField = '';
+
+/**
+ * pino's `isoTime`, computed once per millisecond: under load many lines share a millisecond, and
+ * `toISOString()` per line was a measurable part of the per-request cost.
+ */
+export function cachedIsoTime(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoField = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return isoField;
+}
+
 /** Options shared by every logger the proxy creates (tests pass their own destination). */
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     base: { app: 'cassia-ac-proxy' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: cachedIsoTime,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: { err: errSerializer, error: errSerializer },
     formatters: { level: (label) => ({ level: label }) },
   };
 }
 
-/** A logger writing to `destination` (default: stdout, asynchronously buffered). */
+/**
+ * stdout (or a file) for the proxy's logs: asynchronous and buffered in 16 KiB writes (one syscall per line
+ * cost ~10 µs per request at load), flushed at least every second so a quiet proxy's lines still
+ * show at once, and flushed synchronously at exit.
+ */
+export function bufferedDestination(target: number | string = 1): pino.DestinationStream {
+  const dest = pino.destination({ dest: target, sync: false, minLength: 16 * 1024 });
+  setInterval(() => dest.flush(), 1000).unref();
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout already gone: nothing left to save
+    }
+  });
+  return dest;
+}
+
+/** A logger writing to `destination` (default: stdout, buffered; see bufferedDestination). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(loggerOptions(level), destination ?? bufferedDestination(1));
+}
+
+/**
+ * The access log: same stream and format as `log`, but no redaction pass. Its lines are built
+ * from fixed fields that cannot hold a secret (route template, gateway MAC, outcome, timings;
+ * never headers or the query string), and skipping redaction halves its cost per request.
+ */
+export function createAccessLogger(log: Logger): Logger {
+  const { redact: _redact, ...options } = loggerOptions(log.level);
+  return pino(options, (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym] as pino.DestinationStream);
 }

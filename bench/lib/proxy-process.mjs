@@ -4,7 +4,7 @@
 // {"proxyUrl","adminUrl","pid"} on stdout. Usage: node proxy-process.mjs <upstream-url>
 import { pino } from 'pino';
 import { startProxy } from '../../dist/src/main.js';
-import { createLogger } from '../../dist/src/log.js';
+import { bufferedDestination, createLogger } from '../../dist/src/log.js';
 
 const upstream = process.argv[2];
 if (!upstream) {
@@ -31,7 +31,8 @@ const config = {
 
 // The same asynchronous sonic-boom destination a deployment logs to (there: fd 1).
 // BENCH_LOG_SYNC=1 writes synchronously instead, for diagnosis only.
-const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC === '1' }));
+// The same buffered destination a deployment's stdout gets, pointed at /dev/null.
+const logger = createLogger('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination('/dev/null'));
 const running = await startProxy(config, { logger });
 process.stdout.write(`${JSON.stringify({ proxyUrl: running.proxyUrl, adminUrl: running.adminUrl, pid: process.pid })}\n`);
 

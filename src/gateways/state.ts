@@ -123,11 +123,16 @@ export function createGatewayState(deps: {
     if (mac === null) return;
     const r = record(mac, true);
     if (!r) return;
-    r.hubName = str(hub.name) ?? r.hubName;
-    r.model = str(hub.model) ?? r.model;
-    r.version = str(hub.version) ?? r.version;
+    const hubName = str(hub.name) ?? r.hubName;
+    const model = str(hub.model) ?? r.model;
+    const version = str(hub.version) ?? r.version;
     const status = typeof hub.status === 'string' ? hub.status.toLowerCase() : null;
     const online = status === 'online' ? true : status === 'offline' ? false : null;
+    // Hub lists and status events repeat the same facts all day: nothing new, nothing to publish.
+    if (r.info !== null && hubName === r.hubName && model === r.model && version === r.version && (online === null || online === r.online)) return;
+    r.hubName = hubName;
+    r.model = model;
+    r.version = version;
     if (online !== null && online !== r.online) {
       const first = r.online === null;
       r.online = online;

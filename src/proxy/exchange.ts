@@ -188,7 +188,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.ctx.release(this);
     this.ctx.recorder.finish({
       route: this.route,
-      pathname: this.pathname,
       method: this.method,
       gateway: this.gateway,
       transport: this.transport,

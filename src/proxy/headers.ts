@@ -25,7 +25,10 @@ const HOP_BY_HOP = new Set([
 const REQUEST_OWN = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
 /** Names listed in a Connection header value, lower-cased. */
-function connectionTokens(value: string): Set<string> {
+function connectionTokens(value: string): Set<string> | null {
+  // The usual values name no other header: skip the split (this runs on most responses).
+  const v = value.length <= 10 ? value.toLowerCase() : '';
+  if (v === 'keep-alive' || v === 'close') return null;
   const tokens = new Set<string>();
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
@@ -39,8 +42,10 @@ function findConnection(raw: readonly string[]): Set<string> | null {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const named = connectionTokens(raw[i + 1] as string);
+      if (named === null) continue;
       tokens ??= new Set();
-      for (const t of connectionTokens(raw[i + 1] as string)) tokens.add(t);
+      for (const t of named) tokens.add(t);
     }
   }
   return tokens;

@@ -13,7 +13,6 @@ export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' |
 /** Everything known about one finished exchange. */
 export interface ExchangeRecord {
   route: string;
-  pathname: string;
   method: string;
   /** Gateway label value (`none` when the call names no gateway). */
   gateway: string;
@@ -32,6 +31,11 @@ export interface ExchangeRecord {
 export type ExchangeListener = (record: ExchangeRecord) => void;
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
+
+/** ms to 0.1 ms: enough for a log line, and shorter than a float's 17 digits. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
 
 /** Method label value: known methods as they are, anything else `other` (bounded cardinality). */
 export function methodLabel(method: string): string {
@@ -77,8 +81,19 @@ export interface Recorder {
   reset(): void;
 }
 
-export function createRecorder(deps: { metrics: Metrics; log: Logger; accessLog: boolean; listeners: ExchangeListener[] }): Recorder {
+export interface RecorderDeps {
+  metrics: Metrics;
+  /** For the recorder's own faults. */
+  log: Logger;
+  /** Where access-log lines go (see createAccessLogger); defaults to `log`. */
+  access?: Logger;
+  accessLog: boolean;
+  listeners: ExchangeListener[];
+}
+
+export function createRecorder(deps: RecorderDeps): Recorder {
   const { metrics, log, listeners } = deps;
+  const access = deps.access ?? log;
   let c = children(metrics);
   return {
     accessLog: deps.accessLog,
@@ -98,15 +113,18 @@ export function createRecorder(deps: { metrics: Metrics; log: Logger; accessLog:
         c.streamDurations(r.stream + SEP + r.transport).observe(r.totalMs / 1000);
       }
       if (this.accessLog) {
-        log.info(
-          {
-            route: r.route, path: r.pathname, method: r.method, gateway: r.gateway, transport: r.transport,
-            code: r.outcome.status, origin: r.outcome.origin, reason: r.outcome.reason,
-            headersMs: r.headersMs, durationMs: r.totalMs, bytesIn: r.bytesIn, bytesOut: r.bytesOut,
-            ...(r.stream ? { stream: r.stream, end: r.streamEnd } : {}),
-          },
-          `${r.method} ${r.pathname} ${r.outcome.status} ${r.outcome.origin}/${r.outcome.reason} ${r.totalMs.toFixed(1)}ms`,
-        );
+        // Fixed fields only: the route template, never the raw path (write paths carry values)
+        // nor the query string (it may carry access_token).
+        const line: Record<string, string | number> = {
+          route: r.route, method: r.method, gateway: r.gateway, transport: r.transport,
+          code: r.outcome.status, origin: r.outcome.origin, reason: r.outcome.reason,
+          headersMs: round(r.headersMs), durationMs: round(r.totalMs), bytesIn: r.bytesIn, bytesOut: r.bytesOut,
+        };
+        if (r.stream !== null) {
+          line.stream = r.stream;
+          line.end = r.streamEnd ?? '';
+        }
+        access.info(line, `${r.method} ${r.route} ${r.outcome.status} ${r.outcome.origin}/${r.outcome.reason}`);
       }
       for (const listener of listeners) {
         try {

@@ -228,7 +228,7 @@ function recordRefusal(recorder: Recorder, method: string, status: number, reaso
   const route = pathname ? routeTemplate(pathname.split('?')[0] ?? '') : 'other';
   recorder.headers(route, methodLabel(method), transport, ms / 1000);
   recorder.finish({
-    route, pathname: route, method: methodLabel(method), gateway: NO_GATEWAY, transport,
+    route, method: methodLabel(method), gateway: NO_GATEWAY, transport,
     outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
     bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
   });

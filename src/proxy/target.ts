@@ -36,6 +36,20 @@ export function parseTarget(url: string): Target | null {
   return { path, pathname, query, gateway: query ? gatewayOf(query) : null };
 }
 
+/** Raw `mac` values seen recently → normalised form (clients repeat the same few spellings). */
+const macCache = new Map<string, string | null>();
+const MAC_CACHE_SIZE = 4096;
+
+function normalizeCached(raw: string): string | null {
+  let mac = macCache.get(raw);
+  if (mac === undefined) {
+    mac = normalizeMac(raw.includes('%') ? safeDecode(raw) : raw);
+    if (macCache.size >= MAC_CACHE_SIZE) macCache.clear();
+    macCache.set(raw, mac);
+  }
+  return mac;
+}
+
 /** The `mac` query parameter, normalised; null when absent or not a MAC. */
 function gatewayOf(query: string): string | null {
   let start = 0;
@@ -43,8 +57,7 @@ function gatewayOf(query: string): string | null {
     let end = query.indexOf('&', start);
     if (end === -1) end = query.length;
     if (query.startsWith('mac=', start)) {
-      const raw = query.slice(start + 4, end);
-      return normalizeMac(raw.includes('%') ? safeDecode(raw) : raw);
+      return normalizeCached(query.slice(start + 4, end));
     }
     start = end + 1;
   }
