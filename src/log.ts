@@ -5,6 +5,7 @@
  * never logged with their query string (see the access log), so `?access_token=` cannot leak.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { createLineWriter, type LineWriter } from './log-writer.js';
 
 /** Field paths censored in every log line. */
 export const REDACT_PATHS = [
@@ -69,34 +70,16 @@ export function loggerOptions(level: string): LoggerOptions {
 }
 
 /**
- * stdout (or a file) for the proxy's logs: asynchronous and buffered in 8 KiB writes (sonic-boom needs less than its 16 KiB maxWrite) (one syscall per line
- * cost ~10 µs per request at load), flushed at least every second so a quiet proxy's lines still
- * show at once, and flushed synchronously at exit.
+ * stdout (or a file) for the proxy's logs: buffered and asynchronous (see log-writer.ts), flushed
+ * at least every second so a quiet proxy's lines still show at once, and synchronously at exit.
  */
-export function bufferedDestination(target: number | string = 1): pino.DestinationStream {
-  const dest = pino.destination({ dest: target, sync: false, minLength: 8 * 1024 });
-  setInterval(() => dest.flush(), 1000).unref();
-  process.once('exit', () => {
-    try {
-      dest.flushSync();
-    } catch {
-      // stdout already gone: nothing left to save
-    }
-  });
-  return dest;
+export function bufferedDestination(target: number | string = 1): pino.DestinationStream & LineWriter {
+  const writer = createLineWriter(target);
+  process.once('exit', () => writer.flushSync());
+  return writer;
 }
 
 /** A logger writing to `destination` (default: stdout, buffered; see bufferedDestination). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(loggerOptions(level), destination ?? bufferedDestination(1));
-}
-
-/**
- * The access log: same stream and format as `log`, but no redaction pass. Its lines are built
- * from fixed fields that cannot hold a secret (route template, gateway MAC, outcome, timings;
- * never headers or the query string), and skipping redaction halves its cost per request.
- */
-export function createAccessLogger(log: Logger): Logger {
-  const { redact: _redact, ...options } = loggerOptions(log.level);
-  return pino(options, (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym] as pino.DestinationStream);
 }

@@ -12,7 +12,7 @@ import { createGatewayRegistry } from './gateways/registry.js';
 import { createGatewayState } from './gateways/state.js';
 import { createReport } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
-import { createAccessLogger, createLogger } from './log.js';
+import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRecorder, type ExchangeListener } from './proxy/recorder.js';
 import { createProxyServer } from './proxy/server.js';
@@ -76,8 +76,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   const listeners: ExchangeListener[] = [
     (r) => report.recordExchange(r.gateway, r.transport, r.outcome.status, r.outcome.origin, r.headersMs),
   ];
-  const access = createAccessLogger(log);
-  const recorder = createRecorder({ metrics, log, access, accessLog: config.log.access, listeners });
+  const recorder = createRecorder({ metrics, log, accessLog: config.log.access, listeners });
   const proxy = await createProxyServer({
     config, metrics, gateways, recorder, log,
     openTap: (kind, gateway, query) => analyzer.tap(kind, gateway, new URLSearchParams(query)),
@@ -95,7 +94,6 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       proxy.reconfigure(next);
       recorder.accessLog = next.log.access;
       log.level = next.log.level;
-      access.level = next.log.level;
       applyConfigGauges(metrics, next);
       config = next;
       metrics.configReloads.labels('success').inc();

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { StreamKind } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Outcome } from '../classify/outcome.js';
+import { createAccessLog } from './access-log.js';
 
 /** How an event stream ended (the `end` label). */
 export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown';
@@ -31,11 +32,6 @@ export interface ExchangeRecord {
 export type ExchangeListener = (record: ExchangeRecord) => void;
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
-
-/** ms to 0.1 ms: enough for a log line, and shorter than a float's 17 digits. */
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
 
 /** Method label value: known methods as they are, anything else `other` (bounded cardinality). */
 export function methodLabel(method: string): string {
@@ -85,15 +81,13 @@ export interface RecorderDeps {
   metrics: Metrics;
   /** For the recorder's own faults. */
   log: Logger;
-  /** Where access-log lines go (see createAccessLogger); defaults to `log`. */
-  access?: Logger;
   accessLog: boolean;
   listeners: ExchangeListener[];
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {
   const { metrics, log, listeners } = deps;
-  const access = deps.access ?? log;
+  const writeAccessLine = createAccessLog(log);
   let c = children(metrics);
   return {
     accessLog: deps.accessLog,
@@ -112,20 +106,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         c.ended(r.stream + SEP + r.transport + SEP + r.streamEnd).inc();
         c.streamDurations(r.stream + SEP + r.transport).observe(r.totalMs / 1000);
       }
-      if (this.accessLog) {
-        // Fixed fields only: the route template, never the raw path (write paths carry values)
-        // nor the query string (it may carry access_token).
-        const line: Record<string, string | number> = {
-          route: r.route, method: r.method, gateway: r.gateway, transport: r.transport,
-          code: r.outcome.status, origin: r.outcome.origin, reason: r.outcome.reason,
-          headersMs: round(r.headersMs), durationMs: round(r.totalMs), bytesIn: r.bytesIn, bytesOut: r.bytesOut,
-        };
-        if (r.stream !== null) {
-          line.stream = r.stream;
-          line.end = r.streamEnd ?? '';
-        }
-        access.info(line, `${r.method} ${r.route} ${r.outcome.status} ${r.outcome.origin}/${r.outcome.reason}`);
-      }
+      if (this.accessLog) writeAccessLine(r);
       for (const listener of listeners) {
         try {
           listener(r);

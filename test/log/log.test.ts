@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bufferedDestination, cachedIsoTime, createAccessLogger, createLogger, scrubSecrets } from '../../src/log.js';
+import { bufferedDestination, cachedIsoTime, createLogger, scrubSecrets } from '../../src/log.js';
+import { createLineWriter } from '../../src/log-writer.js';
 import { capturedLogger } from '../helpers/servers.js';
 
 describe('logging', () => {
-  // Regression: a minLength at sonic-boom's maxWrite made every default logger throw at startup.
+  // Regression: a minLength at sonic-boom's maxWrite once made every default logger throw at startup.
   it('the default buffered destination constructs, and its lines reach the file once flushed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cassia-log-'));
     try {
@@ -15,7 +16,7 @@ describe('logging', () => {
       const log = createLogger('info', dest);
       log.info({ gateway: 'CC:1B:E0:E0:00:01' }, 'hello');
       await new Promise((r) => setTimeout(r, 50));
-      (dest as unknown as { flushSync(): void }).flushSync();
+      dest.flushSync();
       const line = JSON.parse(readFileSync(file, 'utf8').trim()) as Record<string, unknown>;
       expect(line).toMatchObject({ level: 'info', app: 'cassia-ac-proxy', gateway: 'CC:1B:E0:E0:00:01', msg: 'hello' });
       expect(Date.parse(line.time as string)).toBeGreaterThan(Date.now() - 60_000);
@@ -33,15 +34,6 @@ describe('logging', () => {
     expect(all).toContain('[REDACTED]');
   });
 
-  it('the access logger writes to the same stream, at the same level', () => {
-    const { logger, lines } = capturedLogger('warn');
-    const access = createAccessLogger(logger);
-    access.info('not shown');
-    access.warn({ route: '/api/gap/nodes' }, 'shown');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] as string)).toMatchObject({ route: '/api/gap/nodes', msg: 'shown' });
-  });
-
   it.each([
     ['https://key:secret@ac.example.com/x', 'https://[REDACTED]@ac.example.com/x'],
     ['?access_token=abc&mac=1', '?access_token=[REDACTED]&mac=1'],
@@ -51,4 +43,48 @@ describe('logging', () => {
   it('caches the ISO time per millisecond', () => {
     expect(cachedIsoTime()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
   });
+});
+
+describe('createLineWriter', () => {
+  const withDir = async (fn: (file: string) => Promise<void>): Promise<void> => {
+    const dir = mkdtempSync(join(tmpdir(), 'cassia-writer-'));
+    try {
+      await fn(join(dir, 'out.log'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const read = (file: string): string => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
+  const until = async (check: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it('writes in order once flushBytes accumulate, without an explicit flush', () => withDir(async (file) => {
+    const w = createLineWriter(file, { flushBytes: 100, intervalMs: 60_000 });
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${i} ${'x'.repeat(20)}\n`);
+    for (const l of lines) w.write(l);
+    const expected = lines.slice(0, 48).join('');
+    await until(() => read(file).length >= expected.length);
+    expect(read(file).startsWith(expected)).toBe(true);
+    w.end();
+    expect(read(file)).toBe(lines.join(''));
+  }));
+
+  it('flushes a quiet log on its timer', () => withDir(async (file) => {
+    const w = createLineWriter(file, { flushBytes: 1 << 20, intervalMs: 20 });
+    w.write('only line\n');
+    await until(() => read(file) === 'only line\n');
+    expect(read(file)).toBe('only line\n');
+    w.end();
+  }));
+
+  it('drops and counts lines past maxBufferBytes instead of growing without bound', () => withDir(async (file) => {
+    const w = createLineWriter(file, { flushBytes: 1 << 20, intervalMs: 60_000, maxBufferBytes: 30 });
+    expect(w.write(`${'a'.repeat(20)}\n`)).toBe(true);
+    expect(w.write(`${'b'.repeat(20)}\n`)).toBe(true);
+    expect(w.write(`${'c'.repeat(20)}\n`)).toBe(false);
+    expect(w.dropped()).toBe(1);
+    w.end();
+    expect(read(file)).toBe(`${'a'.repeat(20)}\n${'b'.repeat(20)}\n`);
+  }));
 });

@@ -1,0 +1,63 @@
+/** The access log: one JSON line per exchange, pino's shape, no secrets, silent above info. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { startProxy } from '../../src/main.js';
+import { testConfig } from '../helpers/config.js';
+import { capturedLogger, httpServer, type TestServer } from '../helpers/servers.js';
+import { openSse } from '../helpers/sse-client.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+function track<T extends TestServer<unknown>>(server: T): T {
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe('access log', () => {
+  it('writes one parsable line per exchange with the outcome, timings and stream end', async () => {
+    const up = track(await httpServer((req, res) => {
+      if (req.url?.startsWith('/api/gatt/nodes?')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('data: {"id":"AA:BB:CC:DD:EE:01","seqNum":1}\n\n');
+        return;
+      }
+      res.writeHead(502);
+      res.end('bad gateway from AC');
+    }));
+    const { logger, lines } = capturedLogger();
+    const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { 'CC:1B:E0:E0:00:01': { transport: 'capwap' } } } }), { logger });
+    cleanups.push(() => proxy.close());
+    await (await request(`${proxy.proxyUrl}/api/gatt/nodes/C0:00:00:00:00:01/handle/39/value/cafe?mac=cc:1b:e0:e0:00:01&access_token=secret-token-1`)).body.dump();
+    const sse = await openSse(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
+    await sse.done;
+    await new Promise((r) => setTimeout(r, 20));
+    const access = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'route' in l);
+    expect(access).toHaveLength(2);
+    const [write, stream] = access;
+    expect(write).toMatchObject({
+      level: 'info', app: 'cassia-ac-proxy', route: '/api/gatt/nodes/{device}/handle/{handle}/value/{value}', method: 'GET',
+      gateway: 'CC:1B:E0:E0:00:01', transport: 'capwap', code: 502, origin: 'upstream', reason: 'response', bytesIn: 0, bytesOut: 19,
+      msg: 'GET /api/gatt/nodes/{device}/handle/{handle}/value/{value} 502 upstream/response',
+    });
+    expect(typeof write?.time).toBe('string');
+    expect(Date.parse(write?.time as string)).toBeGreaterThan(Date.now() - 60_000);
+    expect(write?.durationMs as number).toBeGreaterThanOrEqual(write?.headersMs as number);
+    expect(stream).toMatchObject({ route: '/api/gatt/nodes', code: 200, stream: 'notification', end: 'upstream_closed' });
+    const all = lines.join('\n');
+    expect(all).not.toContain('secret-token-1');
+    expect(all).not.toContain('cafe');
+  });
+
+  it('is silent when the log level is above info, and when log.access is off', async () => {
+    const up = track(await httpServer((_req, res) => res.end('OK')));
+    for (const [level, access] of [['warn', true], ['info', false]] as const) {
+      const { logger, lines } = capturedLogger(level);
+      const proxy = await startProxy(testConfig(up.url, { log: { level, access } }), { logger });
+      await (await request(`${proxy.proxyUrl}/api/cassia/hubs`)).body.dump();
+      await proxy.close();
+      expect(lines.filter((l) => l.includes('"route"'))).toEqual([]);
+    }
+  });
+});
