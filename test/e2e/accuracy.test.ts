@@ -3,7 +3,7 @@
  * gateways (none on MQTT), the proxy's counters EQUAL the simulator's ground truth for every
  * gateway and stream kind, and events_total equals what the client received.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startProxy, type RunningProxy } from '../../src/main.js';
@@ -12,11 +12,9 @@ import { testConfig } from '../helpers/config.js';
 import { capturedLogger } from '../helpers/servers.js';
 import { find, scrape, total, type Sample } from '../helpers/metrics.js';
 import { openSse, type SseCapture } from '../helpers/sse-client.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const { defer } = cleanupAfterEach();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -58,13 +56,13 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
       keepaliveForm: 'mixed',
       profile: { profile: 'clean', transports: { capwap: { drop: 0.05, duplicate: 0.03, reorder: 0.03, http502: 0.1, http504: 0.05, http504DelayMs: 20 } } },
     });
-    cleanups.push(() => sim.close());
+    defer(() => sim.close());
     const gatewayMap: Record<string, GatewayEntry> = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
     const proxy = await startProxy(
       testConfig(sim.url, { transport: { gateways: gatewayMap }, sequence: { reorderWindowTime: 500 }, log: { access: false } }),
       { logger: capturedLogger('warn').logger },
     );
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
 
     const t = await token(proxy, sim);
     const captures: Array<{ kind: string; gateway: string; capture: SseCapture }> = [];

@@ -1,19 +1,13 @@
 /** The access log: one JSON line per exchange, pino's shape, no secrets, silent above info. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, httpServer, type TestServer } from '../helpers/servers.js';
+import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { openSse } from '../helpers/sse-client.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-function track<T extends TestServer<unknown>>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
+const { defer, track } = cleanupAfterEach();
 
 describe('access log', () => {
   it('writes one parsable line per exchange with the outcome, timings and stream end', async () => {
@@ -28,7 +22,7 @@ describe('access log', () => {
     }));
     const { logger, lines } = capturedLogger();
     const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { 'CC:1B:E0:E0:00:01': { transport: 'capwap' } } } }), { logger });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     await (await request(`${proxy.proxyUrl}/api/gatt/nodes/C0:00:00:00:00:01/handle/39/value/cafe?mac=cc:1b:e0:e0:00:01&access_token=secret-token-1`)).body.dump();
     const sse = await openSse(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
     await sse.done;

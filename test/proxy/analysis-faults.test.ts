@@ -2,7 +2,7 @@
  * The proxy must never be the cause of a failure: when stream analysis throws (on open, on a
  * chunk, on close), every byte still reaches the client, and the fault is logged and counted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Registry } from 'prom-client';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -12,11 +12,9 @@ import { createProxyServer, type TapFactory } from '../../src/proxy/server.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const { defer } = cleanupAfterEach();
 
 const EVENTS = Array.from({ length: 20 }, (_, i) => `data: {"id":"AA:BB:CC:DD:EE:01","handle":3,"value":"00","seqNum":${i + 1}}\n\n`).join('');
 
@@ -31,7 +29,7 @@ describe.each<[string, TapFactory]>([
       res.write(EVENTS.slice(0, 500));
       setTimeout(() => res.end(EVENTS.slice(500)), 30);
     });
-    cleanups.push(() => up.close());
+    defer(() => up.close());
     const config = testConfig(up.url);
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
@@ -39,7 +37,7 @@ describe.each<[string, TapFactory]>([
     const recorder = createRecorder({ metrics, log: logger, accessLog: false, listeners: [] });
     const gateways = createGatewayRegistry(config, () => undefined);
     const proxy = await createProxyServer({ config, metrics, gateways, recorder, log: logger, openTap });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
 
     const res = await request(`${proxy.url}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01&sequence=2`);
     expect(res.statusCode).toBe(200);

@@ -2,32 +2,26 @@
  * Every row of PRODUCT.md's outcome table, produced by a purpose-built upstream on loopback:
  * the status and body the client sees, and the exact requests_total series recorded.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { connect } from 'node:net';
 import { createServer as createTlsServer } from 'node:net';
 import { once } from 'node:events';
 import { startProxy, type RunningProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, closedPort, httpServer, tcpServer, type TestServer } from '../helpers/servers.js';
+import { capturedLogger, closedPort, httpServer, tcpServer } from '../helpers/servers.js';
 import { find, scrape } from '../helpers/metrics.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const { defer, track } = cleanupAfterEach();
 
 async function proxyTo(upstream: string, overrides: Parameters<typeof testConfig>[1] = {}): Promise<RunningProxy> {
   const { logger } = capturedLogger();
   const proxy = await startProxy(testConfig(upstream, overrides), { logger });
-  cleanups.push(() => proxy.close());
+  defer(() => proxy.close());
   return proxy;
 }
 
-function track<T extends TestServer<unknown>>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
 
 const GW = 'CC:1B:E0:E0:00:01';
 const PATH = `/api/gatt/nodes/C0:00:5B:D1:AA:BC/handle/39/value?mac=${GW.toLowerCase()}`;
@@ -72,7 +66,7 @@ describe('outcome classification (PRODUCT.md table)', () => {
     const port = (silent.address() as { port: number }).port;
     const sockets: Array<{ destroy(): void }> = [];
     silent.on('connection', (s) => sockets.push(s));
-    cleanups.push(async () => { sockets.forEach((s) => s.destroy()); silent.close(); });
+    defer(async () => { sockets.forEach((s) => s.destroy()); silent.close(); });
     const proxy = await proxyTo(`https://127.0.0.1:${port}`, { ...capwap, timeouts: { connect: 200 } });
     const res = await request(proxy.proxyUrl + PATH);
     expect(res.statusCode).toBe(504);

@@ -1,5 +1,5 @@
 /** Forwarding behaviour of the real proxy against real loopback upstreams. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -7,25 +7,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { startProxy, type RunningProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, httpServer, type TestServer } from '../helpers/servers.js';
+import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, scrape } from '../helpers/metrics.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const { defer, track } = cleanupAfterEach();
 
 async function proxyTo(upstream: string, overrides: Parameters<typeof testConfig>[1] = {}): Promise<RunningProxy & { logLines: string[] }> {
   const { logger, lines } = capturedLogger();
   const proxy = await startProxy(testConfig(upstream, overrides), { logger });
-  cleanups.push(() => proxy.close());
+  defer(() => proxy.close());
   return Object.assign(proxy, { logLines: lines });
 }
 
-function track<T extends TestServer<unknown>>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
 
 /** Sends raw bytes to a port and returns everything the server sent back until it closed or went quiet. */
 async function rawExchange(port: number, text: string, quietMs = 300): Promise<string> {

@@ -1,27 +1,21 @@
 /** Admin endpoints, reload and graceful shutdown of the real proxy. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Registry } from 'prom-client';
 import { startProxy } from '../../src/main.js';
 import type { Config } from '../../src/config/types.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, httpServer, type TestServer } from '../helpers/servers.js';
+import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, parseMetrics, scrape } from '../helpers/metrics.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-function track<T extends TestServer<unknown>>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
+const { defer, track } = cleanupAfterEach();
 
 describe('admin endpoints', () => {
   it('serves healthz, readyz (with the insecure-TLS warning), Prometheus text and OpenMetrics', async () => {
     const up = track(await httpServer((_req, res) => res.end('OK')));
     const proxy = await startProxy(testConfig(up.url, { upstreamInsecure: true }), { logger: capturedLogger().logger });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     expect(await (await fetch(`${proxy.adminUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${proxy.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
@@ -59,7 +53,7 @@ describe('reload', () => {
         return next;
       },
     });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const call = async (): Promise<void> => (await request(`${proxy.proxyUrl}/api/cassia/info?mac=${gw}`)).body.dump();
     await call();
     const good = await fetch(`${proxy.adminUrl}/-/reload`, { method: 'POST' });
