@@ -88,10 +88,11 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     if (!options.reloadConfig) return { ok: false, error: 'no configuration source to reload from' };
     try {
       const next = await options.reloadConfig();
+      // The upstream part can still fail (a CA file gone since validation): before anything changes.
+      proxy.reconfigure(next);
       gateways.update(next);
       gatewayState.update(next);
       analyzer.reconfigure(next);
-      proxy.reconfigure(next);
       recorder.accessLog = next.log.access;
       log.level = next.log.level;
       applyConfigGauges(metrics, next);

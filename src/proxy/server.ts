@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Config, StreamKind } from '../config/types.js';
 import { routeTemplate } from '../classify/routes.js';
@@ -81,7 +81,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   const { metrics, gateways, recorder, log } = deps;
   let config = deps.config;
   let upstream = createUpstream(config, log);
-  const retired: Pool[] = [];
+  /** Pools replaced by a reload, closing once their in-flight requests (streams too) end. */
+  const retired = new Set<Pool>();
   const exchanges = new Set<Exchange>();
   let closing = false;
 
@@ -114,7 +115,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       {
         origin: upstream.origin,
         path: upstream.basePath + target.path,
-        method: method as Dispatcher_HttpMethod,
+        method: method as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }),
         body: hasBody ? req : null,
         headersTimeout: config.timeouts.headers,
@@ -152,11 +153,14 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     reconfigure(next) {
       const changed = next.upstream?.href !== config.upstream?.href || next.upstreamCa !== config.upstreamCa
         || next.upstreamInsecure !== config.upstreamInsecure || next.timeouts.connect !== config.timeouts.connect;
-      config = next;
       if (changed) {
-        retired.push(upstream.pool);
-        upstream = createUpstream(next, log);
+        const replacement = createUpstream(next, log);
+        const old = upstream.pool;
+        retired.add(old);
+        void old.close().catch(() => undefined).finally(() => retired.delete(old));
+        upstream = replacement;
       }
+      config = next;
     },
     async close() {
       closing = true;
@@ -171,8 +175,6 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     },
   };
 }
-
-type Dispatcher_HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'CONNECT' | 'TRACE';
 
 /** Wraps a tap so that a fault in analysis is counted and logged once, and never reaches traffic. */
 function guard(component: string, open: () => StreamTap | null, metrics: Metrics, log: Logger): StreamTap | null {

@@ -72,6 +72,33 @@ describe('reload', () => {
   });
 });
 
+describe('reload to another upstream', () => {
+  it('sends new requests to the new AC while a stream on the old one keeps flowing', async () => {
+    let oldStream: import('node:http').ServerResponse | undefined;
+    const oldAc = track(await httpServer((req, res) => {
+      if (req.url?.startsWith('/api/gatt/nodes?')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"seqNum":1}\n\n');
+        oldStream = res;
+        return;
+      }
+      res.end('old');
+    }));
+    const newAc = track(await httpServer((_req, res) => res.end('new')));
+    let next = testConfig(oldAc.url);
+    const proxy = await startProxy(next, { logger: capturedLogger().logger, reloadConfig: async () => next });
+    defer(() => proxy.close());
+    const stream = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
+    const streamText = stream.body.text();
+    expect(await (await request(`${proxy.proxyUrl}/api/cassia/hubs`)).body.text()).toBe('old');
+    next = testConfig(newAc.url);
+    expect((await proxy.reload()).ok).toBe(true);
+    expect(await (await request(`${proxy.proxyUrl}/api/cassia/hubs`)).body.text()).toBe('new');
+    oldStream?.end('data: {"seqNum":2}\n\n');
+    expect(await streamText).toBe('data: {"seqNum":1}\n\ndata: {"seqNum":2}\n\n');
+  });
+});
+
 describe('graceful shutdown', () => {
   it('ends streams with end="shutdown", lets an in-flight request finish, then refuses', async () => {
     const up = track(await httpServer((req, res) => {
