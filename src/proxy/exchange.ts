@@ -49,6 +49,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private cancelled: CancelError | null = null;
   /** SSE stream kind once headers said `text/event-stream`. */
   stream: StreamKind | null = null;
+  /** Links of the proxy's in-flight list (server.ts); null when not in it. */
+  prevInFlight: Exchange | null = null;
+  nextInFlight: Exchange | null = null;
 
   constructor(
     private readonly ctx: ExchangeContext,

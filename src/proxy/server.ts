@@ -47,6 +47,44 @@ export interface ProxyDeps {
   log: Logger;
 }
 
+/**
+ * The in-flight exchanges, as an intrusive doubly linked list (links on the Exchange itself).
+ * Not a Set: with a Set.add/delete per request, V8 promoted every request's whole object graph
+ * (req, res, undici Request, Exchange) to old space, ~3 KB per request (sampling heap profiler,
+ * objects that survived scavenges), so scavenges took ~4 ms and Mark-Compacts came every
+ * ~0.3-1 s under load; with this list ~0.3-0.5 KB per request. Unlinking clears the exchange's
+ * own links, so a finished exchange references no other.
+ */
+class InFlight {
+  private head: Exchange | null = null;
+  size = 0;
+
+  add(exchange: Exchange): void {
+    exchange.nextInFlight = this.head;
+    if (this.head) this.head.prevInFlight = exchange;
+    this.head = exchange;
+    this.size++;
+  }
+
+  delete(exchange: Exchange): void {
+    const { prevInFlight: prev, nextInFlight: next } = exchange;
+    if (prev) prev.nextInFlight = next;
+    else if (this.head === exchange) this.head = next;
+    else return; // not in the list
+    if (next) next.prevInFlight = prev;
+    exchange.prevInFlight = null;
+    exchange.nextInFlight = null;
+    this.size--;
+  }
+
+  /** A copy, so that callers may end exchanges (which unlinks them) while going through it. */
+  list(): Exchange[] {
+    const out: Exchange[] = [];
+    for (let x = this.head; x; x = x.nextInFlight) out.push(x);
+    return out;
+  }
+}
+
 interface Upstream {
   pool: Pool;
   origin: string;
@@ -83,7 +121,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   let upstream = createUpstream(config, log);
   /** Pools replaced by a reload, closing once their in-flight requests (streams too) end. */
   const retired = new Set<Pool>();
-  const exchanges = new Set<Exchange>();
+  const exchanges = new InFlight();
   let closing = false;
 
   const ctx: ExchangeContext = {
@@ -166,10 +204,10 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       closing = true;
       server.close();
       server.closeIdleConnections();
-      for (const exchange of exchanges) if (exchange.stream) exchange.shutdown();
+      for (const exchange of exchanges.list()) if (exchange.stream) exchange.shutdown();
       const deadline = Date.now() + config.timeouts.shutdown;
       while (exchanges.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      for (const exchange of exchanges) exchange.shutdown();
+      for (const exchange of exchanges.list()) exchange.shutdown();
       server.closeAllConnections();
       await Promise.all([upstream.pool, ...retired].map((pool) => pool.destroy().catch(() => undefined)));
     },
