@@ -16,19 +16,7 @@ export interface TestServer<S> {
 /** An HTTP upstream with the given handler. */
 export async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer<Server>> {
   const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close').catch(() => undefined);
-    },
-  };
+  return listenOnLoopback(server, () => server.closeAllConnections());
 }
 
 /** A raw TCP server: the handler gets each socket (for malformed or stalled upstreams). */
@@ -40,6 +28,11 @@ export async function tcpServer(onSocket: (socket: Socket) => void): Promise<Tes
     socket.on('error', () => undefined);
     onSocket(socket);
   });
+  return listenOnLoopback(server, () => { for (const s of sockets) s.destroy(); });
+}
+
+/** Listens on 127.0.0.1 port 0; `close()` first drops connections with `dropConnections`. */
+async function listenOnLoopback<S extends Server | NetServer>(server: S, dropConnections: () => void): Promise<TestServer<S>> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
@@ -48,7 +41,7 @@ export async function tcpServer(onSocket: (socket: Socket) => void): Promise<Tes
     port,
     url: `http://127.0.0.1:${port}`,
     async close() {
-      for (const s of sockets) s.destroy();
+      dropConnections();
       server.close();
       await once(server, 'close').catch(() => undefined);
     },

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import { mulberry32 } from '../../src/simulator/prng.js';
 
 interface Profile {
   mac: string;
@@ -51,22 +52,11 @@ export const BUCKETS = 240;
 /** The frozen clock after feeding: one second before the end of the last bucket. */
 export const END = START + BUCKETS * 10_000 - 1000;
 
-/** mulberry32: small, seeded, good enough for test traffic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Builds a report fed with the realistic mix; the returned clock stays frozen at END. */
 export async function realisticReport(): Promise<{ report: Report; metrics: Metrics; snapshot: GatewaySnapshotEntry[] }> {
   let t = START;
-  const rand = prng(20261127);
+  const rand = mulberry32(20261127);
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => ({
     mac: p.mac, transport: p.moveAt ? 'mqtt' : p.transport, name: p.name, model: p.model, version: p.version, online: p.online,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { StreamSeries } from '../../src/streams/series.js';
 import { createTrackerStore, type TrackerOwner } from '../../src/streams/tracker.js';
+import { mulberry32 } from '../../src/simulator/prng.js';
 
 /** A series that keeps flushed totals in plain numbers. */
 function totals(): StreamSeries & { total: Record<string, number> } {
@@ -173,17 +174,6 @@ describe('sequence tracker', () => {
   });
 });
 
-/** Mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The simulator's fault rules (docs/stream-semantics.md) applied to one source. */
 function simulate(rand: () => number, count: number, start: number, modulus: number) {
@@ -214,7 +204,7 @@ function simulate(rand: () => number, count: number, start: number, modulus: num
 
 describe('tracker against the simulator truth', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: counters equal the truth', (seed) => {
-    const rand = prng(seed);
+    const rand = mulberry32(seed);
     const cases = [
       { start: Math.floor(rand() * 1e6), modulus: 0 },
       { start: 65536 - 15, modulus: 65536 },
