@@ -64,14 +64,15 @@ describe('workload against the simulator', () => {
       }
       const opened = s.streamsOpened;
       sim.closeStreams();
-      await sleep(1000);
+      // The workload re-opens ended streams after a short backoff; give a loaded machine time.
+      for (let i = 0; i < 50 && (w.stats().streamsOpened < opened + 4 || w.stats().streamsOpen < 4); i++) await sleep(100);
       s = w.stats();
       expect(s.streamsOpened).toBeGreaterThanOrEqual(opened + 4);
       expect(s.streamsOpen).toBe(4);
     } finally {
       const started = Date.now();
       await w.stop();
-      expect(Date.now() - started).toBeLessThan(1500);
+      expect(Date.now() - started).toBeLessThan(3000);
     }
     expect(w.stats().streamsOpen).toBe(0);
   });
