@@ -4,6 +4,7 @@
  * never rename. Each call site gets typed label names from here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { droppedLogLines } from '../log-writer.js';
 
 export const METRIC_PREFIX = 'cassia_proxy_';
 
@@ -19,6 +20,7 @@ const STREAM_LABELS = ['stream', 'transport', 'gateway'] as const;
 /** Builds every metric on `registry` (a fresh one per proxy instance; tests make their own). */
 export function createMetrics(registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
   const registers = [registry];
+  let reportedLogDrops = 0;
   if (opts.defaultMetrics !== false) {
     // The event-loop-lag monitor samples every 10 ms by default, which alone cost an idle proxy
     // ~10 ms of CPU per second (1 % of a core on every pod that runs the sidecar); every 100 ms
@@ -165,6 +167,16 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
       name: `${METRIC_PREFIX}sequence_trackers_evicted_total`,
       help: 'Sequence trackers evicted because limits.maxTrackedDevices was reached.',
       registers,
+    }),
+    logLinesDropped: new Counter({
+      name: `${METRIC_PREFIX}log_lines_dropped_total`,
+      help: 'Log lines dropped because stdout could not keep up (more than 8 MiB unwritten). Should stay 0.',
+      registers,
+      collect() {
+        const dropped = droppedLogLines();
+        if (dropped > reportedLogDrops) this.inc(dropped - reportedLogDrops);
+        reportedLogDrops = dropped;
+      },
     }),
     transportExpected: new Gauge({
       name: `${METRIC_PREFIX}transport_expected`,

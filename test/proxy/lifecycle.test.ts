@@ -25,6 +25,7 @@ describe('admin endpoints', () => {
     const samples = parseMetrics(await prom.text());
     expect(find(samples, 'cassia_proxy_upstream_tls_insecure')[0]?.value).toBe(1);
     expect(find(samples, 'cassia_proxy_process_cpu_seconds_total').length).toBe(1);
+    expect(find(samples, 'cassia_proxy_log_lines_dropped_total')[0]?.value).toBe(0);
     const om = await fetch(`${proxy.adminUrl}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
     expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
     const omText = await om.text();
