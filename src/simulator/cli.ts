@@ -22,6 +22,7 @@ Options:
   --keepalive-form FORM        comment | event | data | mixed (default comment)
   --scan-interval DURATION     each device advertises once per interval (default 1s)
   --notify-interval DURATION   each connected device notifies once per interval (default 1s)
+  --rssi-interval DURATION     each connected device reports its RSSI once per interval (default 1s)
   --connected-per-gateway N    devices connected at start on each gateway (default 2)
   -h, --help                   this text
 
@@ -70,7 +71,7 @@ export async function simulateMain(argv: string[], io: SimulateIo = {}): Promise
         'devices-per-gateway': { type: 'string' }, seed: { type: 'string' }, profile: { type: 'string' },
         key: { type: 'string' }, secret: { type: 'string' }, 'token-ttl': { type: 'string' },
         keepalive: { type: 'string' }, 'keepalive-form': { type: 'string' }, 'scan-interval': { type: 'string' },
-        'notify-interval': { type: 'string' }, 'connected-per-gateway': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'notify-interval': { type: 'string' }, 'rssi-interval': { type: 'string' }, 'connected-per-gateway': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {
@@ -92,6 +93,7 @@ export async function simulateMain(argv: string[], io: SimulateIo = {}): Promise
       keepaliveForm: form as KeepaliveForm,
       scanIntervalMs: values['scan-interval'] ? duration('scan-interval', values['scan-interval']) : undefined,
       notifyIntervalMs: values['notify-interval'] ? duration('notify-interval', values['notify-interval']) : undefined,
+      rssiIntervalMs: values['rssi-interval'] ? duration('rssi-interval', values['rssi-interval']) : undefined,
       connectedPerGateway: integer('connected-per-gateway', values['connected-per-gateway'], 2),
     };
   } catch (err) {

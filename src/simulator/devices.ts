@@ -118,6 +118,15 @@ export function scanCore(device: Device, active: boolean): string {
   return `${device.bdaddrsJson},"adData":"${device.adData}","scanData":"${active ? device.scanDataHex : ''}","name":${device.nameJson},"rssi":${device.rssi},"evtType":${active ? 4 : 0}`;
 }
 
+/**
+ * The link RSSI of a connected device for the RSSI stream: its base level and a small drift,
+ * an integer within -95..-35. Reads nothing the scan generator changes and changes nothing.
+ */
+export function linkRssi(device: Device, uptimeDs: number): number {
+  const value = device.rssiBase + ((uptimeDs + device.index * 3) % 7) - 3;
+  return Math.max(-95, Math.min(-35, value));
+}
+
 /** The current measurement a device notifies on and answers from handle 36. */
 export function measurementHex(device: Device): string {
   return `${hex4(0x0856 + (device.notifySeq % 64))}${hex4(device.notifySeq)}`;

@@ -149,6 +149,7 @@ export async function gatewayRoute(world: SimWorld, ex: Exchange): Promise<void>
   if (p0 === 'gatt' && p1 === 'nodes' && p2 === undefined && method === 'GET') {
     return q.get('event') === '1' ? openGatewayStream(world, ex, 'notification') : send(ex, 500, 'parameter invalid');
   }
+  if (p0 === 'gap' && p1 === 'rssi' && p2 === undefined && method === 'GET') return openGatewayStream(world, ex, 'rssi');
   if (p0 === 'management' && p1 === 'nodes' && p2 === 'connection-state' && rest.length === 0 && method === 'GET') {
     return openGatewayStream(world, ex, 'connection_state');
   }

@@ -35,6 +35,7 @@ export interface Gateway {
   scanSubs: Set<SseConn>;
   notifySubs: Set<SseConn>;
   stateSubs: Set<SseConn>;
+  rssiSubs: Set<SseConn>;
   /** Whether the combined stream (`/api/aps/events`) carries this gateway's scan / notify / state. */
   combinedScan: boolean;
   combinedNotify: boolean;
@@ -44,6 +45,8 @@ export interface Gateway {
   scanCursor: number;
   notifyOwed: number;
   notifyCursor: number;
+  rssiOwed: number;
+  rssiCursor: number;
   /** Request faults: two draws per call naming the gateway. */
   requestRng: Rng;
   /** Offline period timing. */
@@ -70,9 +73,9 @@ export function createGateway(index: number, capwapCount: number, devicesPerGate
     transport, online: true, bootAt: now - 86_400_000 - index * 60_000,
     onlineTime: Math.floor(now / 1000) - 3600, offlineTime: Math.floor(now / 1000) - 3700,
     devices, deviceByMac: new Map(devices.map((d) => [d.mac, d])), connected: [],
-    scanSubs: new Set(), notifySubs: new Set(), stateSubs: new Set(),
+    scanSubs: new Set(), notifySubs: new Set(), stateSubs: new Set(), rssiSubs: new Set(),
     combinedScan: false, combinedNotify: false, combinedState: false,
-    scanOwed: 0, scanCursor: 0, notifyOwed: 0, notifyCursor: 0,
+    scanOwed: 0, scanCursor: 0, notifyOwed: 0, notifyCursor: 0, rssiOwed: 0, rssiCursor: 0,
     requestRng: rngFor(seed, `requests:${mac}`), offlineRng: rngFor(seed, `offline:${mac}`),
     behaviourRng: rngFor(seed, `behaviour:${mac}`), streamsOpened: 0, offlineTimer: null,
     truth: createGatewayTruth(transport),
@@ -103,5 +106,5 @@ export function hubStatusEvent(g: Gateway, now: number): string {
 
 /** Number of event streams opened with `mac=` this gateway that are still open. */
 export function directStreamCount(g: Gateway): number {
-  return g.scanSubs.size + g.notifySubs.size + g.stateSubs.size;
+  return g.scanSubs.size + g.notifySubs.size + g.stateSubs.size + g.rssiSubs.size;
 }

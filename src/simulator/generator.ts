@@ -1,10 +1,11 @@
 /**
  * Event generation, run every tick only while some stream is open: each gateway with listeners
  * advertises its devices round-robin at `scanIntervalMs` per device and notifies from its
- * connected devices at `notifyIntervalMs` per device. An event is built once per variant and
+ * connected devices at `notifyIntervalMs` per device, and reports the RSSI of its connected devices
+ * at `rssiIntervalMs` per device (unsequenced). An event is built once per variant and
  * queued on every listener; every connection is flushed once per tick (one write per tick).
  */
-import { advanceScan, gatewayTimestamp, measurementHex, scanCore, type Device } from './devices.js';
+import { advanceScan, gatewayTimestamp, linkRssi, measurementHex, scanCore, type Device } from './devices.js';
 import type { Gateway } from './gateway.js';
 import type { ScanFilter, SseConn } from './sse.js';
 import type { SimWorld } from './world.js';
@@ -24,7 +25,7 @@ function passes(filter: ScanFilter, d: Device): boolean {
 
 /** Generates and queues the events owed for `dt` ms, then flushes every touched connection. */
 export function generateEvents(world: SimWorld, now: number, dt: number): void {
-  const { scanIntervalMs, notifyIntervalMs } = world.options;
+  const { scanIntervalMs, notifyIntervalMs, rssiIntervalMs } = world.options;
   const combined = world.combinedSubs;
   const uptimeDs = Math.floor((now - world.startedAt) / 100);
   let ts: string | null = null;
@@ -92,8 +93,27 @@ export function generateEvents(world: SimWorld, now: number, dt: number): void {
     } else {
       g.notifyOwed = 0;
     }
+
+    if (g.rssiSubs.size > 0 && g.connected.length > 0) {
+      g.rssiOwed += (g.connected.length * dt) / rssiIntervalMs;
+      let n = Math.floor(g.rssiOwed);
+      g.rssiOwed -= n;
+      while (n-- > 0) {
+        if (g.rssiCursor >= g.connected.length) g.rssiCursor = 0;
+        const d = g.connected[g.rssiCursor++] as Device;
+        const core = `"id":"${d.mac}","rssi":${linkRssi(d, uptimeDs)}`;
+        // No sequence number on the wire: unsequenced, never faulted.
+        for (const c of g.rssiSubs) {
+          const tail = c.params.timestamp ? `,"timestamp":"${timestamp()}"` : '';
+          c.emit(d.index, `data: {${core}${tail}}\n\n`, g.truth.streams.rssi, null);
+        }
+      }
+    } else {
+      g.rssiOwed = 0;
+    }
     flushAll(g.scanSubs);
     flushAll(g.notifySubs);
+    flushAll(g.rssiSubs);
   }
   flushAll(combined);
 }

@@ -44,6 +44,8 @@ export interface SimulatorOptions {
   scanIntervalMs?: number;
   /** Each connected device notifies once per this many ms while a notification stream is open (default 1000). */
   notifyIntervalMs?: number;
+  /** Each connected device reports its RSSI once per this many ms while an RSSI stream is open (default 1000). */
+  rssiIntervalMs?: number;
   /** Generator period (default 100 ms): events are written in one chunk per stream per tick. */
   tickMs?: number;
   /** Devices already connected on each gateway at start, reconnected after offline periods (default 2). */
@@ -110,6 +112,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     keepaliveForm,
     scanIntervalMs: positive('scanIntervalMs', options.scanIntervalMs ?? 1000),
     notifyIntervalMs: positive('notifyIntervalMs', options.notifyIntervalMs ?? 1000),
+    rssiIntervalMs: positive('rssiIntervalMs', options.rssiIntervalMs ?? 1000),
     tickMs: positive('tickMs', options.tickMs ?? 100),
     connectedPerGateway: positiveInt('connectedPerGateway', options.connectedPerGateway ?? 2),
     maxStreamsPerGateway: positiveInt('maxStreamsPerGateway', options.maxStreamsPerGateway ?? 25, 1),

@@ -5,7 +5,7 @@
 import type { SimTransport } from './profile.js';
 
 /** Stream kinds the simulator produces, as in the proxy's `stream` label. */
-export type SimStreamKind = 'scan' | 'notification' | 'connection_state' | 'combined' | 'hub_status';
+export type SimStreamKind = 'scan' | 'notification' | 'connection_state' | 'combined' | 'hub_status' | 'rssi';
 
 /** Counters of one stream kind of one gateway, summed over every client connection since start. */
 export interface StreamTruth {
@@ -32,7 +32,7 @@ export interface Truth {
   gateways: Record<string, GatewayTruth>;
 }
 
-const KINDS: readonly SimStreamKind[] = ['scan', 'notification', 'connection_state', 'combined', 'hub_status'];
+const KINDS: readonly SimStreamKind[] = ['scan', 'notification', 'connection_state', 'combined', 'hub_status', 'rssi'];
 
 /** Fresh zeroed counters for one gateway. */
 export function createGatewayTruth(transport: SimTransport): GatewayTruth {

@@ -22,6 +22,7 @@ export interface WorldOptions {
   keepaliveForm: KeepaliveForm;
   scanIntervalMs: number;
   notifyIntervalMs: number;
+  rssiIntervalMs: number;
   tickMs: number;
   connectedPerGateway: number;
   maxStreamsPerGateway: number;
@@ -97,7 +98,7 @@ export class SimWorld {
       for (const x of this.gateways) conn.emit(0, `data: ${hubStatusEvent(x, now)}\n\n`, x.truth.streams.hub_status, null);
     }
     conn.flush();
-    if (!this.timer && (kind === 'scan' || kind === 'notification' || kind === 'combined')) {
+    if (!this.timer && (kind === 'scan' || kind === 'notification' || kind === 'rssi' || kind === 'combined')) {
       this.lastTick = Date.now();
       this.timer = setInterval(() => this.tick(), this.options.tickMs);
     }
@@ -109,6 +110,7 @@ export class SimWorld {
     if (kind === 'hub_status' || !g) return this.hubSubs;
     if (kind === 'scan') return g.scanSubs;
     if (kind === 'notification') return g.notifySubs;
+    if (kind === 'rssi') return g.rssiSubs;
     return g.stateSubs;
   }
 
@@ -170,7 +172,7 @@ export class SimWorld {
     const now = Date.now();
     g.online = false;
     g.offlineTime = Math.floor(now / 1000);
-    for (const set of [g.scanSubs, g.notifySubs, g.stateSubs]) for (const c of [...set]) c.end();
+    for (const set of [g.scanSubs, g.notifySubs, g.stateSubs, g.rssiSubs]) for (const c of [...set]) c.end();
     for (const d of g.connected) d.connected = false;
     g.connected = [];
     this.statusEvents(g, now);
@@ -225,7 +227,7 @@ export class SimWorld {
   /** Ends every open event stream gracefully; returns how many. */
   closeStreams(): number {
     const all: SseConn[] = [...this.combinedSubs, ...this.hubSubs];
-    for (const g of this.gateways) all.push(...g.scanSubs, ...g.notifySubs, ...g.stateSubs);
+    for (const g of this.gateways) all.push(...g.scanSubs, ...g.notifySubs, ...g.stateSubs, ...g.rssiSubs);
     for (const c of all) c.end();
     return all.length;
   }

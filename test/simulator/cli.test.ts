@@ -13,11 +13,13 @@ describe('simulateMain', () => {
     const c = capture();
     expect(await simulateMain(['--help'], c.io)).toBe(0);
     expect(c.out.join('')).toMatch(/--devices-per-gateway/);
+    expect(c.out.join('')).toMatch(/--rssi-interval DURATION/);
   });
 
   it.each([
     [['--gateways', 'many']],
     [['--keepalive', 'soon']],
+    [['--rssi-interval', '0']],
     [['--listen', 'nowhere']],
     [['--bogus']],
     [['--keepalive-form', 'loud']],

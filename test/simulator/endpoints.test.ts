@@ -1,6 +1,6 @@
 /** Every endpoint answers with the shapes of cassia-ac-api.md (clean profile, no faults). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import { createSimulator, type Simulator, type Truth } from '../../src/simulator/index.js';
 import { getToken, openStream, scanCounter, sleep } from './helpers.js';
 
 describe('simulator endpoints', () => {
@@ -11,7 +11,7 @@ describe('simulator endpoints', () => {
     fetch(`${sim.url}/api${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
 
   beforeAll(async () => {
-    sim = await createSimulator({ gateways: 2, devicesPerGateway: 9, profile: 'clean', scanIntervalMs: 100, notifyIntervalMs: 50, tickMs: 20, keepaliveMs: 50 });
+    sim = await createSimulator({ gateways: 2, devicesPerGateway: 9, profile: 'clean', scanIntervalMs: 100, notifyIntervalMs: 50, rssiIntervalMs: 50, tickMs: 20, keepaliveMs: 50 });
     token = await getToken(sim.url);
     gw = sim.gateways[0] ?? '';
   });
@@ -128,6 +128,72 @@ describe('simulator endpoints', () => {
     const scans = combined.events.slice(1);
     expect(scans.length).toBeGreaterThan(3);
     for (const e of scans) expect(e).toMatchObject({ dataType: 'scan', ap: sim.gateways[1], adData: expect.any(String) });
+  });
+
+  it('streams the RSSI of connected devices only, unsequenced, and the truth counts what the client got', async () => {
+    const g2 = sim.gateways[1] ?? '';
+    const listed = (await (await api(`/gap/nodes?connection_state=connected&mac=${g2}`)).json()) as { nodes: Array<{ id: string }> };
+    const connected = new Set(listed.nodes.map((n) => n.id));
+    expect(connected.size).toBe(2);
+    const before = sim.truth().gateways[g2]?.streams.rssi;
+    const stamped = await openStream(`${sim.url}/api/gap/rssi?timestamp=1&mac=${g2}&access_token=${token}`, undefined, { 'x-sim-stream-id': 'rssi-stamped' });
+    const plain = await openStream(`${sim.url}/api/gap/rssi?mac=${g2}&access_token=${token}`);
+    expect([stamped.status, plain.status]).toEqual([200, 200]);
+    expect(stamped.headers['content-type']).toBe('text/event-stream');
+    await sleep(500);
+    const closed = await (await fetch(`${sim.url}/__sim/close-streams`, { method: 'POST' })).json();
+    expect(closed).toEqual({ closed: 2 });
+    await Promise.all([stamped.ended, plain.ended]);
+    const truth = (await (await fetch(`${sim.url}/__sim/truth`)).json()) as Truth;
+
+    const mac = /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/;
+    for (const e of plain.events) expect(e).toEqual({ id: expect.stringMatching(mac), rssi: expect.any(Number) });
+    for (const e of stamped.events) {
+      expect(e).toEqual({ id: expect.stringMatching(mac), rssi: expect.any(Number), timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/) });
+    }
+    const all = [...stamped.events, ...plain.events];
+    for (const e of all) {
+      expect(Number.isInteger(e.rssi)).toBe(true);
+      expect(e.rssi).toBeGreaterThanOrEqual(-95);
+      expect(e.rssi).toBeLessThanOrEqual(-35);
+    }
+    // 2 connected devices, one event each per 50 ms, for 500 ms: about 20 per stream.
+    expect(stamped.events.length).toBeGreaterThan(8);
+    expect(new Set(all.map((e) => e.id))).toEqual(connected);
+    expect(new Set(plain.events.map((e) => e.id))).toEqual(connected);
+
+    // Unsequenced: delivered only, exactly what the two clients counted.
+    expect(truth.gateways[g2]?.streams.rssi).toEqual({ delivered: (before?.delivered ?? 0) + all.length, dropped: 0, duplicated: 0, reordered: 0 });
+    // Byte accounting of the tagged stream: the client got every byte the simulator wrote.
+    const written = ((await (await fetch(`${sim.url}/__sim/streams`)).json()) as { streams: Record<string, { kind: string; bytes: number }> }).streams;
+    expect(written['rssi-stamped']).toMatchObject({ kind: 'rssi', bytes: Buffer.byteLength(stamped.raw) });
+    // Fed lazily: with the streams closed nothing more is generated.
+    await sleep(150);
+    expect(sim.truth().gateways[g2]?.streams.rssi.delivered).toBe(truth.gateways[g2]?.streams.rssi.delivered);
+  });
+
+  it('counts RSSI streams against maxStreamsPerGateway and ends them when the gateway goes offline', async () => {
+    const small = await createSimulator({ gateways: 1, devicesPerGateway: 3, profile: 'clean', maxStreamsPerGateway: 2, rebootMs: 300, tickMs: 20, rssiIntervalMs: 50 });
+    try {
+      const t = await getToken(small.url);
+      const g = small.gateways[0] ?? '';
+      const url = `${small.url}/api/gap/rssi?mac=${g}&access_token=${t}`;
+      const a = await openStream(url);
+      const b = await openStream(`${small.url}/api/gatt/nodes?event=1&mac=${g}&access_token=${t}`);
+      const c = await fetch(url);
+      expect([a.status, b.status, c.status, await c.text()]).toEqual([200, 200, 500, 'no resources']);
+      await sleep(150);
+      expect((await fetch(`${small.url}/api/cassia/reboot?mac=${g}&access_token=${t}`, { method: 'POST' })).status).toBe(200);
+      const ended = await Promise.race([Promise.all([a.ended, b.ended]).then(() => true), sleep(3000).then(() => false)]);
+      expect(ended).toBe(true);
+      const offline = await fetch(url);
+      expect([offline.status, await offline.text()]).toEqual([502, 'gateway offline']);
+      expect(a.events.length).toBeGreaterThan(0);
+      expect(small.truth().gateways[g]?.streams.rssi.delivered).toBe(a.events.length);
+      expect(small.closeStreams()).toBe(0);
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses more than maxStreamsPerGateway streams on one gateway with 500', async () => {

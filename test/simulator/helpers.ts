@@ -20,25 +20,31 @@ export interface WireStream {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   events: Array<Record<string, unknown>>;
+  /** Every byte received (events and keep-alives), as UTF-8 text. */
+  raw: string;
   keepalives: string[];
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   close(): void;
 }
 
-/** Opens an event stream with node:http and parses it as a client would (all three keep-alive forms). */
-export function openStream(url: string, onEvent?: (e: Record<string, unknown>) => void): Promise<WireStream> {
+/**
+ * Opens an event stream with node:http and parses it as a client would (all three keep-alive forms).
+ * `headers` go on the request (e.g. `x-sim-stream-id` for byte accounting).
+ */
+export function openStream(url: string, onEvent?: (e: Record<string, unknown>) => void, headers: Record<string, string> = {}): Promise<WireStream> {
   return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
+    const req = request(url, { headers }, (res) => {
       let buffer = '';
       let endResolve: () => void = () => undefined;
       const stream: WireStream = {
-        status: res.statusCode ?? 0, headers: res.headers, events: [], keepalives: [],
+        status: res.statusCode ?? 0, headers: res.headers, events: [], raw: '', keepalives: [],
         ended: new Promise((r) => { endResolve = r; }),
         close: () => req.destroy(),
       };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        stream.raw += chunk;
         buffer += chunk;
         let at: number;
         while ((at = buffer.indexOf('\n\n')) >= 0) {

@@ -41,7 +41,7 @@ describe('simulator truth equals what the wire carried', () => {
   beforeAll(async () => {
     sim = await createSimulator({
       gateways: 3, capwap: 2, devicesPerGateway: 12, seed: 42, connectedPerGateway: 4,
-      scanIntervalMs: 60, notifyIntervalMs: 40, tickMs: 20, keepaliveMs: 100, keepaliveForm: 'mixed',
+      scanIntervalMs: 60, notifyIntervalMs: 40, rssiIntervalMs: 50, tickMs: 20, keepaliveMs: 100, keepaliveForm: 'mixed',
       profile: { profile: 'clean', transports: { capwap: NOISY, mqtt: { drop: 0.02 } } },
     });
     token = await getToken(sim.url);
@@ -56,7 +56,8 @@ describe('simulator truth equals what the wire carried', () => {
     const opened: Array<{ kind: string; stream: WireStream; gatewayOf: (e: Record<string, unknown>) => string }> = [];
     for (const g of sim.gateways) {
       for (const [kind, path] of [['scan', `/api/gap/nodes?event=1&mac=${g}`], ['scan', `/api/gap/nodes?event=1&active=1&timestamp=1&mac=${g}`],
-        ['notification', `/api/gatt/nodes?event=1&sequence=2&mac=${g}`], ['notification', `/api/gatt/nodes?event=1&mac=${g}`]] as const) {
+        ['notification', `/api/gatt/nodes?event=1&sequence=2&mac=${g}`], ['notification', `/api/gatt/nodes?event=1&mac=${g}`],
+        ['rssi', `/api/gap/rssi?mac=${g}`], ['rssi', `/api/gap/rssi?timestamp=1&mac=${g}`]] as const) {
         opened.push({ kind, stream: await openStream(`${sim.url}${path}&${q}`), gatewayOf: () => g });
       }
     }
@@ -77,7 +78,7 @@ describe('simulator truth equals what the wire carried', () => {
     }
     let faults = 0;
     for (const g of sim.gateways) {
-      for (const kind of ['scan', 'notification', 'combined', 'connection_state', 'hub_status'] as const) {
+      for (const kind of ['scan', 'notification', 'combined', 'connection_state', 'hub_status', 'rssi'] as const) {
         const expected = truth.gateways[g]?.streams[kind];
         expect(wire.get(`${g}/${kind}`) ?? zero(), `${g} ${kind}`).toEqual(expected);
         faults += (expected?.dropped ?? 0) + (expected?.duplicated ?? 0) + (expected?.reordered ?? 0);
@@ -88,6 +89,9 @@ describe('simulator truth equals what the wire carried', () => {
     expect(truth.gateways[g1]?.streams.combined.delivered).toBeGreaterThan(50);
     expect(truth.gateways[g2]?.streams.combined.delivered).toBeGreaterThan(20);
     expect(truth.gateways[g3]?.streams.combined.reordered).toBe(0);
+    // RSSI events carry no sequence number: delivered on every gateway, never faulted, even on the noisy CAPWAP ones.
+    for (const g of sim.gateways) expect(truth.gateways[g]?.streams.rssi).toMatchObject({ delivered: expect.any(Number), dropped: 0, duplicated: 0, reordered: 0 });
+    expect(truth.gateways[g1]?.streams.rssi.delivered).toBeGreaterThan(100);
     expect(truth.gateways[g1]?.transport).toBe('capwap');
     expect(truth.gateways[g3]?.transport).toBe('mqtt');
     // Every stream saw keep-alives in the mixed forms, none counted as an event.
