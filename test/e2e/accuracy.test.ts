@@ -67,7 +67,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     const t = await token(proxy, sim);
     const captures: Array<{ kind: string; gateway: string; capture: SseCapture }> = [];
     for (const gateway of sim.gateways) {
-      for (const [kind, path] of [['scan', '/api/gap/nodes?event=1&filter_duplicates=0'], ['notification', '/api/gatt/nodes?event=1&sequence=2'], ['connection_state', '/api/management/nodes/connection-state?event=1']] as const) {
+      for (const [kind, path] of [['scan', '/api/gap/nodes?event=1&filter_duplicates=0'], ['notification', '/api/gatt/nodes?event=1&sequence=2'], ['connection_state', '/api/management/nodes/connection-state?event=1'], ['rssi', '/api/gap/rssi?timestamp=1']] as const) {
         // Two clients on the same scan stream of the first gateway: independent sequences.
         const copies = kind === 'scan' && gateway === sim.gateways[0] ? 2 : 1;
         for (let i = 0; i < copies; i++) {
@@ -114,7 +114,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     for (const gateway of sim.gateways) {
       const gt = truth.gateways[gateway];
       if (!gt) throw new Error(`no truth for ${gateway}`);
-      for (const kind of ['scan', 'notification', 'connection_state', 'combined'] as const) {
+      for (const kind of ['scan', 'notification', 'connection_state', 'rssi', 'combined'] as const) {
         const st = gt.streams[kind];
         const received = kind === 'combined'
           ? combined.events.filter((e) => !e.includes('"dataType":"state"') && e.includes(`"ap":"${gateway}"`)).length
@@ -159,6 +159,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     // The run really exercised faults (otherwise equality would prove nothing).
     expect(injected).toBeGreaterThan(20);
     expect(captures.find((c) => c.kind === 'combined')?.capture.events.length).toBeGreaterThan(50);
+    expect(total(samples, 'cassia_proxy_events_total', { stream: 'rssi' })).toBeGreaterThan(20);
     expect(total(samples, 'cassia_proxy_sequence_resets_total')).toBe(0);
     expect(total(samples, 'cassia_proxy_analysis_errors_total')).toBe(0);
   }, 30_000);
