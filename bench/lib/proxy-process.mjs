@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { startProxy } from '../../dist/src/main.js';
 import { bufferedDestination, createLogger } from '../../dist/src/log.js';
+import { DEFAULTS } from '../../dist/src/config/load.js';
 
 const upstream = process.argv[2];
 if (!upstream) {
@@ -12,26 +13,22 @@ if (!upstream) {
   process.exit(2);
 }
 
+// The product defaults (as a deployment without a config file gets them), loopback port 0.
 const config = {
+  ...DEFAULTS,
   upstream: new URL(upstream),
-  upstreamCa: null,
-  upstreamInsecure: false,
   listen: { host: '127.0.0.1', port: 0 },
   admin: { host: '127.0.0.1', port: 0 },
-  timeouts: { connect: 5000, headers: 30000, streamIdle: 75000, shutdown: 2000 },
-  transport: { default: 'capwap', gateways: {}, expected: null },
-  discovery: { enabled: false, interval: 60000, key: null, secret: null },
-  sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000 },
-  limits: { maxGateways: 1000, maxTrackedDevices: 200000, maxEventBytes: 1048576 },
+  timeouts: { ...DEFAULTS.timeouts, shutdown: 2000 },
+  transport: { ...DEFAULTS.transport, default: 'capwap' },
   // BENCH_ACCESS_LOG=0 turns the access log off, for diagnosis only (the benchmark keeps it on).
   log: { level: 'info', access: process.env.BENCH_ACCESS_LOG !== '0' },
   configFile: null,
   gatewaysFile: null,
 };
 
-// The same asynchronous sonic-boom destination a deployment logs to (there: fd 1).
-// BENCH_LOG_SYNC=1 writes synchronously instead, for diagnosis only.
-// The same buffered destination a deployment's stdout gets, pointed at /dev/null.
+// The same buffered destination a deployment's stdout gets (src/log-writer.ts), pointed at
+// /dev/null. BENCH_LOG_SYNC=1 writes synchronously through pino instead, for diagnosis only.
 const logger = createLogger('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination('/dev/null'));
 const running = await startProxy(config, { logger });
 process.stdout.write(`${JSON.stringify({ proxyUrl: running.proxyUrl, adminUrl: running.adminUrl, pid: process.pid })}\n`);
