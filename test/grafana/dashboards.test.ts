@@ -50,6 +50,8 @@ describe('dashboard files', () => {
       { ...good, panels: [{ ...good.panels[1], gridPos: { x: 0, y: 0, w: 30, h: 4 } }] },
       { ...good, panels: [{ ...good.panels[1], fieldConfig: { defaults: { color: { mode: 'rainbow' } }, overrides: [] } }] },
       { ...good, templating: { list: [{ name: 'x', type: 'dropdown' }] } },
+      // Grafana's VariableOption needs text and value: an empty `current` is not a valid selection.
+      { ...good, templating: { list: [{ name: 'x', type: 'query', current: {} }] } },
     ];
     for (const candidate of broken) expect(validate(candidate), JSON.stringify(candidate).slice(0, 80)).toBe(false);
   });
