@@ -8,7 +8,7 @@
 # Config: environment (CASSIA_AC_URL, PROXY_LISTEN, ADMIN_LISTEN, CASSIA_AC_KEY/SECRET, ...)
 # and/or a mounted file: `... cassia-ac-proxy serve --config /etc/cassia-ac-proxy/config.yaml`.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PROXY_LISTEN=0.0.0.0:8080 \
     ADMIN_LISTEN=0.0.0.0:9464
