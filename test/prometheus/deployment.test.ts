@@ -218,12 +218,12 @@ describe('Dockerfile', async () => {
     .filter((line) => line.trim() && !line.trim().startsWith('#'));
   const pkg = JSON.parse(await read('package.json')) as { bin: Record<string, string> };
 
-  it('is multi-stage on node:20-bookworm-slim, runs non-root production deps only', () => {
+  it('is multi-stage on node:24-bookworm-slim, runs non-root production deps only', () => {
     expect(instructions.filter((l) => l.startsWith('FROM '))).toEqual([
-      'FROM node:20-bookworm-slim AS build',
-      'FROM node:20-bookworm-slim AS runtime',
+      'FROM node:24-bookworm-slim AS build',
+      'FROM node:24-bookworm-slim AS runtime',
     ]);
-    const runtime = instructions.slice(instructions.indexOf('FROM node:20-bookworm-slim AS runtime'));
+    const runtime = instructions.slice(instructions.indexOf('FROM node:24-bookworm-slim AS runtime'));
     expect(runtime.some((l) => l.includes('npm ci --omit=dev'))).toBe(true);
     expect(runtime.filter((l) => l.startsWith('COPY ')).map((l) => l.split(' ').at(-1))).toEqual([
       './',
