@@ -2,6 +2,7 @@
  * Calls that go through the AC to one gateway (`?mac=`): event streams, connections, GATT.
  * Gateway-side failures answer HTTP 500 with the documented text bodies.
  */
+import { batchConnect } from './batch-routes.js';
 import type { Device } from './devices.js';
 import { directStreamCount } from './gateway.js';
 import { GATT_DB, characteristics, descriptors, readHandle, services, writeHandle } from './gatt.js';
@@ -153,6 +154,7 @@ export async function gatewayRoute(world: SimWorld, ex: Exchange): Promise<void>
     return openGatewayStream(world, ex, 'notification');
   }
   if (p0 === 'gap' && p1 === 'rssi' && p2 === undefined && method === 'GET') return openGatewayStream(world, ex, 'rssi');
+  if (p0 === 'gap' && p1 === 'batch-connect' && p2 === undefined) return batchConnect(world, ex);
   if (p0 === 'management' && p1 === 'nodes' && p2 === 'connection-state' && rest.length === 0 && method === 'GET') {
     return openGatewayStream(world, ex, 'connection_state');
   }
