@@ -142,4 +142,45 @@ describe('Cassia sample clients through the proxy', () => {
       expect(written[id], id).toEqual({ kind: 'notification', bytes: capture.bytes, sha256: capture.sha256() });
     }
   }, 30_000);
+
+  it('acBatch.js: scan, POST /api/gap/batch-connect, watch the connection-state stream, write, disconnect; counted on the batch-connect route and equal to the truth', async () => {
+    const s = await stack({ profile: 'clean' });
+    const { sim, proxy, token } = s;
+    const gateway = sim.gateways[0] as string;
+    const states = await openSse(`${proxy.proxyUrl}/api/management/nodes/connection-state?mac=${gateway}&access_token=${token}`);
+    expect(states.status).toBe(200);
+    const device = await scanForUnconnected(s, gateway);
+    const requestsBefore = sim.truth().gateways[gateway]?.requests.total ?? 0;
+    const batch = await request(`${proxy.proxyUrl}/api/gap/batch-connect?mac=${gateway}&access_token=${token}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ list: [{ type: device.type, addr: device.mac }], timeout: 5000, per_dev_timeout: 10000 }),
+    });
+    expect([batch.statusCode, await batch.body.text()]).toEqual([200, 'OK']);
+    const stateEvents = (): Array<Record<string, unknown>> => states.events.map(parse);
+    await until(() => stateEvents().some((e) => e.handle === device.mac && e.connectionState === 'connected'), 5000, 'the queued device to connect');
+    // openConnectStateSse(): on `connected`, write and disconnect.
+    const write = await request(`${proxy.proxyUrl}/api/gatt/nodes/${device.mac}/handle/39/value/21ff310302ff31?mac=${gateway}&access_token=${token}`);
+    expect(write.statusCode).toBe(200);
+    await write.body.dump();
+    const disconnect = await request(`${proxy.proxyUrl}/api/gap/nodes/${device.mac}/connection?mac=${gateway}&access_token=${token}`, { method: 'DELETE' });
+    expect(disconnect.statusCode).toBe(200);
+    await disconnect.body.dump();
+    const cleared = await request(`${proxy.proxyUrl}/api/gap/batch-connect?mac=${gateway}&access_token=${token}`, { method: 'DELETE' });
+    expect(cleared.statusCode).toBe(200);
+    await cleared.body.dump();
+    await until(() => stateEvents().some((e) => e.handle === device.mac && e.connectionState === 'disconnected'), 5000, 'the disconnect event');
+    sim.closeStreams();
+    await states.done;
+    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_active') === 0, 5000, 'the proxy to see the stream end');
+
+    const samples = await scrape(proxy.adminUrl);
+    const route = (method: string): number => total(samples, 'cassia_proxy_requests_total', { route: '/api/gap/batch-connect', method, code: '200' });
+    expect({ post: route('POST'), delete: route('DELETE') }).toEqual({ post: 1, delete: 1 });
+    expect(total(samples, 'cassia_proxy_requests_total', { route: 'other' })).toBe(0);
+    const truth = sim.truth().gateways[gateway];
+    // The four calls after the scan named the gateway (batch, write, disconnect, clear); the simulator counted each.
+    expect((truth?.requests.total ?? 0) - requestsBefore).toBe(4);
+    expect(total(samples, 'cassia_proxy_events_total', { stream: 'connection_state', gateway })).toBe(truth?.streams.connection_state.delivered);
+    expect(states.events.length).toBe(truth?.streams.connection_state.delivered);
+  }, 30_000);
 });
