@@ -1,8 +1,10 @@
 /**
- * Route templates for the `route` label: every endpoint of the Cassia AC API (see
- * shared/cassia-ac-api.md), matched segment by segment. Anything else is `other`, so a raw
- * path (device MACs, hex values) can never reach a label. Paths without the `/api` prefix (the
- * gateway's local API form) map to the same templates without the prefix.
+ * Route templates for the `route` label: every endpoint of the Cassia AC API that Cassia documents
+ * or uses in its published samples (the list, with its sources, is docs/cassia-api-routes.md),
+ * matched segment by segment. Anything else is `other`, so a raw path (device MACs, hex values)
+ * can never reach a label. Paths without the `/api` prefix (the gateway's local API form) map to
+ * the same templates without the prefix. Templates are label values dashboards use: add, never
+ * rename.
  */
 
 /** Label value for paths outside the Cassia route table. */
@@ -39,6 +41,42 @@ const ROUTE_TEMPLATES = [
   '/aps/connections/connect',
   '/aps/connections/disconnect',
   '/middleware/position/{*}',
+  // Gateway calls (`?mac=` through the AC): wiki "RESTful API", "BLE 5 Interface Specification
+  // For X2000", and the samples' calls (docs/cassia-api-routes.md names the file of each).
+  '/cassia/login',
+  '/cassia/memory',
+  '/cassia/container',
+  '/cassia/container/start',
+  '/cassia/container/stop',
+  '/cassia/container/reset',
+  '/cassia/container/ac_install',
+  '/cassia/container/app/ac_install',
+  '/gap/batch-connect',
+  '/gap/multi-connect',
+  '/gap/connection',
+  '/gap/connection/interference',
+  '/gap/link-track',
+  '/gap/hs-mlink-params',
+  '/gap/nodes/{device}/phy',
+  '/gatt/nodes/rate',
+  '/gatt/nodes/{device}/services/{uuid}/characteristics/{uuid}/value/{value}',
+  '/management/nodes/{device}/pair',
+  '/management/nodes/{device}/pair-input',
+  '/management/nodes/{device}/bond',
+  '/advertise/start',
+  '/advertise/stop',
+  '/advertise/ext/start',
+  '/advertise/ext/stop',
+  '/conns',
+  // AC-wide calls: router auto-selection, the combined stream's ap-state switch, and the AC's
+  // own gateway administration (CassiaNetworks/SDK AC.js).
+  '/aps/ap-select-switch',
+  '/aps/ap-state/open',
+  '/aps/ap-state/close',
+  '/ac/ap',
+  '/ac/ap/{mac}/upgrade',
+  '/ac/ap-discover',
+  '/ac/firmware',
 ] as const;
 
 interface Node {

@@ -3,7 +3,10 @@
  * demo, through the proxy). Gets and refreshes a token, lists hubs, keeps a scan and a
  * notification stream (`sequence=2`) open per gateway and re-opens them with backoff, polls the
  * connected-device list, and now and then connects a device, discovers it, reads, writes and
- * disconnects. Light by design: about 1.5 calls per second per gateway plus two streams.
+ * disconnects; every third such session (staggered across gateways, so that some start with one)
+ * batch-connects a few devices instead, as Cassia's
+ * acBatch.js does (queue them, wait until they are connected, write, disconnect, empty the queue).
+ * Light by design: about 1.5 calls per second per gateway plus two streams.
  */
 import { parseSseBlock, tokenExpiringSoon, nextBackoff } from './workload-util.js';
 
@@ -43,6 +46,8 @@ export interface WorkloadStats {
   events: number;
   keepalives: number;
   connects: number;
+  /** `POST /gap/batch-connect` calls the gateway accepted. */
+  batchConnects: number;
   reads: number;
   writes: number;
   discoveries: number;
@@ -68,7 +73,7 @@ export function startWorkload(options: WorkloadOptions): Workload {
   const devices = new Map<string, Map<string, string>>(); // gateway -> device MAC -> address type
   const stats: WorkloadStats = {
     tokensIssued: 0, forbidden: 0, requests: 0, statuses: {}, networkErrors: 0, streamsOpen: 0, streamsOpened: 0,
-    streamsEnded: 0, events: 0, keepalives: 0, connects: 0, reads: 0, writes: 0, discoveries: 0, gateways: 0,
+    streamsEnded: 0, events: 0, keepalives: 0, connects: 0, batchConnects: 0, reads: 0, writes: 0, discoveries: 0, gateways: 0,
   };
   let token: { value: string; expiresAt: number; ttlMs: number } | null = null;
   let tokenPending: Promise<string> | null = null;
@@ -200,11 +205,12 @@ export function startWorkload(options: WorkloadOptions): Workload {
     }
   }
 
-  async function deviceLoop(gateway: string): Promise<void> {
+  async function deviceLoop(gateway: string, stagger: number): Promise<void> {
     await sleep(1000 + Math.random() * activityMs);
-    while (!signal.aborted) {
+    for (let session = 1; !signal.aborted; session++) {
       try {
-        await deviceSession(gateway);
+        if ((session + stagger) % 3 === 0) await batchSession(gateway);
+        else await deviceSession(gateway);
       } catch (err) {
         if (signal.aborted) return;
         stats.networkErrors++;
@@ -232,6 +238,36 @@ export function startWorkload(options: WorkloadOptions): Workload {
     if (!signal.aborted) await call('DELETE', `/gap/nodes/${device}/connection?mac=${mac}`);
   }
 
+  /**
+   * acBatch.js: queue up to three scanned devices with one `POST /gap/batch-connect`; the gateway
+   * connects them one by one (acBatch.js watches the connection-state stream, this polls the
+   * connection list), then write to each, disconnect it, and empty what is left of the queue.
+   */
+  async function batchSession(gateway: string): Promise<void> {
+    const mac = encodeURIComponent(gateway);
+    const picks = [...(devices.get(gateway) ?? new Map<string, string>())].sort(() => Math.random() - 0.5).slice(0, 3);
+    if (picks.length === 0) return;
+    const queued = await call('POST', `/gap/batch-connect?mac=${mac}`, {
+      list: picks.map(([addr, type]) => ({ type, addr })), timeout: 5000, per_dev_timeout: 10000,
+    });
+    if (queued.status !== 200) return;
+    stats.batchConnects++;
+    let connected: string[] = [];
+    for (let poll = 0; poll < 12 && !signal.aborted && connected.length < picks.length; poll++) {
+      await sleep(500);
+      const listed = await call('GET', `/gap/nodes?connection_state=connected&mac=${mac}`);
+      if (listed.status !== 200) continue;
+      const ids = new Set(((JSON.parse(listed.text) as { nodes?: Array<{ id?: string }> }).nodes ?? []).map((n) => n.id));
+      connected = picks.map(([addr]) => addr).filter((addr) => ids.has(addr));
+    }
+    for (const device of connected) {
+      if (signal.aborted) return;
+      if ((await call('GET', `/gatt/nodes/${device}/handle/39/value/21FF310302FF31?mac=${mac}`)).status === 200) stats.writes++;
+      await call('DELETE', `/gap/nodes/${device}/connection?mac=${mac}`);
+    }
+    if (!signal.aborted) await call('DELETE', `/gap/batch-connect?mac=${mac}`);
+  }
+
   async function pollLoop(gateway: string): Promise<void> {
     const path = `/gap/nodes?connection_state=connected&mac=${encodeURIComponent(gateway)}`;
     while (!signal.aborted) {
@@ -253,7 +289,8 @@ export function startWorkload(options: WorkloadOptions): Workload {
     stats.gateways = running.size;
     spawn(() => streamLoop(gateway, 'scan'));
     spawn(() => streamLoop(gateway, 'notification'));
-    spawn(() => deviceLoop(gateway));
+    const stagger = running.size;
+    spawn(() => deviceLoop(gateway, stagger));
     if (pollMs > 0) spawn(() => pollLoop(gateway));
   }
 

@@ -2,6 +2,7 @@
  * Calls that go through the AC to one gateway (`?mac=`): event streams, connections, GATT.
  * Gateway-side failures answer HTTP 500 with the documented text bodies.
  */
+import { batchConnect } from './batch-routes.js';
 import type { Device } from './devices.js';
 import { directStreamCount } from './gateway.js';
 import { GATT_DB, characteristics, descriptors, readHandle, services, writeHandle } from './gatt.js';
@@ -139,17 +140,21 @@ export async function gatewayRoute(world: SimWorld, ex: Exchange): Promise<void>
   const [p0, p1, p2, ...rest] = parts;
   if (p0 === 'gap' && p1 === 'nodes' && p2 === undefined && method === 'GET') {
     if (q.get('event') === '1') return openGatewayStream(world, ex, 'scan');
-    if (q.get('connection_state') === 'connected') {
-      return sendJson(ex, 200, { nodes: g.connected.map((d) => ({
-        type: d.addrType, bdaddrs: { bdaddr: d.mac, bdaddrType: d.addrType }, chipId: 0, handle: '', name: d.name,
-        connectionState: 'connected', id: d.mac })) });
-    }
-    return send(ex, 500, 'parameter invalid');
+    const state = q.get('connection_state');
+    // Plain `GET /gap/nodes` is the connection list too: wiki "BLE 5 Interface Specification For
+    // X2000" §3.2, and Cassia's samples call it so (connection_by_list/gateway.py get_connected).
+    if (state !== null && state !== 'connected') return send(ex, 500, 'parameter invalid');
+    return sendJson(ex, 200, { nodes: g.connected.map((d) => ({
+      type: d.addrType, bdaddrs: { bdaddr: d.mac, bdaddrType: d.addrType }, chipId: 0, handle: '', name: d.name,
+      connectionState: 'connected', id: d.mac })) });
   }
   if (p0 === 'gatt' && p1 === 'nodes' && p2 === undefined && method === 'GET') {
-    return q.get('event') === '1' ? openGatewayStream(world, ex, 'notification') : send(ex, 500, 'parameter invalid');
+    // No `event=1` needed: five of Cassia's seven notification samples (acNotify.js,
+    // scanConnectNotify.js, acNotify.py, ...) open `GET /gatt/nodes?mac=` bare, and the AC streams.
+    return openGatewayStream(world, ex, 'notification');
   }
   if (p0 === 'gap' && p1 === 'rssi' && p2 === undefined && method === 'GET') return openGatewayStream(world, ex, 'rssi');
+  if (p0 === 'gap' && p1 === 'batch-connect' && p2 === undefined) return batchConnect(world, ex);
   if (p0 === 'management' && p1 === 'nodes' && p2 === 'connection-state' && rest.length === 0 && method === 'GET') {
     return openGatewayStream(world, ex, 'connection_state');
   }

@@ -3,6 +3,7 @@
  * Knows nothing of HTTP routing; the server calls into it.
  */
 import type { ServerResponse } from 'node:http';
+import { BatchConnector } from './batch.js';
 import type { Device } from './devices.js';
 import { createGateway, hubStatusEvent, type Gateway } from './gateway.js';
 import { rngFor } from './prng.js';
@@ -42,6 +43,8 @@ export class SimWorld {
   readonly combinedSubs = new Set<SseConn>();
   readonly hubSubs = new Set<SseConn>();
   readonly startedAt = Date.now();
+  /** The batch-connect queues (`/gap/batch-connect`). */
+  readonly batch: BatchConnector = new BatchConnector(this);
   private readonly profileCache = new Map<Gateway, FaultProfile>();
   private readonly autoConnect = new Map<Gateway, Device[]>();
   private timer: NodeJS.Timeout | null = null;
@@ -126,7 +129,12 @@ export class SimWorld {
     if (d.connected) return;
     d.connected = true;
     g.connected.push(d);
-    this.connectionEvent(g, d, 'connected');
+    this.connectionEvent(g, d.mac, 'connected');
+  }
+
+  /** Tells connection-state listeners that a batch-connect device was not connected in time (wiki: `"connectionState":"connect timeout"`). */
+  connectTimedOut(g: Gateway, mac: string): void {
+    this.connectionEvent(g, mac, 'connect timeout');
   }
 
   /** Marks a device disconnected and tells connection-state listeners. */
@@ -134,11 +142,11 @@ export class SimWorld {
     if (!d.connected) return;
     d.connected = false;
     g.connected = g.connected.filter((x) => x !== d);
-    this.connectionEvent(g, d, 'disconnected', reason);
+    this.connectionEvent(g, d.mac, 'disconnected', reason);
   }
 
-  private connectionEvent(g: Gateway, d: Device, state: string, reason?: string): void {
-    const tail = `"handle":"${d.mac}","connectionState":"${state}"${reason ? `,"reason":"${reason}"` : ''},"chipId":0`;
+  private connectionEvent(g: Gateway, mac: string, state: string, reason?: string): void {
+    const tail = `"handle":"${mac}","connectionState":"${state}"${reason ? `,"reason":"${reason}"` : ''},"chipId":0`;
     for (const c of g.stateSubs) {
       c.emit(0, `data: {${tail}}\n\n`, g.truth.streams.connection_state, null);
       c.flush();
@@ -175,6 +183,8 @@ export class SimWorld {
     for (const set of [g.scanSubs, g.notifySubs, g.stateSubs, g.rssiSubs]) for (const c of [...set]) c.end();
     for (const d of g.connected) d.connected = false;
     g.connected = [];
+    // A rebooting or unreachable gateway loses its batch-connect queue.
+    this.batch.clear(g);
     this.statusEvents(g, now);
     if (g.offlineTimer) clearTimeout(g.offlineTimer);
     g.offlineTimer = setTimeout(() => this.goOnline(g, reboot), durationMs);
@@ -243,6 +253,7 @@ export class SimWorld {
   close(): void {
     this.closeStreams();
     this.closed = true;
+    this.batch.close();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const g of this.gateways) if (g.offlineTimer) clearTimeout(g.offlineTimer);

@@ -1,6 +1,7 @@
 /**
  * `npm start` with no upstream: the demo as a newcomer runs it (the built CLI as a child
- * process). Within 15 s /metrics shows traffic on both transports, including 502/504 on CAPWAP;
+ * process). Within 15 s /metrics shows traffic on both transports, including 502/504 on CAPWAP,
+ * and batch connects on their own route;
  * Ctrl-C stops everything with exit code 0. Needs `npm run build` (npm test's pretest does it).
  */
 import { describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ describe('demo (npm start with no upstream)', () => {
       expect(stdout).toMatch(/simulator\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout).toMatch(/--upstream https:\/\//);
 
-      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0 };
+      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0 };
       while (Date.now() - started < 15_000) {
         const samples = await scrape(admin as string);
         seen = {
@@ -41,14 +42,17 @@ describe('demo (npm start with no upstream)', () => {
           capwapErrors: total(samples, 'cassia_proxy_requests_total', { transport: 'capwap', code: '502' })
             + total(samples, 'cassia_proxy_requests_total', { transport: 'capwap', code: '504' }),
           events: total(samples, 'cassia_proxy_events_total'),
+          // The workload's acBatch.js-style sessions show on their own route.
+          batchConnect: total(samples, 'cassia_proxy_requests_total', { route: '/api/gap/batch-connect' }),
         };
-        if (seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0) break;
+        if (seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0) break;
         await new Promise((r) => setTimeout(r, 500));
       }
       expect(seen.capwap).toBeGreaterThan(0);
       expect(seen.mqtt).toBeGreaterThan(0);
       expect(seen.capwapErrors).toBeGreaterThan(0);
       expect(seen.events).toBeGreaterThan(0);
+      expect(seen.batchConnect).toBeGreaterThan(0);
     } finally {
       child.kill('SIGINT');
       const [code] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null]), 10_000))])) as [number | null];

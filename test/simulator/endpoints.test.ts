@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type Truth } from '../../src/simulator/index.js';
 import { getToken, openStream, scanCounter, sleep } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 describe('simulator endpoints', () => {
   let sim: Simulator;
@@ -61,6 +62,24 @@ describe('simulator endpoints', () => {
     s.close();
     expect(s.events.length).toBeGreaterThan(0);
     expect(new Set(s.events.map((e) => (e.bdaddrs as Array<{ bdaddr: string }>)[0]?.bdaddr))).toEqual(new Set([target]));
+  });
+
+  it('streams notifications on the bare GET /gatt/nodes?mac= of Cassia\'s samples, and lists connections on bare GET /gap/nodes', async () => {
+    // acNotify.js / scanConnectNotify.js / acNotify.py: no event=1.
+    const notes = await openStream(`${sim.url}/api/gatt/nodes?mac=${gw}&access_token=${token}`);
+    expect(notes.status).toBe(200);
+    expect(notes.headers['content-type']).toBe('text/event-stream');
+    const listed = (await (await api(`/gap/nodes?connection_state=connected&mac=${gw}`)).json()) as { nodes: Array<{ id: string }> };
+    const connected = listed.nodes.map((n) => n.id);
+    await until(() => connected.every((id) => notes.events.some((e) => e.id === id)), 5000, 'a notification from every connected device');
+    notes.close();
+    for (const e of notes.events) expect(e).toEqual({ value: expect.any(String), handle: 36, id: expect.any(String), dataType: 'notification' });
+    // BLE 5 interface specification §3.2 and connection_by_list/gateway.py: plain GET /gap/nodes is the connection list.
+    const bare = await api(`/gap/nodes?mac=${gw}`);
+    expect([bare.status, bare.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    expect(await bare.json()).toEqual(listed);
+    const bogus = await api(`/gap/nodes?connection_state=sleeping&mac=${gw}`);
+    expect([bogus.status, await bogus.text()]).toEqual([500, 'parameter invalid']);
   });
 
   it('connects, lists, reads, writes, discovers, streams notifications and connection states, disconnects', async () => {

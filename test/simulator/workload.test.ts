@@ -4,6 +4,7 @@ import { startWorkload } from '../../src/demo/workload.js';
 import { nextBackoff, parseSseBlock, tokenExpiringSoon } from '../../src/demo/workload-util.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { sleep } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 describe('workload helpers', () => {
   it.each([
@@ -62,7 +63,9 @@ describe('workload against the simulator', () => {
         expect(truth.gateways[g]?.streams.notification.delivered).toBeGreaterThan(0);
         expect(truth.gateways[g]?.requests.total).toBeGreaterThan(2);
       }
-      const opened = s.streamsOpened;
+      // acBatch.js-style sessions: queued with POST /gap/batch-connect, which the simulator counts under the gateway.
+      await until(() => w.stats().batchConnects > 0, 10_000, 'a batch-connect session');
+      const opened = w.stats().streamsOpened;
       sim.closeStreams();
       // The workload re-opens ended streams after a short backoff; give a loaded machine time.
       for (let i = 0; i < 50 && (w.stats().streamsOpened < opened + 4 || w.stats().streamsOpen < 4); i++) await sleep(100);

@@ -132,6 +132,10 @@ describe('streamKindOf', () => {
     ['/api/gap/nodes', 'event=1&mac=X', 'scan'],
     ['/api/gap/nodes', 'connection_state=connected', null],
     ['/api/gatt/nodes', 'event=1', 'notification'],
+    // Cassia's acNotify.js / scanConnectNotify.js / acNotify.py open the stream without event=1.
+    ['/api/gatt/nodes', 'mac=CC:1B:E0:E0:28:EC&access_token=t', 'notification'],
+    ['/gatt/nodes', '', 'notification'],
+    ['/gap/nodes', '', null],
     ['/gatt/nodes', undefined, 'notification'],
     ['/api/management/nodes/connection-state', '', 'connection_state'],
     ['/api/aps/events', '', 'combined'],
