@@ -10,6 +10,9 @@
 /** Label value for paths outside the Cassia route table. */
 export const OTHER_ROUTE = 'other';
 
+/** The hub list and one hub: answers that name gateways, their model, version and status. */
+const HUB_LIST_TEMPLATES = ['/cassia/hubs', '/cassia/hubs/{mac}'];
+
 /** A template segment: a literal, or a `{placeholder}` matching any one segment. */
 const ROUTE_TEMPLATES = [
   '/oauth2/token',
@@ -28,8 +31,7 @@ const ROUTE_TEMPLATES = [
   '/gatt/nodes/{device}/handle/{handle}/value/{value}',
   '/cassia/info',
   '/cassia/reboot',
-  '/cassia/hubs',
-  '/cassia/hubs/{mac}',
+  ...HUB_LIST_TEMPLATES,
   '/cassia/hubStatus',
   '/aps/events',
   '/aps/scan/open',
@@ -149,4 +151,11 @@ export function routeTemplate(pathname: string): string {
 /** Every template the route label can take (for dashboards and tests). */
 export function allRouteTemplates(): string[] {
   return [...ROUTE_TEMPLATES.map((t) => `/api${t}`), ...ROUTE_TEMPLATES, OTHER_ROUTE];
+}
+
+const HUB_LIST_ROUTES: ReadonlySet<string> = new Set([...HUB_LIST_TEMPLATES.map((t) => `/api${t}`), ...HUB_LIST_TEMPLATES]);
+
+/** Whether a route template (as routeTemplate returns it) is the hub list or one hub. */
+export function isHubListRoute(template: string): boolean {
+  return HUB_LIST_ROUTES.has(template);
 }

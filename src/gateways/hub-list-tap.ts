@@ -7,10 +7,9 @@
  * gateway's identity changes rarely, and parsing every answer cost ~20 µs per request at load.
  * An online/offline change is therefore seen up to `minIntervalMs` late.
  */
+import { isHubListRoute } from '../classify/routes.js';
 import type { StreamTap } from '../streams/types.js';
 import type { GatewayState } from './state.js';
-
-const HUB_ROUTES = new Set(['/api/cassia/hubs', '/api/cassia/hubs/{mac}', '/cassia/hubs', '/cassia/hubs/{mac}']);
 
 /** 4 MiB: an AC with thousands of gateways answers a few hundred KiB. */
 export const MAX_HUB_LIST_BYTES = 4 * 1024 * 1024;
@@ -21,7 +20,7 @@ export type HubListTaps = (route: string, status: number) => StreamTap | null;
 export function createHubListTaps(state: GatewayState, minIntervalMs = 1000, now: () => number = Date.now): HubListTaps {
   let lastAnalysed = -Infinity;
   return (route, status) => {
-    if (status !== 200 || !HUB_ROUTES.has(route)) return null;
+    if (status !== 200 || !isHubListRoute(route)) return null;
     const t = now();
     if (t - lastAnalysed < minIntervalMs) return null;
     lastAnalysed = t;
