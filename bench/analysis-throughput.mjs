@@ -4,11 +4,14 @@
 //   npx tsc -p tsconfig.build.json && node --expose-gc bench/analysis-throughput.mjs [seconds]
 // Targets (issue 4): >= 300,000 events/s on one core; <= 150 MiB RSS with 200k trackers.
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { createGatewayRegistry } from '../dist/src/gateways/registry.js';
+import { createCountsFactory } from '../dist/src/gateways/counts.js';
+import { createGatewayDirectory } from '../dist/src/gateways/directory.js';
+import { reportSnapshot } from '../dist/src/gateways/report-view.js';
 import { createGatewayState } from '../dist/src/gateways/state.js';
-import { createMetrics } from '../dist/src/metrics/metrics.js';
+import { createMetrics, Registry } from '../dist/src/metrics/metrics.js';
+import { createReport } from '../dist/src/report/report.js';
 import { createStreamAnalyzer } from '../dist/src/streams/analyzer.js';
+import { createExtractors } from '../dist/src/streams/extractors.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const GW = 'CC:1B:E0:E0:00:01';
@@ -26,11 +29,20 @@ function config(maxTrackedDevices) {
   };
 }
 
+/** The analyser wired as the proxy wires it (src/main.ts): metrics, gateway state, report, one generation. */
 function analyzerFor(cfg) {
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const gateways = createGatewayRegistry(cfg, () => {});
-  const gatewayState = createGatewayState({ metrics, gateways, initial: cfg });
-  return createStreamAnalyzer({ config: cfg, metrics, gateways, gatewayState, log: pino({ level: 'silent' }) });
+  const state = createGatewayState({ metrics, onOverflow: () => {} });
+  const report = createReport({ gatewaySnapshot: () => reportSnapshot(state) });
+  const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.recorder));
+  state.activate(directory, cfg);
+  const generation = { directory, extractors: createExtractors(cfg.sequence), maxEventBytes: cfg.limits.maxEventBytes, retired: false };
+  const analyzer = createStreamAnalyzer({
+    metrics, state, log: pino({ level: 'silent' }), generation: () => generation,
+    reorderWindow: cfg.sequence.reorderWindow, reorderWindowTime: cfg.sequence.reorderWindowTime,
+    maxTrackedDevices: cfg.limits.maxTrackedDevices,
+  });
+  return { tap: (kind, mac) => analyzer.tap(kind, directory.resolve(mac)), trackers: () => analyzer.trackers(), close: () => { analyzer.close(); state.close(); } };
 }
 
 const mac = (i) => `E4:7F:${[(i >> 16) & 255, (i >> 8) & 255, i & 255, 0x42].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
@@ -90,10 +102,10 @@ function throughput() {
   let rounds = 0;
   while (performance.now() < end && rounds < 10_000) {
     // A fresh connection per round: counters restart, as after a reconnect.
-    const s = analyzer.tap('scan', GW, new URLSearchParams('event=1'));
+    const s = analyzer.tap('scan', GW);
     for (const c of scan) s.write(c);
     s.close();
-    const n = analyzer.tap('notification', GW, new URLSearchParams('event=1'));
+    const n = analyzer.tap('notification', GW);
     for (const c of note) n.write(c);
     n.close();
     events += scanEvents + noteEvents;
@@ -111,7 +123,7 @@ function memory() {
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
   const analyzer = analyzerFor(config(200_000));
-  const tap = analyzer.tap('notification', GW, new URLSearchParams('event=1'));
+  const tap = analyzer.tap('notification', GW);
   const devices = 200_000;
   const batch = [];
   for (let d = 0; d < devices; d++) {

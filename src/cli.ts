@@ -3,13 +3,11 @@
  * The `cassia-ac-proxy` command: `serve` (default), `simulate`, `check-config FILE`, `--help`,
  * `--version`. Exit codes: 0 ok, 1 error, 2 invalid configuration (serve).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, createConfigReloader, formatConfig, isConfigError, loadConfig, parseFlags } from './config/index.js';
 import { nearest } from './config/errors.js';
 import { checkConfigHelp, serveHelp } from './config/help.js';
 import type { Config } from './config/types.js';
+import { packageVersion as version } from './version.js';
 
 const COMMANDS = ['serve', 'simulate', 'check-config'] as const;
 
@@ -21,22 +19,6 @@ interface Running {
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-
-/** The package version, found by walking up from this file (src/ when testing, dist/src/ when built). */
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'cassia-ac-proxy' && pkg.version) return pkg.version;
-    } catch {
-      // not here; keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
 
 function printProblems(error: ConfigError): void {
   err('cassia-ac-proxy: invalid configuration');

@@ -31,13 +31,6 @@ export interface LineWriterOptions {
 
 const RETRY_MS = 20;
 
-let droppedEverywhere = 0;
-
-/** Log lines dropped by every writer of this process (exported as a metric). */
-export function droppedLogLines(): number {
-  return droppedEverywhere;
-}
-
 /** A writer for a file descriptor (1 = stdout) or a file path (appended to). */
 export function createLineWriter(target: number | string, opts: LineWriterOptions = {}): LineWriter {
   const flushBytes = opts.flushBytes ?? 8 * 1024;
@@ -87,7 +80,6 @@ export function createLineWriter(target: number | string, opts: LineWriterOption
     write(line) {
       if (size + (inFlight?.length ?? 0) > maxBufferBytes) {
         droppedLines += 1;
-        droppedEverywhere += 1;
         return false;
       }
       lines.push(line);

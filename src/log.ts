@@ -83,3 +83,31 @@ export function bufferedDestination(target: number | string = 1): pino.Destinati
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(loggerOptions(level), destination ?? bufferedDestination(1));
 }
+
+/** Where a line goes: any pino destination; the buffered writer also reports what it dropped. */
+export type LogDestination = pino.DestinationStream & Partial<Pick<LineWriter, 'dropped' | 'flush'>>;
+
+/**
+ * The proxy's log: the pino logger for structured lines, and the same destination for lines
+ * built elsewhere (the access log), so both come out in order in one stream.
+ */
+export interface LogOutput {
+  readonly logger: Logger;
+  /** Writes one complete line (with its newline) to the logger's destination. */
+  line(text: string): void;
+  /** Lines the destination dropped because its reader could not keep up. */
+  dropped(): number;
+  /** Starts writing what is buffered. */
+  flush(): void;
+}
+
+/** A log at `level` on `destination` (default: stdout, buffered). */
+export function createLogOutput(level: string, destination: LogDestination = bufferedDestination(1)): LogOutput {
+  const logger = pino(loggerOptions(level), destination);
+  return {
+    logger,
+    line: (text) => { destination.write(text); },
+    dropped: () => destination.dropped?.() ?? 0,
+    flush: () => destination.flush?.(),
+  };
+}

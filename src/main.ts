@@ -1,26 +1,27 @@
 /**
- * Composition root: starts the proxy's parts in order (metrics, gateways, stream analysis,
- * proxy listener, admin server) and stops them in reverse.
+ * Composition root: builds the parts that live as long as the process (metrics, gateway state,
+ * report, stream analysis, recorder), the first configuration generation, the proxy listener and
+ * the admin server, and stops them in reverse. A reload builds the next generation and swaps it.
  */
-import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import type { Pool } from 'undici';
 import type { Config } from './config/types.js';
 import { createAdminServer } from './admin/server.js';
-import { createHubPoller } from './gateways/discovery.js';
+import { buildGeneration, restartRequired, retireGeneration, type Generation } from './generation.js';
+import { createCountsFactory } from './gateways/counts.js';
 import { createHubListTaps } from './gateways/hub-list-tap.js';
-import { createGatewayRegistry } from './gateways/registry.js';
+import { reportSnapshot } from './gateways/report-view.js';
 import { createGatewayState } from './gateways/state.js';
 import { createReport } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
-import { createLogger } from './log.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { createRecorder, type ExchangeListener } from './proxy/recorder.js';
+import { createLogOutput, type LogOutput } from './log.js';
+import { createMetrics, Registry, type Metrics } from './metrics/metrics.js';
+import { createRecorder } from './proxy/recorder.js';
 import { createProxyServer } from './proxy/server.js';
 import { packageVersion } from './version.js';
 
 export interface StartOptions {
-  /** Defaults to a pino logger on stdout at config.log.level. */
-  logger?: Logger;
+  /** Defaults to JSON lines on stdout at config.log.level. */
+  log?: LogOutput;
   /** Defaults to a fresh Registry. */
   registry?: Registry;
   /** Called by SIGHUP / POST /-/reload to produce the next config; throws ConfigError when bad. */
@@ -38,8 +39,9 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-
-function applyConfigGauges(metrics: Metrics, config: Config): void {
+/** Process-wide settings that follow the current configuration. */
+function applySettings(metrics: Metrics, output: LogOutput, config: Config): void {
+  output.logger.level = config.log.level;
   metrics.transportExpected.reset();
   if (config.transport.expected) metrics.transportExpected.labels(config.transport.expected).set(1);
   metrics.upstreamInsecure.set(config.upstreamInsecure ? 1 : 0);
@@ -47,58 +49,56 @@ function applyConfigGauges(metrics: Metrics, config: Config): void {
 
 /** Starts the proxy and its admin server for `config` (which must name an upstream). */
 export async function startProxy(initial: Config, options: StartOptions = {}): Promise<RunningProxy> {
-  let config = initial;
-  const log = options.logger ?? createLogger(config.log.level);
+  const output = options.log ?? createLogOutput(initial.log.level);
+  const log = output.logger;
   const registry = options.registry ?? new Registry();
-  const metrics = createMetrics(registry);
+  const metrics = createMetrics(registry, { droppedLogLines: output.dropped });
   metrics.buildInfo.labels(packageVersion(), process.version).set(1);
-  applyConfigGauges(metrics, config);
   metrics.configReloads.labels('success').inc(0);
   metrics.configReloads.labels('failure').inc(0);
 
-  const gateways = createGatewayRegistry(config, () => metrics.labelOverflow.labels('gateway').inc());
-  const gatewayState = createGatewayState({ metrics, gateways, initial: config });
-  const analyzer = createStreamAnalyzer({ config, metrics, gateways, gatewayState, log });
-  const poller = createHubPoller({ config, gatewayState, log });
-  const report = createReport({
-    metrics,
-    maxGateways: config.limits.maxGateways + 1,
-    gatewaySnapshot: () => gatewayState.snapshot().map((g) => ({
-      mac: g.mac,
-      transport: g.transport,
-      ...(g.name !== null ? { name: g.name } : {}),
-      ...(g.model !== null ? { model: g.model } : {}),
-      ...(g.version !== null ? { version: g.version } : {}),
-      ...(g.online !== null ? { online: g.online } : {}),
-      ...(g.lastEventAt !== null ? { lastEventAt: Date.parse(g.lastEventAt) } : {}),
-    })),
+  const state = createGatewayState({ metrics, onOverflow: () => metrics.labelOverflow.labels('gateway').inc() });
+  const report = createReport({ gatewaySnapshot: () => reportSnapshot(state) });
+  const parts = { state, counts: createCountsFactory(metrics, report.recorder), log };
+  let generation: Generation = buildGeneration(initial, parts, null);
+  state.activate(generation.directory, initial);
+  applySettings(metrics, output, initial);
+  /** Pools of retired generations, closing once their in-flight requests end. */
+  const closingPools = new Set<Pool>();
+
+  const analyzer = createStreamAnalyzer({
+    metrics, state, log, generation: () => generation,
+    reorderWindow: initial.sequence.reorderWindow,
+    reorderWindowTime: initial.sequence.reorderWindowTime,
+    maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
-  const listeners: ExchangeListener[] = [
-    (r) => report.recordExchange(r.gateway, r.transport, r.outcome.status, r.outcome.origin, r.headersMs),
-  ];
-  const recorder = createRecorder({ metrics, log, accessLog: config.log.access, listeners });
+  const recorder = createRecorder({ metrics, log, writeLine: output.line });
   const proxy = await createProxyServer({
-    config, metrics, gateways, recorder, log,
-    openTap: (kind, gateway, query) => analyzer.tap(kind, gateway, new URLSearchParams(query)),
-    openBodyTap: createHubListTaps(gatewayState),
+    listen: initial.listen,
+    generation: () => generation,
+    recorder, metrics, log,
+    openTap: (kind, gateway) => analyzer.tap(kind, gateway),
+    openBodyTap: createHubListTaps(state),
   });
 
   let closing = false;
   const reload = async (): Promise<{ ok: boolean; error?: string }> => {
     if (!options.reloadConfig) return { ok: false, error: 'no configuration source to reload from' };
     try {
-      const next = await options.reloadConfig();
-      // The upstream part can still fail (a CA file gone since validation): before anything changes.
-      proxy.reconfigure(next);
-      gateways.update(next);
-      gatewayState.update(next);
-      analyzer.reconfigure(next);
-      recorder.accessLog = next.log.access;
-      log.level = next.log.level;
-      applyConfigGauges(metrics, next);
-      config = next;
+      const config = await options.reloadConfig();
+      const next = buildGeneration(config, parts, generation);
+      const previous = generation;
+      generation = next;
+      state.activate(next.directory, config);
+      retireGeneration(previous, next, closingPools);
+      applySettings(metrics, output, config);
+      analyzer.setLimits({ reorderWindowTime: config.sequence.reorderWindowTime, maxTrackedDevices: config.limits.maxTrackedDevices });
       metrics.configReloads.labels('success').inc();
-      log.info({ gateways: Object.keys(next.transport.gateways).length }, 'configuration reloaded');
+      const restart = restartRequired(initial, config);
+      log.info(
+        { gateways: Object.keys(config.transport.gateways).length, ...(restart.length > 0 ? { restartRequired: restart } : {}) },
+        restart.length > 0 ? `configuration reloaded; ${restart.join(', ')} take effect after a restart` : 'configuration reloaded',
+      );
       return { ok: true };
     } catch (err) {
       metrics.configReloads.labels('failure').inc();
@@ -109,36 +109,36 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   };
 
   const admin = await createAdminServer({
-    listen: config.admin,
+    listen: initial.admin,
     registry,
     log,
     reload,
     routers: [report.router()],
     readiness: () => ({
       ready: !closing,
-      upstream: config.upstream?.origin ?? null,
-      warnings: config.upstreamInsecure ? ['upstream TLS certificate verification is off (upstreamInsecure)'] : [],
+      upstream: generation.config.upstream?.origin ?? null,
+      warnings: generation.config.upstreamInsecure ? ['upstream TLS certificate verification is off (upstreamInsecure)'] : [],
     }),
   });
-  log.info({ proxy: proxy.url, admin: admin.url, upstream: config.upstream?.origin }, `proxying ${proxy.url} -> ${config.upstream?.origin}; metrics at ${admin.url}/metrics`);
+  log.info({ proxy: proxy.url, admin: admin.url, upstream: initial.upstream?.origin }, `proxying ${proxy.url} -> ${initial.upstream?.origin}; metrics at ${admin.url}/metrics`);
 
   return {
     proxyUrl: proxy.url,
     adminUrl: admin.url,
-    config: () => config,
+    config: () => generation.config,
     reload,
     async close() {
       if (closing) return;
       closing = true;
       log.info({ inFlight: proxy.inFlight() }, 'shutting down: draining in-flight requests');
-      await proxy.close();
+      await proxy.close(generation.config.timeouts.shutdown);
       await admin.close();
-      report.close();
       analyzer.close();
-      await poller.close();
-      gatewayState.close();
+      await generation.poller.close();
+      await Promise.all([generation.upstream.pool, ...closingPools].map((pool) => pool.destroy().catch(() => undefined)));
+      state.close();
       log.info('stopped');
-      log.flush();
+      output.flush();
     },
   };
 }

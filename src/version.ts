@@ -15,7 +15,7 @@ export function packageVersion(): string {
       if (pkg.name === 'cassia-ac-proxy' && pkg.version) return (cached = pkg.version);
     }
     const parent = dirname(dir);
-    if (parent === dir) return (cached = '0.0.0');
+    if (parent === dir) return (cached = 'unknown');
     dir = parent;
   }
 }

@@ -4,7 +4,7 @@
 // {"proxyUrl","adminUrl","pid"} on stdout. Usage: node proxy-process.mjs <upstream-url>
 import { pino } from 'pino';
 import { startProxy } from '../../dist/src/main.js';
-import { bufferedDestination, createLogger } from '../../dist/src/log.js';
+import { bufferedDestination, createLogOutput } from '../../dist/src/log.js';
 import { DEFAULTS } from '../../dist/src/config/load.js';
 
 const upstream = process.argv[2];
@@ -29,8 +29,8 @@ const config = {
 
 // The same buffered destination a deployment's stdout gets (src/log-writer.ts), pointed at
 // /dev/null. BENCH_LOG_SYNC=1 writes synchronously through pino instead, for diagnosis only.
-const logger = createLogger('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination('/dev/null'));
-const running = await startProxy(config, { logger });
+const log = createLogOutput('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination('/dev/null'));
+const running = await startProxy(config, { log });
 process.stdout.write(`${JSON.stringify({ proxyUrl: running.proxyUrl, adminUrl: running.adminUrl, pid: process.pid })}\n`);
 
 const stop = () => {

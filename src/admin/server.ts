@@ -6,7 +6,7 @@ import express, { type Router } from 'express';
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../metrics/metrics.js';
 import type { HostPort } from '../config/types.js';
 import { scrape } from '../metrics/exposition.js';
 

@@ -5,6 +5,9 @@
  */
 export type Transport = 'capwap' | 'mqtt' | 'unknown';
 
+/** The `transport` label value: a gateway's transport, or `none` for a call that names no gateway. */
+export type TransportLabel = Transport | 'none';
+
 /** Stream kinds, as used in the `stream` metric label. */
 export type StreamKind =
   | 'scan'

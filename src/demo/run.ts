@@ -4,7 +4,7 @@
  * newcomer sees real numbers within seconds with nothing else installed.
  */
 import type { Config, GatewayEntry } from '../config/types.js';
-import { createLogger } from '../log.js';
+import { createLogOutput } from '../log.js';
 import { startProxy } from '../main.js';
 import { createSimulator } from '../simulator/index.js';
 import { startWorkload } from './workload.js';
@@ -40,7 +40,7 @@ export async function runDemo(config: Config, out: NodeJS.WritableStream = proce
   };
   let proxy;
   try {
-    proxy = await startProxy(demoConfig, { logger: createLogger(config.log.level === 'info' ? 'warn' : config.log.level) });
+    proxy = await startProxy(demoConfig, { log: createLogOutput(config.log.level === 'info' ? 'warn' : config.log.level) });
   } catch (err) {
     await simulator.close();
     throw err;

@@ -4,35 +4,57 @@
  * models, versions and online state are known even when no client asks for the hub list.
  * The token comes from `POST /api/oauth2/token` (Basic key:secret) and is refreshed a minute
  * before it expires, or at once after a 401/403.
+ *
+ * A poller belongs to one configuration generation and talks through that generation's upstream
+ * pool (same TLS settings as forwarded traffic); a reload that changes the upstream, the
+ * credentials or the interval builds a new poller and closes the old one.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { GatewayState } from './state.js';
 
 export interface HubPoller {
+  /** The settings this poller was built from: equal keys mean a reload can keep it. */
+  readonly key: string;
   /** Runs one poll now (tests; the timer calls it too). Never throws. */
   poll(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Where the poller sends its requests: the upstream's pool and path prefix. */
+export interface PollTarget {
+  dispatcher: Dispatcher;
+  origin: string;
+  basePath: string;
+  /** Identity of the upstream connection settings (part of the poller's key). */
+  key: string;
+}
+
 const REFRESH_MARGIN_MS = 60_000;
 
-export function createHubPoller(deps: { config: Config; gatewayState: GatewayState; log: Logger }): HubPoller {
-  const { config, gatewayState, log } = deps;
+/** What a poller depends on, as a key (the secret only as a hash, so the key is safe to show). */
+export function pollerKey(config: Config, target: PollTarget | null): string {
   const { enabled, key, secret, interval } = config.discovery;
-  const upstream = config.upstream;
-  if (!enabled || upstream === null || key === null || secret === null) {
-    return { poll: async () => {}, close: async () => {} };
+  if (!enabled || target === null || key === null || secret === null) return 'off';
+  return JSON.stringify([target.key, key, hashOf(secret), interval, config.timeouts.headers]);
+}
+
+/** FNV-1a: enough to notice a changed secret. */
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function createHubPoller(deps: { config: Config; target: PollTarget | null; gatewayState: GatewayState; log: Logger }): HubPoller {
+  const { config, target, gatewayState, log } = deps;
+  const key = pollerKey(config, target);
+  const { key: user, secret, interval } = config.discovery;
+  if (key === 'off' || target === null || user === null || secret === null) {
+    return { key, poll: async () => {}, close: async () => {} };
   }
-  const dispatcher = new Agent({
-    connect: {
-      rejectUnauthorized: !config.upstreamInsecure,
-      ...(config.upstreamCa ? { ca: readFileSync(config.upstreamCa) } : {}),
-    },
-  });
-  const base = upstream.href.replace(/\/$/, '');
+  const { dispatcher, origin, basePath } = target;
   let token: string | null = null;
   let tokenExpires = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -40,11 +62,12 @@ export function createHubPoller(deps: { config: Config; gatewayState: GatewaySta
   let warned = false;
 
   async function fetchToken(): Promise<string> {
-    const res = await request(`${base}/api/oauth2/token`, {
+    const res = await dispatcher.request({
+      origin,
+      path: `${basePath}/api/oauth2/token`,
       method: 'POST',
-      dispatcher,
       headers: {
-        authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',
@@ -60,10 +83,13 @@ export function createHubPoller(deps: { config: Config; gatewayState: GatewaySta
   }
 
   async function poll(): Promise<void> {
+    if (closed) return;
     try {
       if (token === null || Date.now() >= tokenExpires) token = await fetchToken();
-      const res = await request(`${base}/api/cassia/hubs`, {
-        dispatcher,
+      const res = await dispatcher.request({
+        origin,
+        path: `${basePath}/api/cassia/hubs`,
+        method: 'GET',
         headers: { authorization: `Bearer ${token}` },
         headersTimeout: config.timeouts.headers,
       });
@@ -74,7 +100,7 @@ export function createHubPoller(deps: { config: Config; gatewayState: GatewaySta
         warned = false;
       } else throw new Error(`hub list answered ${res.statusCode}`);
     } catch (err) {
-      if (!warned) log.warn({ err }, 'gateway discovery poll failed; retrying every interval');
+      if (!warned && !closed) log.warn({ err }, 'gateway discovery poll failed; retrying every interval');
       warned = true;
     }
   }
@@ -89,11 +115,12 @@ export function createHubPoller(deps: { config: Config; gatewayState: GatewaySta
   void poll().finally(schedule);
 
   return {
+    key,
     poll,
-    async close() {
+    close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await dispatcher.close();
+      return Promise.resolve();
     },
   };
 }

@@ -1,14 +1,17 @@
 /**
- * What the proxy knows about each gateway, learned passively from traffic that passes through:
- * hub lists (`/api/cassia/hubs`, `/api/cassia/hubs/{mac}`), hub-status events and the combined
- * stream's `ap_state` events; seeded from the operator's gateway map. Drives `gateway_info`,
- * `gateway_online` and `gateway_status_changes_total`, and the admin's `/api/gateways`.
+ * What the proxy knows about each gateway, across configuration generations: identity (name,
+ * model, version), online state and last event, learned passively from traffic that passes
+ * through (hub lists, hub-status events, the combined stream's `ap_state`) and from discovery;
+ * and which MACs have a `gateway` label of their own (at most `limits.maxGateways`, the rest
+ * share `other`). Drives `gateway_info`, `gateway_online`, `gateway_status_changes_total` and
+ * the admin's `/api/gateways`.
+ *
+ * Transport and configured names belong to a generation's directory (directory.ts): the state
+ * publishes its series under the transport of the directory that is active now.
  */
 import type { Config, Transport } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { GatewayResolver } from '../streams/types.js';
 import { normalizeMac } from './mac.js';
-import { OVERFLOW_GATEWAY } from './registry.js';
 
 /** One gateway as the admin API reports it. Times are ISO strings. */
 export interface GatewaySnapshot {
@@ -32,26 +35,14 @@ export interface HubRecord {
   status?: unknown;
 }
 
-export interface GatewayState {
-  /** A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws. */
-  observeHubList(body: Buffer): void;
-  /** One hub record, hub-status event (`{mac,status,...}`) or `{mac: ap, status}` from `ap_state`. */
-  observeHub(hub: HubRecord): void;
-  /** An event from this gateway (normalised MAC) passed through now. */
-  noteEvent(mac: string): void;
-  /** A reloaded config: names from the map, transports may move. */
-  update(config: Config): void;
-  snapshot(): GatewaySnapshot[];
-  close(): void;
-}
-
-interface GatewayRecord {
-  mac: string;
-  configName: string | null;
+/** What is known about one gateway (one per MAC that has a label of its own). */
+export interface GatewayRecord {
+  readonly mac: string;
   hubName: string | null;
   model: string | null;
   version: string | null;
   online: boolean | null;
+  /** ms timestamps. */
   lastChange: number | null;
   lastEventAt: number | null;
   /** Label sets currently exported, so a change can remove the old series. */
@@ -59,40 +50,60 @@ interface GatewayRecord {
   onlineLabels: Record<'gateway' | 'transport', string> | null;
 }
 
+/** The active generation's view of gateways, as the state needs it. */
+export interface TransportView {
+  transportOf(mac: string): Transport;
+  /** The operator's name for the gateway, if the gateway map gives one. */
+  configName(mac: string): string | null;
+  /** MACs of the gateway map. */
+  configured(): Iterable<string>;
+}
+
+export interface GatewayState {
+  /** The record of a MAC (normalised), creating it while labels are left; null = folded into `other`. */
+  admit(mac: string): GatewayRecord | null;
+  /** A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws. */
+  observeHubList(body: Buffer): void;
+  /** One hub record, hub-status event (`{mac,status,...}`) or `{mac: ap, status}` from `ap_state`. */
+  observeHub(hub: HubRecord): void;
+  /** Makes `view` the active generation's: configured names, transports of the series. */
+  activate(view: TransportView, config: Config): void;
+  snapshot(): GatewaySnapshot[];
+  close(): void;
+}
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : null);
 const same = (a: Record<string, string> | null, b: Record<string, string>): boolean =>
   a !== null && Object.keys(b).every((k) => a[k] === b[k]);
 
-export function createGatewayState(deps: {
-  metrics: Metrics;
-  gateways: GatewayResolver;
-  initial: Config;
-  now?: () => number;
-}): GatewayState {
-  const { metrics, gateways } = deps;
+/**
+ * Creates the state; `activate()` must be called with the first generation before use.
+ * `onOverflow` runs each time a MAC is folded into `other`.
+ */
+export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => void; now?: () => number }): GatewayState {
+  const { metrics } = deps;
   const now = deps.now ?? Date.now;
   const records = new Map<string, GatewayRecord>();
-  let maxRecords = deps.initial.limits.maxGateways * 2;
+  let maxGateways = Infinity;
+  let view: TransportView = { transportOf: () => 'unknown', configName: () => null, configured: () => [] };
 
-  function record(mac: string, create: boolean): GatewayRecord | undefined {
+  function admit(mac: string): GatewayRecord | null {
     let r = records.get(mac);
-    if (r === undefined && create && records.size < maxRecords) {
-      r = {
-        mac, configName: null, hubName: null, model: null, version: null, online: null,
-        lastChange: null, lastEventAt: null, info: null, onlineLabels: null,
-      };
-      records.set(mac, r);
+    if (r !== undefined) return r;
+    if (records.size >= maxGateways) {
+      deps.onOverflow();
+      return null;
     }
+    r = { mac, hubName: null, model: null, version: null, online: null, lastChange: null, lastEventAt: null, info: null, onlineLabels: null };
+    records.set(mac, r);
     return r;
   }
 
   /** (Re)exports a record's series; removes the old label sets when any label changed. */
   function publish(r: GatewayRecord): void {
-    const gateway = gateways.label(r.mac);
-    if (gateway === OVERFLOW_GATEWAY) return; // folded gateways get no per-gateway series
-    const transport = gateways.transportOf(r.mac);
+    const transport = view.transportOf(r.mac);
     const info = {
-      gateway, transport, name: r.configName ?? r.hubName ?? '', model: r.model ?? '', version: r.version ?? '',
+      gateway: r.mac, transport, name: view.configName(r.mac) ?? r.hubName ?? '', model: r.model ?? '', version: r.version ?? '',
     };
     if (!same(r.info, info)) {
       if (r.info) metrics.gatewayInfo.remove(r.info);
@@ -100,28 +111,18 @@ export function createGatewayState(deps: {
       r.info = info;
     }
     if (r.online !== null) {
-      const labels = { gateway, transport };
+      const labels = { gateway: r.mac, transport };
       if (r.onlineLabels && !same(r.onlineLabels, labels)) metrics.gatewayOnline.remove(r.onlineLabels);
       metrics.gatewayOnline.set(labels, r.online ? 1 : 0);
       r.onlineLabels = labels;
     }
   }
 
-  function applyConfig(config: Config): void {
-    maxRecords = config.limits.maxGateways * 2;
-    for (const r of records.values()) r.configName = null;
-    for (const [mac, entry] of Object.entries(config.transport.gateways)) {
-      const r = record(mac, true);
-      if (r) r.configName = entry.name ?? null;
-    }
-    for (const r of records.values()) publish(r);
-  }
-
   function observeHub(hub: HubRecord): void {
     if (hub === null || typeof hub !== 'object') return;
     const mac = typeof hub.mac === 'string' ? normalizeMac(hub.mac) : null;
     if (mac === null) return;
-    const r = record(mac, true);
+    const r = admit(mac);
     if (!r) return;
     const hubName = str(hub.name) ?? r.hubName;
     const model = str(hub.model) ?? r.model;
@@ -139,18 +140,16 @@ export function createGatewayState(deps: {
       r.lastChange = now();
       publish(r);
       if (r.onlineLabels) {
-        const changes = metrics.gatewayStatusChanges.labels(r.onlineLabels);
         // First sight only creates the series (so rate() works from the start); later ones count.
-        changes.inc(first ? 0 : 1);
+        metrics.gatewayStatusChanges.labels(r.onlineLabels).inc(first ? 0 : 1);
       }
       return;
     }
     publish(r);
   }
 
-  applyConfig(deps.initial);
-
   return {
+    admit,
     observeHubList(body) {
       let parsed: unknown;
       try {
@@ -166,17 +165,18 @@ export function createGatewayState(deps: {
       for (const hub of list) observeHub(hub as HubRecord);
     },
     observeHub,
-    noteEvent(mac) {
-      const r = record(mac, true);
-      if (r) r.lastEventAt = now();
+    activate(next, config) {
+      view = next;
+      maxGateways = config.limits.maxGateways;
+      for (const mac of next.configured()) admit(mac);
+      for (const r of records.values()) publish(r);
     },
-    update: applyConfig,
     snapshot() {
       const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
       return [...records.values()].map((r) => ({
         mac: r.mac,
-        transport: gateways.transportOf(r.mac),
-        name: r.configName ?? r.hubName,
+        transport: view.transportOf(r.mac),
+        name: view.configName(r.mac) ?? r.hubName,
         model: r.model,
         version: r.version,
         online: r.online,

@@ -3,8 +3,11 @@
  * prom-client's metric classes. Names and labels are the contract in PRODUCT.md: extend,
  * never rename. Each call site gets typed label names from here.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { droppedLogLines } from '../log-writer.js';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';
+
+export { Registry } from 'prom-client';
+export type { HistogramCell, ValueCell } from './families.js';
 
 export const METRIC_PREFIX = 'cassia_proxy_';
 
@@ -17,10 +20,23 @@ export const EVENT_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 
 const STREAM_LABELS = ['stream', 'transport', 'gateway'] as const;
 
-/** Builds every metric on `registry` (a fresh one per proxy instance; tests make their own). */
-export function createMetrics(registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event loop, GC); default true. */
+  defaultMetrics?: boolean;
+  /** Where `log_lines_dropped_total` is read from at scrape time (the process's log writer). */
+  droppedLogLines?: () => number;
+}
+
+/**
+ * Builds every metric on `registry` (a fresh one per proxy instance; tests make their own).
+ * Families the proxy adds to per request or per event are cell families (families.ts); the rest
+ * change rarely and are prom-client's own classes.
+ */
+export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
   const registers = [registry];
   let reportedLogDrops = 0;
+  const droppedLogLines = opts.droppedLogLines ?? (() => 0);
   if (opts.defaultMetrics !== false) {
     // The event-loop-lag monitor samples every 10 ms by default, which alone cost an idle proxy
     // ~10 ms of CPU per second (1 % of a core on every pod that runs the sidecar); every 100 ms
@@ -29,99 +45,51 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
   }
   return {
     registry,
-    requests: new Counter({
-      name: `${METRIC_PREFIX}requests_total`,
-      help: 'Requests handled, by outcome. origin tells who produced the status: the AC (upstream), the proxy, or the client going away.',
-      labelNames: ['route', 'method', 'code', 'origin', 'reason', 'transport'] as const,
-      registers,
-    }),
-    gatewayRequests: new Counter({
-      name: `${METRIC_PREFIX}gateway_requests_total`,
-      help: 'Requests per gateway (the mac query parameter) and status code.',
-      labelNames: ['gateway', 'transport', 'code'] as const,
-      registers,
-    }),
-    requestDuration: new Histogram({
-      name: `${METRIC_PREFIX}request_duration_seconds`,
-      help: 'Time from request received to response headers sent to the client.',
-      labelNames: ['route', 'method', 'transport'] as const,
-      buckets: REQUEST_DURATION_BUCKETS,
-      registers,
-    }),
-    streamsActive: new Gauge({
-      name: `${METRIC_PREFIX}streams_active`,
-      help: 'Event streams (SSE) currently open through the proxy.',
-      labelNames: ['stream', 'transport'] as const,
-      registers,
-    }),
-    streamsEnded: new Counter({
-      name: `${METRIC_PREFIX}streams_total`,
-      help: 'Event streams that ended, by how they ended.',
-      labelNames: ['stream', 'transport', 'end'] as const,
-      registers,
-    }),
-    streamDuration: new Histogram({
-      name: `${METRIC_PREFIX}stream_duration_seconds`,
-      help: 'How long event streams lasted.',
-      labelNames: ['stream', 'transport'] as const,
-      buckets: STREAM_DURATION_BUCKETS,
-      registers,
-    }),
-    events: new Counter({
-      name: `${METRIC_PREFIX}events_total`,
-      help: 'Events (SSE messages, keep-alives excluded) seen on streams.',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    eventsMissing: new Counter({
-      name: `${METRIC_PREFIX}events_missing_total`,
-      help: 'Sequence numbers skipped and never seen within the reorder window (sum of gap sizes).',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    eventsOutOfOrder: new Counter({
-      name: `${METRIC_PREFIX}events_out_of_order_total`,
-      help: 'Events that arrived after an event with a higher sequence number of the same source.',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    eventsDuplicate: new Counter({
-      name: `${METRIC_PREFIX}events_duplicate_total`,
-      help: 'Events whose sequence number was already seen within the reorder window.',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    sequenceResets: new Counter({
-      name: `${METRIC_PREFIX}sequence_resets_total`,
-      help: 'Sequence counters that jumped backwards beyond the reorder window (e.g. device reboot).',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    eventsSequenced: new Counter({
-      name: `${METRIC_PREFIX}events_sequenced_total`,
-      help: 'Events that carried a sequence number and were tracked (the denominator for loss ratios).',
-      labelNames: STREAM_LABELS,
-      registers,
-    }),
-    eventsMalformed: new Counter({
-      name: `${METRIC_PREFIX}events_malformed_total`,
-      help: 'Events that could not be analysed (bad JSON, oversized); they were still forwarded.',
-      labelNames: ['stream', 'transport'] as const,
-      registers,
-    }),
-    keepalives: new Counter({
-      name: `${METRIC_PREFIX}keepalives_total`,
-      help: 'Keep-alives seen on streams (comment, keep-alive event, or keep-alive data line).',
-      labelNames: ['stream', 'transport'] as const,
-      registers,
-    }),
-    eventDelay: new Histogram({
-      name: `${METRIC_PREFIX}event_delay_seconds`,
-      help: 'Gateway timestamp to proxy receipt, for events that carry a timestamp (subject to clock skew).',
-      labelNames: ['stream', 'transport'] as const,
-      buckets: EVENT_DELAY_BUCKETS,
-      registers,
-    }),
+    requests: new CounterFamily(`${METRIC_PREFIX}requests_total`,
+      'Requests handled, by outcome. origin tells who produced the status: the AC (upstream), the proxy, or the client going away.',
+      ['route', 'method', 'code', 'origin', 'reason', 'transport'] as const, registry),
+    gatewayRequests: new CounterFamily(`${METRIC_PREFIX}gateway_requests_total`,
+      'Requests per gateway (the mac query parameter) and status code.',
+      ['gateway', 'transport', 'code'], registry),
+    requestDuration: new HistogramFamily(`${METRIC_PREFIX}request_duration_seconds`,
+      'Time from request received to response headers sent to the client.',
+      ['route', 'method', 'transport'], REQUEST_DURATION_BUCKETS, registry),
+    streamsActive: new GaugeFamily(`${METRIC_PREFIX}streams_active`,
+      'Event streams (SSE) currently open through the proxy.',
+      ['stream', 'transport'], registry),
+    streamsEnded: new CounterFamily(`${METRIC_PREFIX}streams_total`,
+      'Event streams that ended, by how they ended.',
+      ['stream', 'transport', 'end'], registry),
+    streamDuration: new HistogramFamily(`${METRIC_PREFIX}stream_duration_seconds`,
+      'How long event streams lasted.',
+      ['stream', 'transport'], STREAM_DURATION_BUCKETS, registry),
+    events: new CounterFamily(`${METRIC_PREFIX}events_total`,
+      'Events (SSE messages, keep-alives excluded) seen on streams.',
+      STREAM_LABELS, registry),
+    eventsMissing: new CounterFamily(`${METRIC_PREFIX}events_missing_total`,
+      'Sequence numbers skipped and never seen within the reorder window (sum of gap sizes).',
+      STREAM_LABELS, registry),
+    eventsOutOfOrder: new CounterFamily(`${METRIC_PREFIX}events_out_of_order_total`,
+      'Events that arrived after an event with a higher sequence number of the same source.',
+      STREAM_LABELS, registry),
+    eventsDuplicate: new CounterFamily(`${METRIC_PREFIX}events_duplicate_total`,
+      'Events whose sequence number was already seen within the reorder window.',
+      STREAM_LABELS, registry),
+    sequenceResets: new CounterFamily(`${METRIC_PREFIX}sequence_resets_total`,
+      'Sequence counters that jumped backwards beyond the reorder window (e.g. device reboot).',
+      STREAM_LABELS, registry),
+    eventsSequenced: new CounterFamily(`${METRIC_PREFIX}events_sequenced_total`,
+      'Events that carried a sequence number and were tracked (the denominator for loss ratios).',
+      STREAM_LABELS, registry),
+    eventsMalformed: new CounterFamily(`${METRIC_PREFIX}events_malformed_total`,
+      'Events that could not be analysed (bad JSON, oversized); they were still forwarded.',
+      ['stream', 'transport'], registry),
+    keepalives: new CounterFamily(`${METRIC_PREFIX}keepalives_total`,
+      'Keep-alives seen on streams (comment, keep-alive event, or keep-alive data line).',
+      ['stream', 'transport'], registry),
+    eventDelay: new HistogramFamily(`${METRIC_PREFIX}event_delay_seconds`,
+      'Gateway timestamp to proxy receipt, for events that carry a timestamp (subject to clock skew).',
+      ['stream', 'transport'], EVENT_DELAY_BUCKETS, registry),
     gatewayInfo: new Gauge({
       name: `${METRIC_PREFIX}gateway_info`,
       help: 'Known gateways (value 1) with their transport, name, model and firmware version.',

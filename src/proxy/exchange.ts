@@ -10,20 +10,39 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { StreamKind } from '../config/types.js';
 import { classifyFailure, clientAborted, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
+import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
 import type { StreamTap } from '../streams/types.js';
+import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
-import type { Recorder, StreamEnd } from './recorder.js';
+import type { StreamEnd } from './exchange-record.js';
+import type { Recorder } from './recorder.js';
 
-/** What an exchange needs from the proxy around it. */
+/** What an exchange needs from the proxy around it (one per configuration generation). */
 export interface ExchangeContext {
   recorder: Recorder;
+  /** Whether this generation writes access-log lines. */
+  accessLog: boolean;
   /** A tap for an SSE response, or null when analysis is off; must never throw. */
-  openTap(kind: StreamKind, gateway: string | null, query: string): StreamTap | null;
+  openTap(kind: StreamKind, gateway: GatewayHandle): StreamTap | null;
   /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
   openBodyTap(route: string, status: number): StreamTap | null;
   /** The exchange is over (for shutdown bookkeeping). */
   release(exchange: Exchange): void;
+}
+
+/** What is known about a request when it is forwarded. */
+export interface ExchangeStart {
+  /** performance.now() when the request arrived. */
+  started: number;
+  route: string;
+  /** Path without query, for the stream kind. */
+  pathname: string;
+  /** Method label value. */
+  method: string;
+  gateway: GatewayHandle;
+  /** Declared request body size. */
+  bytesIn: number;
 }
 
 /** Error handed to undici's abort when the proxy itself cancels the upstream request. */
@@ -33,8 +52,6 @@ class CancelError extends Error {
     super(why === 'client' ? 'client went away' : 'proxy shutting down');
   }
 }
-
-const PROXY_NAME = 'cassia-ac-proxy';
 
 /** The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's native path). */
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -56,16 +73,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly res: ServerResponse,
-    private readonly started: number,
-    readonly route: string,
-    private readonly pathname: string,
-    private readonly query: string,
-    private readonly method: string,
-    /** Normalised MAC or null. */
-    private readonly gatewayMac: string | null,
-    private readonly gateway: string,
-    private readonly transport: string,
-    private readonly bytesIn: number,
+    private readonly start: ExchangeStart,
   ) {
     res.on('close', this.onClientClose);
   }
@@ -107,21 +115,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.phase = 'body';
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
+    this.headersMs = performance.now() - this.start.started;
+    this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
-    else this.tap = this.ctx.openBodyTap(this.route, statusCode);
+    else this.tap = this.ctx.openBodyTap(this.start.route, statusCode);
     return true;
   }
 
   private startStream(): void {
     // The response says it is a stream, so `/gap/nodes` without `event=1` still counts as scan.
-    const kind = streamKindOf(this.pathname) ?? 'other';
+    const kind = streamKindOf(this.start.pathname) ?? 'other';
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();
-    this.ctx.recorder.streamStarted(kind, this.transport);
-    this.tap = this.ctx.openTap(kind, this.gatewayMac, this.query);
+    this.ctx.recorder.streamStarted(kind, this.start.gateway.transport);
+    this.tap = this.ctx.openTap(kind, this.start.gateway);
   }
 
   onData(chunk: Buffer): boolean {
@@ -164,23 +172,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish(outcome, this.stream ? (outcome.reason === 'stream_idle_timeout' ? 'idle_timeout' : 'upstream_error') : null);
       return;
     }
-    this.sendProxyError(outcome);
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.transport, this.headersMs / 1000);
+    sendProxyError(this.res, outcome.status, outcome.reason);
+    this.headersMs = performance.now() - this.start.started;
+    this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
     this.finish(outcome, null);
-  }
-
-  /** Answers the client with the proxy's own error (PRODUCT.md: JSON body + X-Cassia-Proxy-Error). */
-  private sendProxyError(outcome: Outcome): void {
-    const res = this.res;
-    if (res.headersSent || res.destroyed) return;
-    const body = `{"error":"${outcome.reason}","proxy":"${PROXY_NAME}"}`;
-    res.writeHead(outcome.status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      'x-cassia-proxy-error': outcome.reason,
-    });
-    res.end(body);
   }
 
   private finish(outcome: Outcome, streamEnd: StreamEnd | null): void {
@@ -189,18 +184,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.res.off('close', this.onClientClose);
     this.tap?.close();
     this.ctx.release(this);
+    const { start } = this;
     this.ctx.recorder.finish({
-      route: this.route,
-      method: this.method,
-      gateway: this.gateway,
-      transport: this.transport,
+      route: start.route,
+      method: start.method,
+      gateway: start.gateway,
       outcome,
       headersMs: this.headersMs,
-      totalMs: performance.now() - this.started,
-      bytesIn: this.bytesIn,
+      totalMs: performance.now() - start.started,
+      bytesIn: start.bytesIn,
       bytesOut: this.bytesOut,
       stream: this.stream,
       streamEnd: this.stream ? streamEnd : null,
-    });
+    }, this.ctx.accessLog);
   }
 }

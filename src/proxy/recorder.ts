@@ -1,35 +1,15 @@
 /**
- * Records each exchange once: request metrics, stream metrics and one access-log line. Label
- * children are cached per label combination so the hot path does one Map lookup per metric.
+ * Records each exchange once: the request and stream metrics, the gateway's counts (its
+ * per-gateway series and report segment, through its handle) and one access-log line. Metric
+ * cells are resolved once per label combination and then added to directly.
  */
 import type { Logger } from 'pino';
-import type { StreamKind } from '../config/types.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { Outcome } from '../classify/outcome.js';
+import type { StreamKind, TransportLabel } from '../config/types.js';
+import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import { createAccessLog } from './access-log.js';
+import type { ExchangeRecord } from './exchange-record.js';
 
-/** How an event stream ended (the `end` label). */
-export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown';
-
-/** Everything known about one finished exchange. */
-export interface ExchangeRecord {
-  route: string;
-  method: string;
-  /** Gateway label value (`none` when the call names no gateway). */
-  gateway: string;
-  transport: string;
-  outcome: Outcome;
-  /** ms from request start to response headers (or to the proxy's error answer); -1 if never. */
-  headersMs: number;
-  totalMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  stream: StreamKind | null;
-  streamEnd: StreamEnd | null;
-}
-
-/** Receives every finished exchange (the report module implements one). */
-export type ExchangeListener = (record: ExchangeRecord) => void;
+export type { ExchangeRecord, StreamEnd } from './exchange-record.js';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
 
@@ -40,84 +20,67 @@ export function methodLabel(method: string): string {
 
 const SEP = '\u0000';
 
-/** A label-children cache keyed by the label values joined with NUL. */
-function cached<T>(make: (values: string[]) => T): (key: string) => T {
-  const cache = new Map<string, T>();
+/** A cache of cells keyed by label values joined with NUL. */
+function cells<C>(make: (values: string[]) => C): (key: string) => C {
+  const cache = new Map<string, C>();
   return (key) => {
-    let child = cache.get(key);
-    if (child === undefined) {
-      child = make(key.split(SEP));
-      cache.set(key, child);
+    let cell = cache.get(key);
+    if (cell === undefined) {
+      cell = make(key.split(SEP));
+      cache.set(key, cell);
     }
-    return child;
+    return cell;
   };
 }
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- positional label values, arity fixed by the keys built below */
-function children(metrics: Metrics) {
-  return {
-    requests: cached((v) => metrics.requests.labels(...(v as [any, any, any, any, any, any]))),
-    gatewayRequests: cached((v) => metrics.gatewayRequests.labels(...(v as [any, any, any]))),
-    durations: cached((v) => metrics.requestDuration.labels(...(v as [any, any, any]))),
-    active: cached((v) => metrics.streamsActive.labels(...(v as [any, any]))),
-    ended: cached((v) => metrics.streamsEnded.labels(...(v as [any, any, any]))),
-    streamDurations: cached((v) => metrics.streamDuration.labels(...(v as [any, any]))),
-  };
-}
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface Recorder {
-  /** One access-log line per exchange (config `log.access`). */
-  accessLog: boolean;
   /** Response headers went out (or the proxy answered): time to headers. */
-  headers(route: string, method: string, transport: string, seconds: number): void;
-  streamStarted(stream: StreamKind, transport: string): void;
-  finish(record: ExchangeRecord): void;
-  /** Drop cached label children (after the registry was reset). */
-  reset(): void;
+  headers(route: string, method: string, transport: TransportLabel, seconds: number): void;
+  streamStarted(stream: StreamKind, transport: TransportLabel): void;
+  /** The exchange is over; `accessLog` says whether its generation writes access lines. */
+  finish(record: ExchangeRecord, accessLog: boolean): void;
 }
 
 export interface RecorderDeps {
   metrics: Metrics;
-  /** For the recorder's own faults. */
+  /** Level check for the access log (lines only at info or below), and the recorder's own faults. */
   log: Logger;
-  accessLog: boolean;
-  listeners: ExchangeListener[];
+  /** Writes one finished access-log line to the log's destination. */
+  writeLine(line: string): void;
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {
-  const { metrics, log, listeners } = deps;
-  const writeAccessLine = createAccessLog(log);
-  let c = children(metrics);
+  const { metrics } = deps;
+  const writeAccessLine = createAccessLog(deps.log, deps.writeLine);
+  const requests = cells<ValueCell>((v) => metrics.requests.cell(...v));
+  const durations = cells<HistogramCell>((v) => metrics.requestDuration.cell(...v));
+  const active = cells<ValueCell>((v) => metrics.streamsActive.cell(...v));
+  const ended = cells<ValueCell>((v) => metrics.streamsEnded.cell(...v));
+  const streamDurations = cells<HistogramCell>((v) => metrics.streamDuration.cell(...v));
   return {
-    accessLog: deps.accessLog,
     headers(route, method, transport, seconds) {
-      c.durations(route + SEP + method + SEP + transport).observe(seconds);
+      metrics.requestDuration.observe(durations(route + SEP + method + SEP + transport), seconds);
     },
     streamStarted(stream, transport) {
-      c.active(stream + SEP + transport).inc();
+      active(stream + SEP + transport).value += 1;
     },
-    finish(r) {
-      const code = String(r.outcome.status);
-      c.requests(r.route + SEP + r.method + SEP + code + SEP + r.outcome.origin + SEP + r.outcome.reason + SEP + r.transport).inc();
-      if (r.gateway !== 'none') c.gatewayRequests(r.gateway + SEP + r.transport + SEP + code).inc();
-      if (r.stream !== null && r.streamEnd !== null) {
-        c.active(r.stream + SEP + r.transport).dec();
-        c.ended(r.stream + SEP + r.transport + SEP + r.streamEnd).inc();
-        c.streamDurations(r.stream + SEP + r.transport).observe(r.totalMs / 1000);
-      }
-      if (this.accessLog) writeAccessLine(r);
-      for (const listener of listeners) {
-        try {
-          listener(r);
-        } catch (err) {
-          metrics.analysisErrors.labels('exchange_listener').inc();
-          log.error({ err }, 'exchange listener failed; traffic unaffected');
+    finish(r, accessLog) {
+      // Accounting must never disturb traffic: a fault is counted and logged, the exchange is done anyway.
+      try {
+        const { outcome, gateway } = r;
+        const transport = gateway.transport;
+        requests(`${r.route}${SEP}${r.method}${SEP}${outcome.status}${SEP}${outcome.origin}${SEP}${outcome.reason}${SEP}${transport}`).value += 1;
+        gateway.counts.request(outcome.status, outcome.origin, r.headersMs);
+        if (r.stream !== null && r.streamEnd !== null) {
+          active(r.stream + SEP + transport).value -= 1;
+          ended(r.stream + SEP + transport + SEP + r.streamEnd).value += 1;
+          metrics.streamDuration.observe(streamDurations(r.stream + SEP + transport), r.totalMs / 1000);
         }
+        if (accessLog) writeAccessLine(r);
+      } catch (err) {
+        metrics.analysisErrors.labels('recorder').inc();
+        deps.log.error({ err }, 'recording an exchange failed; traffic unaffected');
       }
-    },
-    reset() {
-      c = children(metrics);
     },
   };
 }

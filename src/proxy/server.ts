@@ -1,49 +1,57 @@
 /**
  * The proxy listener: a plain node:http server (express would cost ~4x the CPU per request,
- * PERFORMANCE-NOTES.md) forwarding every request to the one configured upstream through an
- * undici Pool with keep-alive.
+ * bench/README.md) forwarding every request to the one configured upstream through the current
+ * generation's undici Pool. Each request is bound to the generation it arrived in: a reload
+ * swaps the generation for new requests while in-flight ones finish on their own.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { Config, StreamKind } from '../config/types.js';
+import type { Config, HostPort, StreamKind } from '../config/types.js';
 import { routeTemplate } from '../classify/routes.js';
-import type { GatewayRegistry } from '../gateways/registry.js';
-import { NO_GATEWAY } from '../gateways/registry.js';
+import type { GatewayDirectory } from '../gateways/directory.js';
+import type { GatewayHandle } from '../gateways/handle.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamTap } from '../streams/types.js';
+import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
 import { parseTarget } from './target.js';
+import type { Upstream } from './upstream.js';
 
 /** Opens an analysis tap for an SSE response; null = no analysis. */
-export type TapFactory = (kind: StreamKind, gateway: string | null, query: string) => StreamTap | null;
+export type TapFactory = (kind: StreamKind, gateway: GatewayHandle) => StreamTap | null;
 /** Opens a tap on a plain response body (route template, status); null = not interesting. */
 export type BodyTapFactory = (route: string, status: number) => StreamTap | null;
+
+/** The parts of a configuration generation the listener reads per request. */
+export interface ProxyGeneration {
+  readonly config: Config;
+  readonly directory: GatewayDirectory;
+  readonly upstream: Upstream;
+}
 
 export interface ProxyServer {
   server: Server;
   /** Bound address, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** Applies a reloaded config (timeouts, upstream, TLS); in-flight requests keep their pool. */
-  reconfigure(config: Config): void;
   /** In-flight exchanges (streams included). */
   inFlight(): number;
-  /** Stops accepting, ends streams, waits for in-flight requests up to `timeouts.shutdown`, then cuts the rest. */
-  close(): Promise<void>;
+  /** Stops accepting, ends streams, waits for in-flight requests up to `shutdownMs`, then cuts the rest. */
+  close(shutdownMs: number): Promise<void>;
 }
 
 export interface ProxyDeps {
-  config: Config;
-  metrics: Metrics;
-  gateways: GatewayRegistry;
+  listen: HostPort;
+  /** The current generation; read once per request. */
+  generation: () => ProxyGeneration;
   recorder: Recorder;
   openTap: TapFactory;
   openBodyTap?: BodyTapFactory;
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -85,75 +93,57 @@ class InFlight {
   }
 }
 
-interface Upstream {
-  pool: Pool;
-  origin: string;
-  basePath: string;
-}
-
-function createUpstream(config: Config, log: Logger): Upstream {
-  const url = config.upstream;
-  if (!url) throw new Error('no upstream configured');
-  const ca = config.upstreamCa ? readFileSync(config.upstreamCa) : undefined;
-  if (config.upstreamInsecure) {
-    log.warn({ upstream: url.origin }, 'upstream TLS certificate verification is OFF (upstreamInsecure): anyone on the path can impersonate the AC');
-  }
-  const pool = new Pool(url.origin, {
-    connections: null,
-    pipelining: 1,
-    connect: {
-      timeout: config.timeouts.connect,
-      ...(ca ? { ca } : {}),
-      ...(config.upstreamInsecure ? { rejectUnauthorized: false } : {}),
-    },
-    headersTimeout: config.timeouts.headers,
-    bodyTimeout: config.timeouts.streamIdle,
-  });
-  // Connection-level failures also reach each request's onError; this only keeps them from being unhandled.
-  pool.on('connectionError', () => undefined);
-  return { pool, origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
-}
-
-/** Creates the proxy listener and binds it to `config.listen`. */
+/** Creates the proxy listener and binds it to `deps.listen`. */
 export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
-  const { metrics, gateways, recorder, log } = deps;
-  let config = deps.config;
-  let upstream = createUpstream(config, log);
-  /** Pools replaced by a reload, closing once their in-flight requests (streams too) end. */
-  const retired = new Set<Pool>();
+  const { metrics, recorder, log } = deps;
   const exchanges = new InFlight();
   let closing = false;
 
-  const ctx: ExchangeContext = {
-    recorder,
-    openTap: (kind, gateway, query) => guard('stream_tap', () => deps.openTap(kind, gateway, query), metrics, log),
-    openBodyTap: (route, status) => (deps.openBodyTap ? guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log) : null),
-    release: (exchange) => exchanges.delete(exchange),
+  const openTap: ExchangeContext['openTap'] = (kind, gateway) => guard('stream_tap', () => deps.openTap(kind, gateway), metrics, log);
+  const openBodyTap: ExchangeContext['openBodyTap'] = deps.openBodyTap
+    ? (route, status) => guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log)
+    : () => null;
+  const release = (exchange: Exchange): void => exchanges.delete(exchange);
+  // One context per generation, made when its first request arrives.
+  let contextOf: ProxyGeneration | null = null;
+  let context: ExchangeContext | null = null;
+  const contextFor = (gen: ProxyGeneration): ExchangeContext => {
+    if (gen !== contextOf || context === null) {
+      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, release };
+      contextOf = gen;
+    }
+    return context;
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
-    const method = req.method ?? 'GET';
+    const gen = deps.generation();
+    const method = methodLabel(req.method ?? 'GET');
     const target = parseTarget(req.url ?? '/');
-    const transportOfGateway = target?.gateway ? gateways.transportOf(target.gateway) : 'none';
+    const gateway = target?.mac != null ? gen.directory.resolveRaw(target.mac) : gen.directory.resolve(null);
     if (!target || closing) {
-      refuse(res, target ? 503 : 400, target ? 'shutdown' : 'bad_request', started, method, target?.pathname ?? '', recorder, transportOfGateway);
+      const reason = target ? 'shutdown' : 'bad_request';
+      sendProxyError(res, target ? 503 : 400, reason, reason === 'shutdown' ? { connection: 'close' } : {});
+      recordRefusal(contextFor(gen), method, target ? 503 : 400, reason, performance.now() - started, target?.pathname ?? null, gateway);
       return;
     }
-    const route = routeTemplate(target.pathname);
-    const gateway = target.gateway ? gateways.label(target.gateway) : NO_GATEWAY;
     const contentLength = req.headers['content-length'];
     const hasBody = contentLength !== undefined ? contentLength !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const exchange = new Exchange(
-      ctx, res, started, route, target.pathname, target.query, methodLabel(method),
-      target.gateway, gateway, transportOfGateway, contentLength ? Number(contentLength) || 0 : 0,
-    );
+    const exchange = new Exchange(contextFor(gen), res, {
+      started,
+      route: routeTemplate(target.pathname),
+      pathname: target.pathname,
+      method,
+      gateway,
+      bytesIn: contentLength ? Number(contentLength) || 0 : 0,
+    });
     exchanges.add(exchange);
+    const { upstream, config } = gen;
     upstream.pool.dispatch(
       {
         origin: upstream.origin,
         path: upstream.basePath + target.path,
-        method: method as Dispatcher.HttpMethod,
+        method: req.method as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }),
         body: hasBody ? req : null,
         headersTimeout: config.timeouts.headers,
@@ -165,51 +155,35 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
 
   const server = createServer({ noDelay: true, keepAlive: true }, handle);
   // CONNECT would turn the proxy into a tunnel to anywhere: refuse it, never dial.
-  server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    const body = '{"error":"bad_request","proxy":"cassia-ac-proxy"}';
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
-      `x-cassia-proxy-error: bad_request\r\nallow: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS\r\nconnection: close\r\n\r\n${body}`,
-    );
-    recordRefusal(recorder, 'CONNECT', 405, 'bad_request', 0, req.url ?? '');
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.end(rawProxyError(405, 'bad_request', { allow: 'GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS' }));
+    const gen = deps.generation();
+    recordRefusal(contextFor(gen), 'CONNECT', 405, 'bad_request', 0, null, gen.directory.resolve(null));
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy();
   });
 
-  server.listen(config.listen.port, config.listen.host);
+  server.listen(deps.listen.port, deps.listen.host);
   await once(server, 'listening');
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.listen.port;
-  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const port = typeof address === 'object' && address ? address.port : deps.listen.port;
+  const host = deps.listen.host.includes(':') ? `[${deps.listen.host}]` : deps.listen.host;
 
   return {
     server,
     url: `http://${host}:${port}`,
     inFlight: () => exchanges.size,
-    reconfigure(next) {
-      const changed = next.upstream?.href !== config.upstream?.href || next.upstreamCa !== config.upstreamCa
-        || next.upstreamInsecure !== config.upstreamInsecure || next.timeouts.connect !== config.timeouts.connect;
-      if (changed) {
-        const replacement = createUpstream(next, log);
-        const old = upstream.pool;
-        retired.add(old);
-        void old.close().catch(() => undefined).finally(() => retired.delete(old));
-        upstream = replacement;
-      }
-      config = next;
-    },
-    async close() {
+    async close(shutdownMs) {
       closing = true;
       server.close();
       server.closeIdleConnections();
       for (const exchange of exchanges.list()) if (exchange.stream) exchange.shutdown();
-      const deadline = Date.now() + config.timeouts.shutdown;
+      const deadline = Date.now() + shutdownMs;
       while (exchanges.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       for (const exchange of exchanges.list()) exchange.shutdown();
       server.closeAllConnections();
-      await Promise.all([upstream.pool, ...retired].map((pool) => pool.destroy().catch(() => undefined)));
     },
   };
 }
@@ -252,24 +226,15 @@ function guard(component: string, open: () => StreamTap | null, metrics: Metrics
   };
 }
 
-function refuse(res: ServerResponse, status: number, reason: 'bad_request' | 'shutdown', started: number, method: string, pathname: string, recorder: Recorder, transport: string): void {
-  const body = `{"error":"${reason}","proxy":"cassia-ac-proxy"}`;
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'x-cassia-proxy-error': reason,
-    ...(reason === 'shutdown' ? { connection: 'close' } : {}),
-  });
-  res.end(body);
-  recordRefusal(recorder, method, status, reason, performance.now() - started, pathname, transport);
-}
-
-function recordRefusal(recorder: Recorder, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number, pathname: string, transport = 'none'): void {
-  const route = pathname ? routeTemplate(pathname.split('?')[0] ?? '') : 'other';
-  recorder.headers(route, methodLabel(method), transport, ms / 1000);
-  recorder.finish({
-    route, method: methodLabel(method), gateway: NO_GATEWAY, transport,
-    outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
+/** Records a request the proxy answered itself without forwarding it. */
+function recordRefusal(
+  ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
+  pathname: string | null, gateway: GatewayHandle,
+): void {
+  const route = pathname === null ? 'other' : routeTemplate(pathname);
+  ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
+  ctx.recorder.finish({
+    route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
     bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
-  });
+  }, ctx.accessLog);
 }

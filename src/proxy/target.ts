@@ -1,8 +1,8 @@
 /**
  * The request target as the proxy uses it: the path+query forwarded upstream (origin-form
- * only), the pathname for route templating, and the gateway named by `mac`.
+ * only), the pathname for route templating, and the gateway named by `mac` (as sent; the
+ * gateway directory normalises it).
  */
-import { normalizeMac } from '../gateways/mac.js';
 
 export interface Target {
   /** Path and query to send upstream, byte for byte as received (origin-form). */
@@ -10,8 +10,8 @@ export interface Target {
   pathname: string;
   /** Query string without `?`, or '' */
   query: string;
-  /** Normalised gateway MAC from `mac=`, or null (absent or malformed). */
-  gateway: string | null;
+  /** The raw value of the first `mac=` parameter, or null when there is none. */
+  mac: string | null;
 }
 
 /**
@@ -33,41 +33,17 @@ export function parseTarget(url: string): Target | null {
   const q = path.indexOf('?');
   const pathname = q === -1 ? path : path.slice(0, q);
   const query = q === -1 ? '' : path.slice(q + 1);
-  return { path, pathname, query, gateway: query ? gatewayOf(query) : null };
+  return { path, pathname, query, mac: query ? macOf(query) : null };
 }
 
-/** Raw `mac` values seen recently → normalised form (clients repeat the same few spellings). */
-const macCache = new Map<string, string | null>();
-const MAC_CACHE_SIZE = 4096;
-
-function normalizeCached(raw: string): string | null {
-  let mac = macCache.get(raw);
-  if (mac === undefined) {
-    mac = normalizeMac(raw.includes('%') ? safeDecode(raw) : raw);
-    if (macCache.size >= MAC_CACHE_SIZE) macCache.clear();
-    macCache.set(raw, mac);
-  }
-  return mac;
-}
-
-/** The `mac` query parameter, normalised; null when absent or not a MAC. */
-function gatewayOf(query: string): string | null {
+/** The `mac` query parameter as sent; null when absent. */
+function macOf(query: string): string | null {
   let start = 0;
   while (start < query.length) {
     let end = query.indexOf('&', start);
     if (end === -1) end = query.length;
-    if (query.startsWith('mac=', start)) {
-      return normalizeCached(query.slice(start + 4, end));
-    }
+    if (query.startsWith('mac=', start)) return query.slice(start + 4, end);
     start = end + 1;
   }
   return null;
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }

@@ -72,7 +72,7 @@ export function buildGateways(ctx: Ctx): GatewayReport[] {
       sumWindow(s, from, to, win);
       addCounters(total, s.totals);
     }
-    const lastEvent = info?.lastEventAt ?? ctx.recorder.lastEventAt(gateway);
+    const lastEvent = info?.lastEventAt;
     return {
       gateway,
       transport: info?.transport ?? currentSegment(segs, undefined)?.transport ?? 'unknown',

@@ -1,6 +1,6 @@
 /**
  * The report's HTTP surface on the admin server: `GET /api/gateways`, `GET /api/report` and the
- * status page at `GET /`. Every answer is computed fresh after pulling the latest event counters.
+ * status page at `GET /`. Every answer is computed fresh from the recorder.
  */
 import { Router, type Request, type Response } from 'express';
 import { renderStatusPage } from './html.js';
@@ -8,7 +8,6 @@ import type { GatewayReport, TransportReport } from './types.js';
 
 /** What the router needs from the report. */
 export interface ReportSource {
-  refresh(): Promise<void>;
   gateways(): GatewayReport[];
   report(): TransportReport;
 }
@@ -19,16 +18,13 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; 
 /** Builds the express 5 router (async handlers: express 5 forwards rejections to `next`). */
 export function createReportRouter(source: ReportSource): Router {
   const router = Router();
-  router.get('/api/gateways', async (_req: Request, res: Response) => {
-    await source.refresh();
+  router.get('/api/gateways', (_req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store').json({ gateways: source.gateways() });
   });
-  router.get('/api/report', async (_req: Request, res: Response) => {
-    await source.refresh();
+  router.get('/api/report', (_req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store').json(source.report());
   });
-  router.get('/', async (_req: Request, res: Response) => {
-    await source.refresh();
+  router.get('/', (_req: Request, res: Response) => {
     const html = renderStatusPage(source.report(), source.gateways());
     res
       .set('Cache-Control', 'no-store')

@@ -4,28 +4,46 @@
  * transport and gateway. A tap never throws: a fault is counted in
  * `analysis_errors_total{component="stream_tap"}`, logged once, and that stream's analysis stops
  * while its traffic keeps flowing (forwarding is the proxy's job, not ours).
+ *
+ * Counts go to the gateway handles' batched series (src/gateways/counts.ts), flushed once per
+ * chunk. The combined stream names its gateway per event (`ap`); it is resolved once per distinct
+ * `ap` spelling per stream. When a reload retires the generation a tap started on, the tap moves
+ * to the current one at its next chunk: gateways moved to another transport count under it.
  */
 import type { Logger } from 'pino';
-import type { Config, StreamKind } from '../config/types.js';
-import { normalizeMac } from '../gateways/mac.js';
-import { NO_GATEWAY } from '../gateways/registry.js';
+import type { StreamKind, TransportLabel } from '../config/types.js';
+import type { GatewayDirectory } from '../gateways/directory.js';
+import type { GatewayHandle } from '../gateways/handle.js';
 import type { GatewayState } from '../gateways/state.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { StreamSeries } from '../gateways/counts.js';
+import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import { eventDelaySeconds } from './event-time.js';
-import { createExtractors, type EventRecord, type Extractors, type SequenceHit } from './extractors.js';
-import { createSeries, type StreamSeries } from './series.js';
+import type { EventRecord, Extractors, SequenceHit } from './extractors.js';
 import { createSseParser, type SseHandler } from './sse-parser.js';
 import { createTrackerStore, type TrackerOwner, type TrackerStore } from './tracker.js';
-import type { GatewayResolver, StreamTap } from './types.js';
+import type { StreamTap } from './types.js';
 
 export { streamKindOf } from './stream-kind.js';
 
+/** The parts of a configuration generation that analysis reads. */
+export interface AnalysisGeneration {
+  readonly directory: GatewayDirectory;
+  readonly extractors: Extractors;
+  readonly maxEventBytes: number;
+  /** Set when a reload replaced this generation. */
+  readonly retired: boolean;
+}
+
 export interface StreamAnalyzerDeps {
-  config: Config;
   metrics: Metrics;
-  gateways: GatewayResolver;
-  gatewayState: GatewayState;
+  state: GatewayState;
   log: Logger;
+  /** The current generation (read at tap open, and again when the tap's generation retires). */
+  generation: () => AnalysisGeneration;
+  /** Reorder window: numbers (fixed for the process) and time (ms). */
+  reorderWindow: number;
+  reorderWindowTime: number;
+  maxTrackedDevices: number;
   /** Clock in ms for trackers' time window; tests inject one. */
   now?: () => number;
   /** Tracker sweep period in ms (0 = no timer; tests call `sweep()`). */
@@ -33,10 +51,12 @@ export interface StreamAnalyzerDeps {
 }
 
 export interface StreamAnalyzer {
-  /** A tap for one SSE response; `gatewayMac` is the request's `mac` parameter (any case). */
-  tap(kind: StreamKind, gatewayMac: string | null, query: URLSearchParams): StreamTap;
-  /** A reloaded config: extractors, limits, windows (W changes need a restart; logged). */
-  reconfigure(config: Config): void;
+  /** A tap for one SSE response of `kind`, for the gateway the request named. */
+  tap(kind: StreamKind, gateway: GatewayHandle): StreamTap;
+  /** New tracker limits (a reload); the reorder window in numbers needs a restart. */
+  setLimits(limits: { reorderWindowTime: number; maxTrackedDevices: number }): void;
+  /** The reorder window in numbers the trackers were built with. */
+  readonly reorderWindow: number;
   /** Expires old pending gaps now (also runs on a timer). */
   sweep(): void;
   /** Sequence trackers currently held. */
@@ -46,109 +66,114 @@ export interface StreamAnalyzer {
 
 const DEAD_TAP: StreamTap = { write() {}, close() {} };
 
+/** Kinds whose events are JSON objects worth parsing. */
+const PARSED: ReadonlySet<StreamKind> = new Set<StreamKind>(['scan', 'notification', 'combined', 'hub_status']);
+
 export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
-  const { metrics, gateways, gatewayState, log } = deps;
-  let config = deps.config;
-  let extractors: Extractors = createExtractors(config.sequence);
+  const { metrics, state, log } = deps;
   const store: TrackerStore = createTrackerStore({
     metrics,
-    window: config.sequence.reorderWindow,
-    windowTime: config.sequence.reorderWindowTime,
-    maxTrackers: config.limits.maxTrackedDevices,
+    window: deps.reorderWindow,
+    windowTime: deps.reorderWindowTime,
+    maxTrackers: deps.maxTrackedDevices,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sweepInterval !== undefined ? { sweepInterval: deps.sweepInterval } : {}),
   });
-  // Label children resolved once per (stream, gateway); dropped on reload (transports may move).
-  let seriesCache = new Map<string, StreamSeries>();
-  let generation = 0;
 
-  function seriesFor(kind: StreamKind, mac: string | null): StreamSeries {
-    const key = mac === null ? `${kind}|` : `${kind}|${mac}`;
-    let s = seriesCache.get(key);
-    if (s === undefined) {
-      const gateway = mac === null ? NO_GATEWAY : gateways.label(mac);
-      const transport = mac === null ? 'none' : gateways.transportOf(mac);
-      s = createSeries(metrics, kind, transport, gateway, mac);
-      seriesCache.set(key, s);
-    }
-    return s;
-  }
-
-  function tap(kind: StreamKind, gatewayMac: string | null, _query: URLSearchParams): StreamTap {
-    const mac = gatewayMac === null ? null : normalizeMac(gatewayMac);
-    const transport = mac === null ? 'none' : gateways.transportOf(mac);
+  function tap(kind: StreamKind, opened: GatewayHandle): StreamTap {
+    let gen = deps.generation();
+    let gateway = opened;
     const owner: TrackerOwner = new Map();
     const touched = new Set<StreamSeries>();
     const hit: SequenceHit = { key: '', seq: 0, modulus: 0 };
-    const keepalives = metrics.keepalives.labels(kind, transport);
-    const malformed = metrics.eventsMalformed.labels(kind, transport);
-    const delays = new Map<string, ReturnType<Metrics['eventDelay']['labels']>>();
-    const perAp = new Map<string, StreamSeries>();
-    let fixed = seriesFor(kind, mac);
-    let seenGeneration = generation;
+    const delays = new Map<TransportLabel, HistogramCell>();
+    /** Per `ap` spelling on this stream: its gateway's series and transport. */
+    const perAp = new Map<string, { series: StreamSeries; transport: TransportLabel }>();
+    let fixed = gateway.counts.stream(kind);
+    /** Combined-stream events without an `ap` count for the gateway the request named. */
+    let own = { series: fixed, transport: gateway.transport };
+    let keepalives: ValueCell = metrics.keepalives.cell(kind, gateway.transport);
+    let malformed: ValueCell = metrics.eventsMalformed.cell(kind, gateway.transport);
     let receivedAt = 0;
     let dead = false;
     let closed = false;
-    const parsesJson = kind === 'scan' || kind === 'notification' || kind === 'combined' || kind === 'hub_status';
+    const parsesJson = PARSED.has(kind);
 
-    function observeDelay(series: StreamSeries, timestamp: unknown): void {
-      const d = eventDelaySeconds(timestamp, receivedAt);
-      if (Number.isNaN(d)) return;
-      const t = series.mac === null ? 'none' : gateways.transportOf(series.mac);
-      let child = delays.get(t);
-      if (child === undefined) {
-        child = metrics.eventDelay.labels(kind, t);
-        delays.set(t, child);
-      }
-      child.observe(d);
+    /** The tap's generation was replaced: continue on the current one. */
+    function follow(): void {
+      gen = deps.generation();
+      // A folded gateway (`other`) has no MAC to look up again; it stays where it was.
+      if (gateway.mac !== null) gateway = gen.directory.resolve(gateway.mac);
+      fixed = gateway.counts.stream(kind);
+      own = { series: fixed, transport: gateway.transport };
+      keepalives = metrics.keepalives.cell(kind, gateway.transport);
+      malformed = metrics.eventsMalformed.cell(kind, gateway.transport);
+      perAp.clear();
     }
 
-    function apSeries(ap: unknown): StreamSeries {
-      if (typeof ap !== 'string') return fixed;
-      let s = perAp.get(ap);
-      if (s === undefined) {
-        s = seriesFor(kind, normalizeMac(ap));
-        perAp.set(ap, s);
+    function observeDelay(transport: TransportLabel, timestamp: unknown): void {
+      const d = eventDelaySeconds(timestamp, receivedAt);
+      if (Number.isNaN(d)) return;
+      let cell = delays.get(transport);
+      if (cell === undefined) {
+        cell = metrics.eventDelay.cell(kind, transport);
+        delays.set(transport, cell);
       }
-      return s;
+      metrics.eventDelay.observe(cell, d);
+    }
+
+    function apGateway(ap: unknown): { series: StreamSeries; transport: TransportLabel } {
+      if (typeof ap !== 'string') return own;
+      let g = perAp.get(ap);
+      if (g === undefined) {
+        const handle = gen.directory.resolveRaw(ap);
+        g = { series: handle.counts.stream(kind), transport: handle.transport };
+        perAp.set(ap, g);
+      }
+      return g;
     }
 
     function track(series: StreamSeries, prefix: string): void {
       store.observe(owner, prefix === '' ? hit.key : `${prefix}|${hit.key}`, hit.seq, hit.modulus, series);
     }
 
+    function analyseCombined(event: EventRecord): void {
+      const { series, transport } = apGateway(event.ap);
+      series.events++;
+      touched.add(series);
+      const prefix = typeof event.ap === 'string' ? event.ap : '';
+      const type = typeof event.dataType === 'string' ? event.dataType
+        : event.adData !== undefined ? 'scan' : event.value !== undefined ? 'notification' : '';
+      const extractors = gen.extractors;
+      if (type === 'notification') {
+        const device = String(event.device ?? event.id ?? '');
+        if (extractors.notification(event, device, hit)) track(series, prefix);
+      } else if (type === 'scan') {
+        if (extractors.scan(event, scanDevice(event), hit)) track(series, prefix);
+      } else if (type === 'ap_state' && typeof event.ap === 'string') {
+        state.observeHub({ mac: event.ap, status: event.status });
+      }
+      if (event.timestamp !== undefined) observeDelay(transport, event.timestamp);
+    }
+
     function analyse(event: EventRecord): void {
       if (kind === 'combined') {
-        const series = apSeries(event.ap);
-        series.events++;
-        touched.add(series);
-        const prefix = typeof event.ap === 'string' ? event.ap : '';
-        const type = typeof event.dataType === 'string' ? event.dataType
-          : event.adData !== undefined ? 'scan' : event.value !== undefined ? 'notification' : '';
-        if (type === 'notification') {
-          const device = String(event.device ?? event.id ?? '');
-          if (extractors.notification(event, device, hit)) track(series, prefix);
-        } else if (type === 'scan') {
-          if (extractors.scan(event, scanDevice(event), hit)) track(series, prefix);
-        } else if (type === 'ap_state' && typeof event.ap === 'string') {
-          gatewayState.observeHub({ mac: event.ap, status: event.status });
-        }
-        if (event.timestamp !== undefined) observeDelay(series, event.timestamp);
+        analyseCombined(event);
         return;
       }
       fixed.events++;
       if (kind === 'notification') {
-        if (extractors.notification(event, String(event.id ?? event.device ?? ''), hit)) track(fixed, '');
+        if (gen.extractors.notification(event, String(event.id ?? event.device ?? ''), hit)) track(fixed, '');
       } else if (kind === 'scan') {
-        if (extractors.scan(event, scanDevice(event), hit)) track(fixed, '');
+        if (gen.extractors.scan(event, scanDevice(event), hit)) track(fixed, '');
       } else if (kind === 'hub_status') {
-        gatewayState.observeHub(event);
+        state.observeHub(event);
       }
-      if (event.timestamp !== undefined) observeDelay(fixed, event.timestamp);
+      if (event.timestamp !== undefined) observeDelay(gateway.transport, event.timestamp);
     }
 
     function countUnreadable(): void {
-      malformed.inc();
+      malformed.value += 1;
       fixed.events++;
     }
 
@@ -172,21 +197,17 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
         analyse(parsed as EventRecord);
       },
       keepAlive() {
-        keepalives.inc();
+        keepalives.value += 1;
       },
       malformed() {
         countUnreadable();
       },
     };
-    const parser = createSseParser(handler, { maxEventBytes: config.limits.maxEventBytes });
+    const parser = createSseParser(handler, { maxEventBytes: gen.maxEventBytes });
 
     function flush(): void {
-      if (fixed.events > 0 && fixed.mac !== null) gatewayState.noteEvent(fixed.mac);
       fixed.flush();
-      for (const s of touched) {
-        if (s.events > 0 && s.mac !== null) gatewayState.noteEvent(s.mac);
-        s.flush();
-      }
+      for (const s of touched) s.flush();
       touched.clear();
     }
 
@@ -194,7 +215,7 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
       dead = true;
       try {
         metrics.analysisErrors.labels('stream_tap').inc();
-        log.warn({ err, stream: kind, gateway: mac }, 'stream analysis failed; this stream is no longer analysed');
+        log.warn({ err, stream: kind, gateway: gateway.label }, 'stream analysis failed; this stream is no longer analysed');
         store.release(owner);
       } catch {
         // Nothing more can be done without risking the stream itself.
@@ -205,12 +226,7 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
       write(chunk) {
         if (dead) return;
         try {
-          if (seenGeneration !== generation) {
-            seenGeneration = generation;
-            fixed = seriesFor(kind, mac);
-            perAp.clear();
-            delays.clear();
-          }
+          if (gen.retired) follow();
           receivedAt = Date.now();
           parser.write(chunk);
           flush();
@@ -234,9 +250,9 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
   }
 
   return {
-    tap(kind, gatewayMac, query) {
+    tap(kind, gateway) {
       try {
-        return tap(kind, gatewayMac, query);
+        return tap(kind, gateway);
       } catch (err) {
         try {
           metrics.analysisErrors.labels('stream_tap').inc();
@@ -247,17 +263,10 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
         return DEAD_TAP;
       }
     },
-    reconfigure(next) {
-      if (next.sequence.reorderWindow !== store.window) {
-        log.warn({ reorderWindow: next.sequence.reorderWindow, active: store.window },
-          'sequence.reorderWindow changes take effect after a restart');
-      }
-      config = next;
-      extractors = createExtractors(next.sequence);
-      store.setLimits({ windowTime: next.sequence.reorderWindowTime, maxTrackers: next.limits.maxTrackedDevices });
-      seriesCache = new Map();
-      generation++;
+    setLimits(limits) {
+      store.setLimits({ windowTime: limits.reorderWindowTime, maxTrackers: limits.maxTrackedDevices });
     },
+    reorderWindow: store.window,
     sweep: () => store.sweep(),
     trackers: () => store.size(),
     close() {

@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import {
   anySet, clearBit, clearFrom, countFrom, setBit, setLow, shiftUp, testBit, wordsFor,
 } from './bitmap.js';
-import type { StreamSeries } from './series.js';
+import type { StreamSeries } from '../gateways/counts.js';
 
 /** Outcome of one observed number. */
 export const SEQ_NEW = 0;

@@ -60,7 +60,7 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     const gatewayMap: Record<string, GatewayEntry> = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
     const proxy = await startProxy(
       testConfig(sim.url, { transport: { gateways: gatewayMap }, sequence: { reorderWindowTime: 500 }, log: { access: false } }),
-      { logger: capturedLogger('warn').logger },
+      { log: capturedLogger('warn').log },
     );
     defer(() => proxy.close());
 

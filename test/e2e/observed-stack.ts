@@ -74,7 +74,7 @@ export async function startObservedStack(options: { ruleFiles?: string[]; alertm
         timeouts: { streamIdle: 3000 },
         log: { access: false },
       }),
-      { logger: capturedLogger('error').logger },
+      { log: capturedLogger('error').log },
     );
     stops.push(() => proxy.close());
     const workload = startWorkload({ baseUrl: proxy.proxyUrl, key: sim.key, secret: sim.secret, deviceActivityMs: 300 });

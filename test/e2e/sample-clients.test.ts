@@ -27,7 +27,7 @@ async function stack(profile: object): Promise<Stack> {
   defer(() => sim.close());
   const gateways: Record<string, GatewayEntry> = Object.fromEntries(sim.gateways.map((mac) => [mac, { transport: sim.truth().gateways[mac]?.transport ?? 'unknown' }]));
   const proxy = await startProxy(testConfig(sim.url, { transport: { gateways }, sequence: { reorderWindowTime: 500 }, log: { access: false } }),
-    { logger: capturedLogger('warn').logger });
+    { log: capturedLogger('warn').log });
   defer(() => proxy.close());
   // auth() of acNotify.js: Basic header, JSON body.
   const res = await request(`${proxy.proxyUrl}/api/oauth2/token`, {

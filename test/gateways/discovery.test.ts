@@ -1,12 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHubPoller } from '../../src/gateways/discovery.js';
-import { createGatewayRegistry } from '../../src/gateways/registry.js';
-import { createGatewayState } from '../../src/gateways/state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
+import { createUpstream } from '../../src/proxy/upstream.js';
+import { gatewayStack } from '../helpers/gateways.js';
 import { testConfig } from '../streams/helpers.js';
 
 let server: Server | undefined;
@@ -40,13 +38,16 @@ describe('hub poller', () => {
       upstream: new URL(`http://127.0.0.1:${port}`),
       discovery: { enabled: true, interval: 3_600_000, key: 'k', secret: 's' },
     };
-    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-    const gatewayState = createGatewayState({ metrics, gateways: createGatewayRegistry(config, () => {}), initial: config });
-    const poller = createHubPoller({ config, gatewayState, log: pino({ level: 'silent' }) });
+    const gatewayState = gatewayStack(config).state;
+    const log = pino({ level: 'silent' });
+    const upstream = createUpstream(config, log);
+    const target = { dispatcher: upstream.pool, origin: upstream.origin, basePath: upstream.basePath, key: upstream.key };
+    const poller = createHubPoller({ config, target, gatewayState, log });
     await poller.poll(); // token t1 + hub list (alongside the initial poll)
     await poller.poll(); // 403 → token dropped
     await poller.poll(); // token t2 + hub list
     await poller.close();
+    await upstream.pool.close();
     expect(seen[0]).toBe(`POST /api/oauth2/token Basic ${Buffer.from('k:s').toString('base64')}`);
     expect(seen.filter((s) => s.startsWith('GET /api/cassia/hubs Bearer t2')).length).toBeGreaterThan(0);
     expect(tokens).toBeGreaterThanOrEqual(2);
@@ -55,9 +56,8 @@ describe('hub poller', () => {
 
   it('is inert when discovery is off', async () => {
     const config = testConfig();
-    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-    const gatewayState = createGatewayState({ metrics, gateways: createGatewayRegistry(config, () => {}), initial: config });
-    const poller = createHubPoller({ config, gatewayState, log: pino({ level: 'silent' }) });
+    const gatewayState = gatewayStack(config).state;
+    const poller = createHubPoller({ config, target: null, gatewayState, log: pino({ level: 'silent' }) });
     await poller.poll();
     await poller.close();
     expect(gatewayState.snapshot().length).toBe(2); // only the configured gateways

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
 import { createHubListTaps } from '../../src/gateways/hub-list-tap.js';
-import { createGatewayRegistry } from '../../src/gateways/registry.js';
-import { createGatewayState } from '../../src/gateways/state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { testConfig } from '../helpers/config.js';
+import { gatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
 
 function setup() {
-  const config = testConfig('http://127.0.0.1:1');
-  const registry = new Registry();
-  const metrics = createMetrics(registry, { defaultMetrics: false });
-  const gateways = createGatewayRegistry(config, () => undefined);
-  const state = createGatewayState({ metrics, gateways, initial: config });
+  const { registry, state } = gatewayStack(testConfig('http://127.0.0.1:1'));
   let t = 1_000_000;
   const taps = createHubListTaps(state, 1000, () => t);
   return { registry, taps, advance: (ms: number) => { t += ms; } };

@@ -1,18 +1,12 @@
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createGatewayRegistry } from '../../src/gateways/registry.js';
-import { createGatewayState } from '../../src/gateways/state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
+import { gatewayStack } from '../helpers/gateways.js';
 import { GW1, GW2, testConfig } from '../streams/helpers.js';
 
 function setup(now = () => 1_700_000_000_000) {
   const config = testConfig();
-  const registry = new Registry();
-  const metrics = createMetrics(registry, { defaultMetrics: false });
-  const gateways = createGatewayRegistry(config, () => {});
-  const state = createGatewayState({ metrics, gateways, initial: config, now });
-  const series = async (name: string) => (await registry.getSingleMetric(`cassia_proxy_${name}`)!.get()).values;
-  return { config, metrics, gateways, state, series };
+  const stack = gatewayStack(config, now);
+  const series = async (name: string) => (await stack.registry.getSingleMetric(`cassia_proxy_${name}`)!.get()).values;
+  return { config, ...stack, series };
 }
 
 describe('gateway state', () => {
@@ -58,11 +52,10 @@ describe('gateway state', () => {
   });
 
   it('moves a gateway series when its transport changes on reload', async () => {
-    const { config, gateways, state, series } = setup();
+    const { config, state, reload, series } = setup();
     state.observeHub({ mac: GW1, status: 'online', model: 'X2000' });
     const next = { ...config, transport: { ...config.transport, gateways: { [GW1]: { transport: 'mqtt' as const, name: 'hall-2' } } } };
-    gateways.update(next);
-    state.update(next);
+    reload(next);
     const info = (await series('gateway_info')).filter((v) => v.labels.gateway === GW1);
     expect(info.map((v) => v.labels)).toEqual([{ gateway: GW1, transport: 'mqtt', name: 'hall-2', model: 'X2000', version: '' }]);
     const online = (await series('gateway_online')).filter((v) => v.labels.gateway === GW1);
@@ -79,10 +72,12 @@ describe('gateway state', () => {
 
   it('reports a snapshot with online state, last change and last event time', () => {
     let t = 1_700_000_000_000;
-    const { state } = setup(() => t);
+    const { state, handle } = setup(() => t);
     state.observeHub({ mac: GW1, status: 'online', version: '2.0.3', model: 'X2000' });
     t += 1000;
-    state.noteEvent(GW1);
+    const series = handle(GW1).counts.stream('notification');
+    series.events++;
+    series.flush();
     const gw = state.snapshot().find((g) => g.mac === GW1);
     expect(gw).toEqual({
       mac: GW1, transport: 'capwap', name: 'hall', model: 'X2000', version: '2.0.3', online: true,

@@ -4,7 +4,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { createLogger } from '../../src/log.js';
+import { createLogOutput, type LogOutput } from '../../src/log.js';
 
 export interface TestServer<S> {
   server: S;
@@ -55,8 +55,8 @@ export async function closedPort(): Promise<number> {
   return t.port;
 }
 
-/** A logger whose lines are kept for assertions. */
-export function capturedLogger(level = 'info'): { logger: Logger; lines: string[] } {
+/** A log whose lines are kept for assertions: pass `log` to startProxy, or use `logger` alone. */
+export function capturedLogger(level = 'info'): { logger: Logger; log: LogOutput; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -64,5 +64,6 @@ export function capturedLogger(level = 'info'): { logger: Logger; lines: string[
       cb();
     },
   });
-  return { logger: createLogger(level, sink), lines };
+  const log = createLogOutput(level, sink);
+  return { logger: log.logger, log, lines };
 }

@@ -20,8 +20,8 @@ describe('access log', () => {
       res.writeHead(502);
       res.end('bad gateway from AC');
     }));
-    const { logger, lines } = capturedLogger();
-    const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { 'CC:1B:E0:E0:00:01': { transport: 'capwap' } } } }), { logger });
+    const { log, lines } = capturedLogger();
+    const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { 'CC:1B:E0:E0:00:01': { transport: 'capwap' } } } }), { log });
     defer(() => proxy.close());
     await (await request(`${proxy.proxyUrl}/api/gatt/nodes/C0:00:00:00:00:01/handle/39/value/cafe?mac=cc:1b:e0:e0:00:01&access_token=secret-token-1`)).body.dump();
     const sse = await openSse(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
@@ -47,8 +47,8 @@ describe('access log', () => {
   it('is silent when the log level is above info, and when log.access is off', async () => {
     const up = track(await httpServer((_req, res) => res.end('OK')));
     for (const [level, access] of [['warn', true], ['info', false]] as const) {
-      const { logger, lines } = capturedLogger(level);
-      const proxy = await startProxy(testConfig(up.url, { log: { level, access } }), { logger });
+      const { log, lines } = capturedLogger(level);
+      const proxy = await startProxy(testConfig(up.url, { log: { level, access } }), { log });
       await (await request(`${proxy.proxyUrl}/api/cassia/hubs`)).body.dump();
       await proxy.close();
       expect(lines.filter((l) => l.includes('"route"'))).toEqual([]);

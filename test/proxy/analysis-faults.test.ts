@@ -4,10 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { Registry } from 'prom-client';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { createGatewayRegistry } from '../../src/gateways/registry.js';
+import { buildGeneration } from '../../src/generation.js';
+import { createCountsFactory } from '../../src/gateways/counts.js';
+import { createGatewayState } from '../../src/gateways/state.js';
+import { createMetrics, Registry } from '../../src/metrics/metrics.js';
 import { createRecorder } from '../../src/proxy/recorder.js';
+import { createReport } from '../../src/report/report.js';
 import { createProxyServer, type TapFactory } from '../../src/proxy/server.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
@@ -33,11 +35,20 @@ describe.each<[string, TapFactory]>([
     const config = testConfig(up.url);
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    const { logger, lines } = capturedLogger();
-    const recorder = createRecorder({ metrics, log: logger, accessLog: false, listeners: [] });
-    const gateways = createGatewayRegistry(config, () => undefined);
-    const proxy = await createProxyServer({ config, metrics, gateways, recorder, log: logger, openTap });
-    defer(() => proxy.close());
+    const { logger, log, lines } = capturedLogger();
+    // The proxy's own parts, wired as startProxy wires them, with the failing tap in place of the analyser.
+    const state = createGatewayState({ metrics, onOverflow: () => undefined });
+    const report = createReport({ gatewaySnapshot: () => [] });
+    const generation = buildGeneration(config, { state, counts: createCountsFactory(metrics, report.recorder), log: logger }, null);
+    state.activate(generation.directory, config);
+    const recorder = createRecorder({ metrics, log: logger, writeLine: log.line });
+    const proxy = await createProxyServer({ listen: config.listen, generation: () => generation, metrics, recorder, log: logger, openTap });
+    defer(async () => {
+      await proxy.close(1000);
+      await generation.poller.close();
+      await generation.upstream.pool.destroy();
+      state.close();
+    });
 
     const res = await request(`${proxy.url}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01&sequence=2`);
     expect(res.statusCode).toBe(200);

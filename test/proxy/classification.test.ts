@@ -16,8 +16,8 @@ import { cleanupAfterEach } from '../helpers/cleanup.js';
 const { defer, track } = cleanupAfterEach();
 
 async function proxyTo(upstream: string, overrides: Parameters<typeof testConfig>[1] = {}): Promise<RunningProxy> {
-  const { logger } = capturedLogger();
-  const proxy = await startProxy(testConfig(upstream, overrides), { logger });
+  const { log } = capturedLogger();
+  const proxy = await startProxy(testConfig(upstream, overrides), { log });
   defer(() => proxy.close());
   return proxy;
 }

@@ -14,8 +14,8 @@ import { cleanupAfterEach } from '../helpers/cleanup.js';
 const { defer, track } = cleanupAfterEach();
 
 async function proxyTo(upstream: string, overrides: Parameters<typeof testConfig>[1] = {}): Promise<RunningProxy & { logLines: string[] }> {
-  const { logger, lines } = capturedLogger();
-  const proxy = await startProxy(testConfig(upstream, overrides), { logger });
+  const { log, lines } = capturedLogger();
+  const proxy = await startProxy(testConfig(upstream, overrides), { log });
   defer(() => proxy.close());
   return Object.assign(proxy, { logLines: lines });
 }

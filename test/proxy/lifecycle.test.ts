@@ -14,7 +14,7 @@ const { defer, track } = cleanupAfterEach();
 describe('admin endpoints', () => {
   it('serves healthz, readyz (with the insecure-TLS warning), Prometheus text and OpenMetrics', async () => {
     const up = track(await httpServer((_req, res) => res.end('OK')));
-    const proxy = await startProxy(testConfig(up.url, { upstreamInsecure: true }), { logger: capturedLogger().logger });
+    const proxy = await startProxy(testConfig(up.url, { upstreamInsecure: true }), { log: capturedLogger().log });
     defer(() => proxy.close());
     expect(await (await fetch(`${proxy.adminUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${proxy.adminUrl}/readyz`);
@@ -44,9 +44,9 @@ describe('reload', () => {
       testConfig(up.url, { transport: { gateways: { [gw]: { transport: 'mqtt' } } } }),
       new Error('config.yaml: transport.default: "carrier-pigeon" is not one of capwap, mqtt, unknown'),
     ];
-    const { logger, lines } = capturedLogger();
+    const { log, lines } = capturedLogger();
     const proxy = await startProxy(testConfig(up.url, { transport: { gateways: { [gw]: { transport: 'capwap' } } } }), {
-      logger,
+      log,
       reloadConfig: async () => {
         const next = configs.shift();
         if (next instanceof Error) throw next;
@@ -87,7 +87,7 @@ describe('reload to another upstream', () => {
     }));
     const newAc = track(await httpServer((_req, res) => res.end('new')));
     let next = testConfig(oldAc.url);
-    const proxy = await startProxy(next, { logger: capturedLogger().logger, reloadConfig: async () => next });
+    const proxy = await startProxy(next, { log: capturedLogger().log, reloadConfig: async () => next });
     defer(() => proxy.close());
     const stream = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
     const streamText = stream.body.text();
@@ -111,7 +111,7 @@ describe('graceful shutdown', () => {
       setTimeout(() => res.end('slow but complete'), 300);
     }));
     const registry = new Registry();
-    const proxy = await startProxy(testConfig(up.url, { timeouts: { shutdown: 3000 } }), { logger: capturedLogger().logger, registry });
+    const proxy = await startProxy(testConfig(up.url, { timeouts: { shutdown: 3000 } }), { log: capturedLogger().log, registry });
     const stream = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
     const streamText = stream.body.text();
     const slow = request(`${proxy.proxyUrl}/api/cassia/hubs`).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));

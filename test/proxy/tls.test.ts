@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 async function proxy(overrides: Parameters<typeof testConfig>[1]): Promise<RunningProxy> {
-  const p = await startProxy(testConfig(upstream, overrides), { logger: capturedLogger().logger });
+  const p = await startProxy(testConfig(upstream, overrides), { log: capturedLogger().log });
   proxies.push(p);
   return p;
 }

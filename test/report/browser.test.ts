@@ -30,7 +30,7 @@ const outside: string[] = [];
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  ({ report } = await realisticReport());
+  ({ report } = realisticReport());
   const app = express();
   app.use('/', report.router());
   server = app.listen(0, '127.0.0.1');
@@ -53,7 +53,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  report?.close();
   if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 

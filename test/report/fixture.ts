@@ -1,9 +1,7 @@
 // A realistic 40-minute mix for the HTTP/browser tests and the committed screenshot: CAPWAP
 // gateways with 502/504s and event loss, MQTT gateways mostly clean, one CAPWAP gateway with
 // too little traffic to judge, and one gateway moved from CAPWAP to MQTT at minute 28.
-// Seeded, so every run produces the same numbers; events go through the real metrics counters.
-import { Registry } from 'prom-client';
-import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
+// Seeded, so every run produces the same numbers; counts enter through the report's own entry points.
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/build.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
@@ -54,14 +52,13 @@ export const END = START + BUCKETS * 10_000 - 1000;
 
 
 /** Builds a report fed with the realistic mix; the returned clock stays frozen at END. */
-export async function realisticReport(): Promise<{ report: Report; metrics: Metrics; snapshot: GatewaySnapshotEntry[] }> {
+export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEntry[] } {
   let t = START;
   const rand = mulberry32(20261127);
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => ({
     mac: p.mac, transport: p.moveAt ? 'mqtt' : p.transport, name: p.name, model: p.model, version: p.version, online: p.online,
   }));
-  const report = createReport({ metrics, gatewaySnapshot: () => snapshot, now: () => t, pollEvents: false });
+  const report = createReport({ gatewaySnapshot: () => snapshot, now: () => t });
   const count = (mean: number): number => Math.floor(mean * (0.6 + 0.8 * rand()) + rand());
 
   for (let b = 0; b < BUCKETS; b++) {
@@ -92,17 +89,13 @@ export async function realisticReport(): Promise<{ report: Report; metrics: Metr
       const events = count(p.req * 7);
       let missing = 0;
       for (let i = 0; i < events; i++) if (rand() < loss) missing++;
-      const labels = { stream: 'notification', transport, gateway: p.mac };
-      metrics.events.inc({ ...labels, stream: 'scan' }, count(p.req * 20));
-      metrics.events.inc(labels, events - missing);
-      metrics.eventsSequenced.inc(labels, events - missing);
-      if (missing > 0) metrics.eventsMissing.inc(labels, missing);
-      if (rand() < loss * 3) metrics.eventsOutOfOrder.inc(labels, 1);
-      if (rand() < loss * 2) metrics.eventsDuplicate.inc(labels, 1);
+      const scan = count(p.req * 20);
+      const outOfOrder = rand() < loss * 3 ? 1 : 0;
+      const duplicate = rand() < loss * 2 ? 1 : 0;
+      t = START + b * 10_000 + 9000;
+      report.recordEvents(p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
     }
-    t = START + b * 10_000 + 9000;
-    await report.refresh();
   }
   t = END;
-  return { report, metrics, snapshot };
+  return { report, snapshot };
 }

@@ -2,9 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewayReport, TransportReport } from '../../src/report/types.js';
 
@@ -16,13 +14,10 @@ let report: Report;
 let clock = Date.UTC(2026, 10, 27, 10, 0, 0);
 
 beforeAll(async () => {
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   report = createReport({
-    metrics,
     now: () => clock,
-    pollEvents: false,
     gatewaySnapshot: () => [
-      { mac: A, transport: 'capwap', name: '<img src=x onerror=alert(1)>', model: 'X1000', online: false },
+      { mac: A, transport: 'capwap', name: '<img src=x onerror=alert(1)>', model: 'X1000', online: false, lastEventAt: clock },
       { mac: M, transport: 'mqtt', name: 'Line "B" & co' },
     ],
   });
@@ -30,10 +25,7 @@ beforeAll(async () => {
   for (const s of [200, 200, 502, 502, 200, 200] as const) report.recordExchange(A, 'capwap', s, 'upstream', 30);
   report.recordExchange(A, 'capwap', 504, 'proxy', 30_000);
   for (let i = 0; i < 4; i++) report.recordExchange(M, 'mqtt', 200, 'upstream', 8);
-  // Events only reach the report through the metrics, at the next refresh (done per request).
-  metrics.eventsSequenced.inc({ stream: 'notification', transport: 'capwap', gateway: A }, 95);
-  metrics.eventsMissing.inc({ stream: 'notification', transport: 'capwap', gateway: A }, 5);
-  metrics.events.inc({ stream: 'notification', transport: 'capwap', gateway: A }, 95);
+  report.recordEvents(A, 'capwap', { events: 95, sequenced: 95, missing: 5, outOfOrder: 0, duplicate: 0 });
   clock += 2000;
   const app = express();
   app.use('/', report.router());
@@ -43,7 +35,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  report.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 

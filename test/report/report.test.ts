@@ -1,28 +1,25 @@
 // The recorder and report assembly with a controllable clock: windowing, since-start totals,
-// per-gateway percentiles, the gateway cap, event counters pulled from the metrics, and the
-// before/after comparison of a gateway whose transport changed at run time.
-import { Registry } from 'prom-client';
+// per-gateway percentiles, the gateway cap and event counts as the gateway handles feed them, and
+// the before/after comparison of a gateway whose transport changed at run time.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import { testConfig } from '../helpers/config.js';
+import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
+import { find, parseMetrics } from '../helpers/metrics.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const B = 'CC:1B:E0:E0:00:02';
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0); // a multiple of 10 s: bucket edges are exact
 
-function setup(snapshot: GatewaySnapshotEntry[] = [], maxGateways?: number) {
+function setup(snapshot: GatewaySnapshotEntry[] = []) {
   let t = T0;
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const report = createReport({
-    metrics, gatewaySnapshot: () => snapshot, now: () => t, pollEvents: false, maxGateways,
-  });
-  reports.push(report);
-  return { metrics, report, advance: (ms: number) => (t += ms), at: (ms: number) => (t = T0 + ms) };
+  const report = createReport({ gatewaySnapshot: () => snapshot, now: () => t });
+  return { report, advance: (ms: number) => (t += ms), at: (ms: number) => (t = T0 + ms) };
 }
-const reports: Report[] = [];
+const stacks: GatewayStack[] = [];
 afterEach(() => {
-  for (const r of reports.splice(0)) r.close();
+  for (const s of stacks.splice(0)) s.state.close();
 });
 const gw = (r: Report, mac: string) => {
   const g = r.gateways().find((x) => x.gateway === mac);
@@ -107,47 +104,46 @@ describe('per-exchange figures', () => {
     expect(gw(report, B).window.headersMs.p50).toBe(15_000);
   });
 
-  it('folds gateways past the cap into "other"', () => {
-    const { report } = setup([], 3);
-    for (const mac of [A, B, 'C', 'D', 'E']) report.recordExchange(mac, 'capwap', 200, 'upstream', 1);
-    const names = report.gateways().map((g) => g.gateway);
-    expect(names).toEqual(['C', A, B, 'other']); // sorted by label
-    expect(gw(report, 'other').sinceStart.requests).toBe(2);
+  it('folds gateways past limits.maxGateways into "other", as the metrics do', async () => {
+    const config = testConfig('http://127.0.0.1:1', { limits: { maxGateways: 3 } });
+    const stack = gatewayStack(config, () => T0);
+    stacks.push(stack);
+    for (const mac of [A, B, 'CC:1B:E0:E0:00:03', 'CC:1B:E0:E0:00:04', 'CC:1B:E0:E0:00:05']) stack.handle(mac).counts.request(200, 'upstream', 1);
+    const names = stack.report.gateways().map((g) => g.gateway);
+    expect(names).toEqual([A, B, 'CC:1B:E0:E0:00:03', 'other']);
+    expect(gw(stack.report, 'other').sinceStart.requests).toBe(2);
+    const samples = parseMetrics(await stack.registry.metrics());
+    expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: 'other' })[0]?.value).toBe(2);
   });
 });
 
-describe('events from the metrics', () => {
-  it('adds counter increments once, attributed to gateway and transport', async () => {
-    const { metrics, report, advance } = setup();
-    const s = (stream: string, transport: string) => ({ stream, transport, gateway: A });
-    metrics.events.inc(s('notification', 'capwap'), 100);
-    metrics.eventsSequenced.inc(s('notification', 'capwap'), 90);
-    metrics.eventsMissing.inc(s('notification', 'capwap'), 10);
-    metrics.events.inc(s('scan', 'capwap'), 50);
-    metrics.eventsOutOfOrder.inc(s('scan', 'capwap'), 2);
-    await report.refresh();
-    advance(10_000);
-    metrics.events.inc(s('notification', 'capwap'), 5);
-    metrics.eventsDuplicate.inc(s('notification', 'capwap'), 1);
-    await report.refresh();
-    await report.refresh(); // nothing new: must not count again
-    const w = gw(report, A).window;
+describe('events from the gateway handles', () => {
+  it('adds each flushed increment once, attributed to gateway and transport, and dates the last event', () => {
+    let t = T0;
+    const stack = gatewayStack(testConfig('http://127.0.0.1:1', { transport: { gateways: { [A]: { transport: 'capwap' } } } }), () => t);
+    stacks.push(stack);
+    const notes = stack.handle(A).counts.stream('notification');
+    const scans = stack.handle(A).counts.stream('scan');
+    Object.assign(notes, { events: 100, sequenced: 90, missing: 10 });
+    notes.flush();
+    Object.assign(scans, { events: 50, outOfOrder: 2 });
+    scans.flush();
+    t += 10_000;
+    Object.assign(notes, { events: 5, duplicate: 1 });
+    notes.flush();
+    notes.flush(); // nothing new: must not count again
+    const w = gw(stack.report, A).window;
     expect(w).toMatchObject({ events: 155, sequenced: 90, missing: 10, outOfOrder: 2, duplicate: 1 });
     expect(w.loss).toMatchObject({ count: 10, total: 100, rate: 0.1 });
-    expect(gw(report, A).lastEventAt).toBe(new Date(T0 + 10_000).toISOString());
+    expect(gw(stack.report, A).lastEventAt).toBe(new Date(T0 + 10_000).toISOString());
   });
-});
 
-describe('events after a series was removed', () => {
-  it('counts a re-created (reset) series afresh instead of going negative', async () => {
-    const { metrics, report } = setup();
-    const labels = { stream: 'scan', transport: 'mqtt', gateway: B };
-    metrics.events.inc(labels, 40);
-    await report.refresh();
-    metrics.events.remove(labels); // gateway forgotten by the gateways module
-    metrics.events.inc(labels, 7);
-    await report.refresh();
+  it('takes event counts from recordEvents as well (tools and fixtures)', () => {
+    const { report } = setup();
+    report.recordEvents(B, 'mqtt', { events: 40, sequenced: 40, missing: 0, outOfOrder: 0, duplicate: 0 });
+    report.recordEvents(B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
     expect(gw(report, B).sinceStart.events).toBe(47);
+    expect(gw(report, B).sinceStart.missing).toBe(1);
   });
 });
 

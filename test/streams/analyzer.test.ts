@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { streamKindOf } from '../../src/streams/analyzer.js';
 import { GW1, GW2, harness, sse, testConfig, type Harness } from './helpers.js';
 
-const Q = new URLSearchParams();
 let h: Harness | undefined;
 afterEach(() => h?.close());
 
@@ -11,7 +10,7 @@ const note = (device: string, seqNum: number) => ({ value: '0856', handle: 52, i
 describe('stream analyzer tap', () => {
   it('records events, duplicates, reordering and loss per stream, transport and gateway', async () => {
     h = harness();
-    const tap = h.analyzer.tap('notification', GW1.toLowerCase(), Q);
+    const tap = h.tap('notification', GW1.toLowerCase());
     // device A: 10, 12 (11 lost), 12 again (dup), 14, 13 (swap); device B: 100..102 in order
     const bytes = sse([note('A', 10), note('B', 100), note('A', 12), note('A', 12), note('B', 101),
       note('A', 14), note('A', 13), note('B', 102), { value: '01', handle: 52, id: 'C' }]);
@@ -31,7 +30,7 @@ describe('stream analyzer tap', () => {
 
   it('attributes combined-stream events to the gateway in ap, with its transport', async () => {
     h = harness();
-    const tap = h.analyzer.tap('combined', null, Q);
+    const tap = h.tap('combined', null);
     tap.write(sse([
       { ap: GW1, dataType: 'notification', device: 'A', handle: 52, value: '00', seqNum: 1 },
       { ap: GW2, dataType: 'notification', device: 'A', handle: 52, value: '00', seqNum: 50 },
@@ -52,7 +51,7 @@ describe('stream analyzer tap', () => {
 
   it('counts scan events with a RuuviTag sequence and observes the gateway-timestamp delay', async () => {
     h = harness();
-    const tap = h.analyzer.tap('scan', GW2, Q);
+    const tap = h.tap('scan', GW2);
     const ruuvi = (n: number) => '0201061BFF990405' + '12FC5394C37C0004FFFC040CAC3642' + n.toString(16).padStart(4, '0') + 'CBB8334C884F';
     const stamp = new Date(Date.now() - 250).toISOString().replace('T', ' ').replace('Z', ' UTC');
     const ev = (n: number) => ({ bdaddrs: [{ bdaddr: 'D1', bdaddrType: 'random' }], adData: ruuvi(n), scanData: '', rssi: -60, timestamp: stamp });
@@ -72,8 +71,8 @@ describe('stream analyzer tap', () => {
 
   it('two taps on the same gateway are independent sources', async () => {
     h = harness();
-    const a = h.analyzer.tap('notification', GW1, Q);
-    const b = h.analyzer.tap('notification', GW1, Q);
+    const a = h.tap('notification', GW1);
+    const b = h.tap('notification', GW1);
     a.write(sse([note('X', 1), note('X', 2)]));
     b.write(sse([note('X', 900), note('X', 901)]));
     a.write(sse([note('X', 3)]));
@@ -85,9 +84,25 @@ describe('stream analyzer tap', () => {
     expect(await h.value('events_missing_total', labels)).toBe(0);
   });
 
+  it('a stream open across a reload counts under the new generation from its next chunk', async () => {
+    h = harness();
+    const tap = h.tap('notification', GW1);
+    tap.write(sse([note('A', 1), note('A', 2)]));
+    const moved = testConfig();
+    moved.transport.gateways = { ...moved.transport.gateways, [GW1]: { transport: 'mqtt', name: 'hall' } };
+    h.reload(moved);
+    tap.write(sse([note('A', 3), note('A', 5)]));
+    tap.close();
+    expect(await h.value('events_total', { stream: 'notification', transport: 'capwap', gateway: GW1 })).toBe(2);
+    expect(await h.value('events_total', { stream: 'notification', transport: 'mqtt', gateway: GW1 })).toBe(2);
+    // The device's tracker survives the swap: 4 is missing, nothing is a reset.
+    expect(await h.value('events_missing_total', { stream: 'notification', transport: 'mqtt', gateway: GW1 })).toBe(1);
+    expect(await h.value('sequence_resets_total', { stream: 'notification', transport: 'mqtt', gateway: GW1 })).toBe(0);
+  });
+
   it('evicts least recently seen trackers at limits.maxTrackedDevices', async () => {
     h = harness(testConfig({ limits: { maxTrackedDevices: 2 } }));
-    const tap = h.analyzer.tap('notification', GW1, Q);
+    const tap = h.tap('notification', GW1);
     tap.write(sse([note('A', 1), note('B', 1), note('A', 2), note('C', 1), note('D', 1)]));
     expect(h.analyzer.trackers()).toBe(2);
     expect(await h.value('sequence_trackers_evicted_total', {})).toBe(2);
@@ -98,12 +113,14 @@ describe('stream analyzer tap', () => {
 
   it('a tap whose internals throw keeps accepting writes and counts the fault once', async () => {
     h = harness();
-    const realTransportOf = h.gateways.transportOf;
-    h.gateways.transportOf = (mac) => {
-      if (mac === GW2) throw new Error('boom');
-      return realTransportOf(mac);
+    // The combined stream resolves each `ap` through the directory: make that throw for GW2.
+    const directory = h.stack.directory();
+    const realResolveRaw = directory.resolveRaw;
+    directory.resolveRaw = (raw) => {
+      if (raw === GW2) throw new Error('boom');
+      return realResolveRaw(raw);
     };
-    const tap = h.analyzer.tap('combined', null, Q);
+    const tap = h.tap('combined', null);
     const good = { ap: GW1, dataType: 'connection_state', handle: 'A', connectionState: 'connected' };
     expect(() => tap.write(sse([good]))).not.toThrow();
     expect(() => tap.write(sse([{ ...good, ap: GW2 }, good]))).not.toThrow();
@@ -115,9 +132,9 @@ describe('stream analyzer tap', () => {
 
   it('learns gateway status from hub-status and ap_state events', async () => {
     h = harness();
-    const hub = h.analyzer.tap('hub_status', null, Q);
+    const hub = h.tap('hub_status', null);
     hub.write(sse([{ mac: GW1, model: 'X2000', ip: '10.0.0.2', version: '2.0.3', uptime: 5, status: 'online' }, { mac: GW1, status: 'offline' }]));
-    const combined = h.analyzer.tap('combined', null, Q);
+    const combined = h.tap('combined', null);
     combined.write(sse([{ ap: GW1.toLowerCase(), dataType: 'ap_state', status: 'online', offline_time: 0 }]));
     expect(await h.value('gateway_online', { gateway: GW1, transport: 'capwap' })).toBe(1);
     expect(await h.value('gateway_status_changes_total', { gateway: GW1, transport: 'capwap' })).toBe(2);

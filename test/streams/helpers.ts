@@ -1,11 +1,11 @@
-/** Shared fixtures for stream-analysis tests: a config, a fresh metric registry, value lookup. */
+/** Shared fixtures for stream-analysis tests: a config, the gateway stack, an analyser, value lookup. */
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import type { Config } from '../../src/config/types.js';
-import { createGatewayRegistry } from '../../src/gateways/registry.js';
-import { createGatewayState } from '../../src/gateways/state.js';
-import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
-import { createStreamAnalyzer } from '../../src/streams/analyzer.js';
+import type { Config, StreamKind } from '../../src/config/types.js';
+import type { Metrics, Registry } from '../../src/metrics/metrics.js';
+import { createStreamAnalyzer, type AnalysisGeneration } from '../../src/streams/analyzer.js';
+import { createExtractors } from '../../src/streams/extractors.js';
+import type { StreamTap } from '../../src/streams/types.js';
+import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 
 export const GW1 = 'CC:1B:E0:E0:00:01';
 export const GW2 = 'CC:1B:E0:E0:00:02';
@@ -36,24 +36,44 @@ export interface Harness {
   metrics: Metrics;
   registry: Registry;
   config: Config;
-  gateways: ReturnType<typeof createGatewayRegistry>;
-  gatewayState: ReturnType<typeof createGatewayState>;
+  stack: GatewayStack;
   analyzer: ReturnType<typeof createStreamAnalyzer>;
+  /** A tap for `kind` on the stream a request for `mac` (any spelling; null: none) opened. */
+  tap(kind: StreamKind, mac: string | null): StreamTap;
+  /** Swaps in the next generation, as a reload does. */
+  reload(next: Config): void;
   value(name: string, labels: Record<string, string>): Promise<number | undefined>;
   close(): void;
 }
 
 export function harness(config: Config = testConfig(), now?: () => number): Harness {
-  const registry = new Registry();
-  const metrics = createMetrics(registry, { defaultMetrics: false });
-  const gateways = createGatewayRegistry(config, () => metrics.labelOverflow.labels('gateway').inc());
-  const gatewayState = createGatewayState({ metrics, gateways, initial: config });
+  const stack = gatewayStack(config);
+  const { metrics, registry } = stack;
+  const generationOf = (c: Config): { config: Config; gen: AnalysisGeneration & { retired: boolean } } => ({
+    config: c,
+    gen: { directory: stack.directory(), extractors: createExtractors(c.sequence), maxEventBytes: c.limits.maxEventBytes, retired: false },
+  });
+  let current = generationOf(config);
   const analyzer = createStreamAnalyzer({
-    config, metrics, gateways, gatewayState, log: pino({ level: 'silent' }), sweepInterval: 0,
+    metrics,
+    state: stack.state,
+    log: pino({ level: 'silent' }),
+    generation: () => current.gen,
+    reorderWindow: config.sequence.reorderWindow,
+    reorderWindowTime: config.sequence.reorderWindowTime,
+    maxTrackedDevices: config.limits.maxTrackedDevices,
+    sweepInterval: 0,
     ...(now ? { now } : {}),
   });
   return {
-    metrics, registry, config, gateways, gatewayState, analyzer,
+    metrics, registry, config, stack, analyzer,
+    tap: (kind, mac) => analyzer.tap(kind, stack.handle(mac)),
+    reload(next) {
+      const old = current.gen;
+      stack.reload(next);
+      current = generationOf(next);
+      old.retired = true;
+    },
     async value(name, labels) {
       const base = name.replace(/_(count|sum|bucket)$/, '');
       const metric = registry.getSingleMetric(`cassia_proxy_${base}`) ?? registry.getSingleMetric(`cassia_proxy_${name}`);
@@ -69,7 +89,7 @@ export function harness(config: Config = testConfig(), now?: () => number): Harn
     },
     close() {
       analyzer.close();
-      gatewayState.close();
+      stack.state.close();
     },
   };
 }

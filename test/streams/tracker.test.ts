@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import type { StreamSeries } from '../../src/streams/series.js';
+import type { StreamSeries } from '../../src/gateways/counts.js';
 import { createTrackerStore, type TrackerOwner } from '../../src/streams/tracker.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
 

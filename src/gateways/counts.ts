@@ -1,0 +1,111 @@
+/**
+ * The counts of one gateway label under one transport: the metric cells of its per-gateway
+ * series and its report segment, resolved once and then added to with plain numbers. This is the
+ * one sink both the metrics and the report are fed from; nothing reads a metric back.
+ */
+import type { StreamKind, TransportLabel } from '../config/types.js';
+import type { Metrics, ValueCell } from '../metrics/metrics.js';
+import type { Recorder } from '../report/recorder.js';
+import type { Segment } from '../report/ring.js';
+import type { Origin } from '../report/types.js';
+import type { GatewayRecord } from './state.js';
+
+/**
+ * Event counts of one stream kind for one gateway, batched: the tap adds per event and calls
+ * `flush()` once per chunk, which moves them into the metric cells and the report.
+ */
+export interface StreamSeries {
+  events: number;
+  sequenced: number;
+  missing: number;
+  outOfOrder: number;
+  duplicate: number;
+  resets: number;
+  flush(): void;
+}
+
+/** One gateway label under one transport. */
+export interface GatewayCounts {
+  readonly label: string;
+  readonly transport: TransportLabel;
+  /** One finished exchange: the code the client got, who produced it, ms to headers (NaN/-1: none). */
+  request(status: number, origin: Origin, headersMs: number): void;
+  /** The batched event counts of one stream kind (one object per kind, kept). */
+  stream(kind: StreamKind): StreamSeries;
+}
+
+/** Returns the counts of (label, transport), created once per pair and shared by every generation's handles. */
+export type CountsFactory = (label: string, transport: TransportLabel, record: GatewayRecord | null) => GatewayCounts;
+
+type StreamCells = Record<'events' | 'sequenced' | 'missing' | 'outOfOrder' | 'duplicate' | 'resets', ValueCell>;
+
+/** Builds the factory over the proxy's metrics and the report's recorder. */
+export function createCountsFactory(metrics: Metrics, report: Recorder, now: () => number = Date.now): CountsFactory {
+  const made = new Map<string, GatewayCounts>();
+
+  function create(label: string, transport: TransportLabel, record: GatewayRecord | null): GatewayCounts {
+    const perGateway = label !== 'none';
+    const codes = new Map<number, ValueCell>();
+    const streams = new Map<StreamKind, StreamSeries>();
+    let segment: Segment | null = null;
+    const seg = (): Segment => (segment ??= report.segment(label, transport));
+
+    function stream(kind: StreamKind): StreamSeries {
+      let series = streams.get(kind);
+      if (series !== undefined) return series;
+      const cell = (family: Metrics['events']): ValueCell => family.cell(kind, transport, label);
+      const cells: StreamCells = {
+        events: cell(metrics.events),
+        sequenced: cell(metrics.eventsSequenced),
+        missing: cell(metrics.eventsMissing),
+        outOfOrder: cell(metrics.eventsOutOfOrder),
+        duplicate: cell(metrics.eventsDuplicate),
+        resets: cell(metrics.sequenceResets),
+      };
+      const s: StreamSeries = {
+        events: 0, sequenced: 0, missing: 0, outOfOrder: 0, duplicate: 0, resets: 0,
+        flush() {
+          if (s.events + s.sequenced + s.missing + s.outOfOrder + s.duplicate + s.resets === 0) return;
+          cells.events.value += s.events;
+          cells.sequenced.value += s.sequenced;
+          cells.missing.value += s.missing;
+          cells.outOfOrder.value += s.outOfOrder;
+          cells.duplicate.value += s.duplicate;
+          cells.resets.value += s.resets;
+          report.addEvents(seg(), s);
+          if (s.events > 0 && record !== null) record.lastEventAt = now();
+          s.events = s.sequenced = s.missing = s.outOfOrder = s.duplicate = s.resets = 0;
+        },
+      };
+      streams.set(kind, s);
+      return (series = s);
+    }
+
+    return {
+      label,
+      transport,
+      request(status, origin, headersMs) {
+        if (perGateway) {
+          let cell = codes.get(status);
+          if (cell === undefined) {
+            cell = metrics.gatewayRequests.cell(label, transport, String(status));
+            codes.set(status, cell);
+          }
+          cell.value += 1;
+        }
+        report.addExchange(seg(), status, origin, headersMs);
+      },
+      stream,
+    };
+  }
+
+  return (label, transport, record) => {
+    const key = `${label}\u0000${transport}`;
+    let counts = made.get(key);
+    if (counts === undefined) {
+      counts = create(label, transport, record);
+      made.set(key, counts);
+    }
+    return counts;
+  };
+}

@@ -1,0 +1,22 @@
+/** What the proxy knows about one finished exchange: what the recorder and the access log read. */
+import type { StreamKind } from '../config/types.js';
+import type { Outcome } from '../classify/outcome.js';
+import type { GatewayHandle } from '../gateways/handle.js';
+
+/** How an event stream ended (the `end` label). */
+export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown';
+
+/** Everything known about one finished exchange. */
+export interface ExchangeRecord {
+  route: string;
+  method: string;
+  gateway: GatewayHandle;
+  outcome: Outcome;
+  /** ms from request start to response headers (or to the proxy's error answer); -1 if never. */
+  headersMs: number;
+  totalMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  stream: StreamKind | null;
+  streamEnd: StreamEnd | null;
+}
