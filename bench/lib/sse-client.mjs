@@ -1,10 +1,13 @@
 // A raw-socket SSE client: one `data` callback per socket read, so events that arrive in the
-// same read (batching) are visible; decodes chunked transfer-encoding itself.
+// same read (batching) are visible; decodes chunked transfer-encoding itself and reads the
+// events with the product's SSE reader (dist/, as the proxy under benchmark).
 import { connect } from 'node:net';
+import { createSseTextReader } from '../../dist/src/streams/sse-parser.js';
 
 /**
- * Opens `url` as an event stream. `onEvent(text, readId, receivedAt)` is called for each
- * complete `data:` event; `readId` is the same for events completed by the same socket read.
+ * Opens `url` as an event stream. `onEvent(data, readId, receivedAt)` is called for each
+ * complete event (keep-alives excluded); `readId` is the same for events completed by the same
+ * socket read.
  * Resolves once response headers arrived, with `{ status, close() }`.
  */
 export function openSseStream(url, onEvent) {
@@ -14,16 +17,18 @@ export function openSseStream(url, onEvent) {
   socket.setEncoding('latin1');
   socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`);
   let raw = '';
-  let body = '';
+  let readId = 0;
+  let receivedAt = 0;
+  const reader = createSseTextReader({ event: (data) => onEvent(data, readId, receivedAt) });
+  const feed = (text) => reader.write(Buffer.from(text, 'latin1'));
   let headDone = false;
   let chunked = false;
   let state = 'size';
   let remaining = 0;
-  let readId = 0;
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.on('data', (data) => {
-      const receivedAt = performance.now();
+      receivedAt = performance.now();
       readId++;
       raw += data;
       if (!headDone) {
@@ -37,7 +42,7 @@ export function openSseStream(url, onEvent) {
         resolve({ status, close: () => socket.destroy() });
       }
       if (!chunked) {
-        body += raw;
+        feed(raw);
         raw = '';
       } else {
         let pos = 0;
@@ -52,7 +57,7 @@ export function openSseStream(url, onEvent) {
           }
           if (state === 'data') {
             const take = Math.min(remaining, raw.length - pos);
-            body += raw.slice(pos, pos + take);
+            feed(raw.slice(pos, pos + take));
             pos += take;
             remaining -= take;
             if (remaining > 0) break;
@@ -66,14 +71,6 @@ export function openSseStream(url, onEvent) {
         }
         raw = raw.slice(pos);
       }
-      let start = 0;
-      for (;;) {
-        const end = body.indexOf('\n\n', start);
-        if (end === -1) break;
-        onEvent(body.slice(start, end), readId, receivedAt);
-        start = end + 2;
-      }
-      body = body.slice(start);
     });
   });
 }

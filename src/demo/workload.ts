@@ -8,7 +8,8 @@
  * acBatch.js does (queue them, wait until they are connected, write, disconnect, empty the queue).
  * Light by design: about 1.5 calls per second per gateway plus two streams.
  */
-import { parseSseBlock, tokenExpiringSoon, nextBackoff } from './workload-util.js';
+import { createSseTextReader } from '../streams/sse-parser.js';
+import { tokenExpiringSoon, nextBackoff } from './workload-util.js';
 
 /** pino-compatible subset; every method optional. */
 export interface WorkloadLogger {
@@ -183,26 +184,21 @@ export function startWorkload(options: WorkloadOptions): Workload {
   }
 
   async function readStream(body: ReadableStream<Uint8Array>, gateway: string, kind: string): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
     const seen = devices.get(gateway) ?? new Map<string, string>();
     devices.set(gateway, seen);
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let at: number;
-      while ((at = buffer.indexOf('\n\n')) >= 0) {
-        const parsed = parseSseBlock(buffer.slice(0, at));
-        buffer = buffer.slice(at + 2);
-        if (parsed.keepalive) stats.keepalives++;
-        else if (parsed.data !== null) {
-          stats.events++;
-          if (kind === 'scan' && seen.size < 16) {
-            const m = /"bdaddr":"([0-9A-F:]{17})","bdaddrType":"(public|random)"/.exec(parsed.data);
-            if (m?.[1] && m[2]) seen.set(m[1], m[2]);
-          }
+    const reader = createSseTextReader({
+      event(data) {
+        stats.events++;
+        if (kind === 'scan' && seen.size < 16) {
+          const m = /"bdaddr":"([0-9A-F:]{17})","bdaddrType":"(public|random)"/.exec(data);
+          if (m?.[1] && m[2]) seen.set(m[1], m[2]);
         }
-      }
-    }
+      },
+      keepAlive() {
+        stats.keepalives++;
+      },
+    });
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) reader.write(chunk);
   }
 
   async function deviceLoop(gateway: string, stagger: number): Promise<void> {

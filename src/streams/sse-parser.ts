@@ -25,6 +25,9 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** Data payloads up to this size are checked for keep-alive text. */
 export const KEEPALIVE_DATA_MAX = 64;
 
+/** The three keep-alive forms seen in the wild (see the module comment). */
+export type KeepAliveForm = 'comment' | 'event' | 'data';
+
 /** Receives what the parser finds; called synchronously from `write`. */
 export interface SseHandler {
   /**
@@ -33,7 +36,8 @@ export interface SseHandler {
    * `type` is the `event:` field, `''` when absent.
    */
   event(data: Buffer, start: number, end: number, type: string): void;
-  keepAlive(): void;
+  /** A keep-alive, and the form it came in: a comment line, an `event: keep-alive`, a short data payload. */
+  keepAlive(form: KeepAliveForm): void;
   /** An event exceeded `maxEventBytes`; it is skipped up to its end. */
   malformed(reason: 'oversized'): void;
 }
@@ -95,9 +99,9 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     const e = dataEnd;
     const had = dataLines;
     resetEvent();
-    if (t.length > 0 && isKeepAliveType(t)) handler.keepAlive();
+    if (t.length > 0 && isKeepAliveType(t)) handler.keepAlive('event');
     else if (had === 0 || e === s) return; // WHATWG: empty data buffer dispatches nothing
-    else if (e - s <= KEEPALIVE_DATA_MAX && isKeepAliveData(buf, s, e)) handler.keepAlive();
+    else if (e - s <= KEEPALIVE_DATA_MAX && isKeepAliveData(buf, s, e)) handler.keepAlive('data');
     else handler.event(buf, s, e, t);
   }
 
@@ -118,7 +122,7 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
       return;
     }
     if (b[s] === COLON) {
-      handler.keepAlive();
+      handler.keepAlive('comment');
       return;
     }
     let colon = b.indexOf(COLON, s);
@@ -239,4 +243,25 @@ function isKeepAliveType(t: string): boolean {
 function isKeepAliveData(b: Buffer, s: number, e: number): boolean {
   const text = b.toString('latin1', s, e).toLowerCase();
   return text.includes('keep-alive') || text.includes('keepalive');
+}
+
+/** What a client of an event stream wants: each event's text, and keep-alives. */
+export interface SseTextHandler {
+  event(text: string, type: string): void;
+  keepAlive?(form: KeepAliveForm): void;
+}
+
+/**
+ * The same parser for clients (the demo workload, tests, benchmarks): events decoded to text.
+ * Oversized events are skipped, as the proxy's analysis skips them.
+ */
+export function createSseTextReader(handler: SseTextHandler, opts: { maxEventBytes?: number } = {}): { write(chunk: Uint8Array): void } {
+  const parser = createSseParser({
+    event: (data, start, end, type) => handler.event(data.toString('utf8', start, end), type),
+    keepAlive: (form) => handler.keepAlive?.(form),
+    malformed: () => undefined,
+  }, opts);
+  return {
+    write: (chunk) => parser.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+  };
 }

@@ -39,8 +39,7 @@ async function stack(profile: object): Promise<Stack> {
   return { sim, proxy, token: ((await res.body.json()) as { access_token: string }).access_token };
 }
 
-const parse = (block: string): Record<string, unknown> =>
-  JSON.parse(block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n')) as Record<string, unknown>;
+const parse = (data: string): Record<string, unknown> => JSON.parse(data) as Record<string, unknown>;
 
 /** Scans through the proxy until a device that is not connected yet shows up (scanConnectNotify.js). */
 async function scanForUnconnected(s: Stack, gateway: string): Promise<{ mac: string; type: string }> {

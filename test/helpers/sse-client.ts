@@ -1,28 +1,23 @@
 /**
- * A deliberately simple, independent SSE reader for tests (not the proxy's parser): counts the
- * events a client really received, keep-alives excluded, and hashes the raw bytes.
+ * An SSE client for tests: the events a client really received (keep-alives excluded, by the
+ * product's one SSE reader), and a hash of the raw bytes. Accuracy tests compare what it counts
+ * with the simulator's truth, which is independent of any parser.
  */
 import { request } from 'undici';
 import { createHash } from 'node:crypto';
+import { createSseTextReader } from '../../src/streams/sse-parser.js';
 
 export interface SseCapture {
   status: number;
   /** Total bytes received. */
   bytes: number;
+  /** Each event's data (the `data:` lines joined). */
   events: string[];
   keepalives: number;
   sha256(): string;
   /** Resolves when the server ends the stream (or it breaks). */
   done: Promise<void>;
   close(): void;
-}
-
-function isKeepalive(block: string): boolean {
-  const lines = block.split('\n');
-  if (lines.every((l) => l.startsWith(':'))) return true;
-  if (lines.some((l) => /^event: ?keep-?alive$/i.test(l))) return true;
-  const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-  return data.length <= 64 && /keep-?alive/i.test(data);
 }
 
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseCapture> {
@@ -38,21 +33,16 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     done: Promise.resolve(),
     close: () => controller.abort(),
   };
-  let buffer = '';
+  const reader = createSseTextReader({
+    event: (text) => { capture.events.push(text); },
+    keepAlive: () => { capture.keepalives += 1; },
+  });
   capture.done = (async () => {
     try {
       for await (const chunk of res.body) {
         hash.update(chunk as Buffer);
         capture.bytes += (chunk as Buffer).length;
-        buffer += (chunk as Buffer).toString('utf8').replace(/\r\n?/g, '\n');
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (!block) continue;
-          if (isKeepalive(block)) capture.keepalives += 1;
-          else capture.events.push(block);
-        }
+        reader.write(chunk as Buffer);
       }
     } catch {
       // aborted or broken: what was received is what counts

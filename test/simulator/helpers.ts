@@ -1,5 +1,7 @@
 /** Test helpers: a raw HTTP + SSE client that counts exactly what came over the wire. */
 import { request } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { createSseTextReader, type KeepAliveForm } from '../../src/streams/sse-parser.js';
 
 export const BASIC = (key = 'sim-key', secret = 'sim-secret'): string =>
   `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
@@ -22,43 +24,38 @@ export interface WireStream {
   events: Array<Record<string, unknown>>;
   /** Every byte received (events and keep-alives), as UTF-8 text. */
   raw: string;
-  keepalives: string[];
+  /** The form of each keep-alive received: comment, event or data. */
+  keepalives: KeepAliveForm[];
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   close(): void;
 }
 
 /**
- * Opens an event stream with node:http and parses it as a client would (all three keep-alive forms).
+ * Opens an event stream with node:http and parses it with the product's SSE reader (all three keep-alive forms).
  * `headers` go on the request (e.g. `x-sim-stream-id` for byte accounting).
  */
 export function openStream(url: string, onEvent?: (e: Record<string, unknown>) => void, headers: Record<string, string> = {}): Promise<WireStream> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
-      let buffer = '';
       let endResolve: () => void = () => undefined;
       const stream: WireStream = {
         status: res.statusCode ?? 0, headers: res.headers, events: [], raw: '', keepalives: [],
         ended: new Promise((r) => { endResolve = r; }),
         close: () => req.destroy(),
       };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        stream.raw += chunk;
-        buffer += chunk;
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          const lines = block.split('\n');
-          if (lines.every((l) => l.startsWith(':'))) { stream.keepalives.push('comment'); continue; }
-          if (lines.some((l) => l === 'event: keep-alive')) { stream.keepalives.push('event'); continue; }
-          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-          if (data.includes('keep-alive') && !data.startsWith('{')) { stream.keepalives.push('data'); continue; }
-          const event = JSON.parse(data) as Record<string, unknown>;
+      const reader = createSseTextReader({
+        event(text) {
+          const event = JSON.parse(text) as Record<string, unknown>;
           stream.events.push(event);
           onEvent?.(event);
-        }
+        },
+        keepAlive: (form) => { stream.keepalives.push(form); },
+      });
+      const text = new StringDecoder('utf8');
+      res.on('data', (chunk: Buffer) => {
+        stream.raw += text.write(chunk);
+        reader.write(chunk);
       });
       res.on('end', () => endResolve());
       res.on('close', () => endResolve());

@@ -1,23 +1,12 @@
 /** The demo workload against the simulator directly: tokens, streams kept open, device sessions, clean stop. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkload } from '../../src/demo/workload.js';
-import { nextBackoff, parseSseBlock, tokenExpiringSoon } from '../../src/demo/workload-util.js';
+import { nextBackoff, tokenExpiringSoon } from '../../src/demo/workload-util.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { sleep } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 describe('workload helpers', () => {
-  it.each([
-    [':keep-alive', { keepalive: true, data: null }],
-    ['event: keep-alive\ndata: ', { keepalive: true, data: null }],
-    ['data: keep-alive', { keepalive: true, data: null }],
-    ['data: {"a":1}', { keepalive: false, data: '{"a":1}' }],
-    ['data: {"a":\ndata: 1}', { keepalive: false, data: '{"a":\n1}' }],
-    [': comment\ndata: {"b":2}', { keepalive: false, data: '{"b":2}' }],
-  ])('parses %j', (block, expected) => {
-    expect(parseSseBlock(block)).toEqual(expected);
-  });
-
   it.each([
     [3_600_000, 3_600_000 - 31_000, false],
     [3_600_000, 3_600_000 - 30_000, true],
