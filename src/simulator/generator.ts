@@ -8,7 +8,7 @@
 import { advanceScan, gatewayTimestamp, linkRssi, measurementHex, scanCore, type Device } from './devices.js';
 import type { Gateway } from './gateway.js';
 import type { ScanFilter, SseConn } from './sse.js';
-import type { SimWorld } from './world.js';
+import type { FaultProfile } from './profile.js';
 
 /** Source ids: one per device and kind within a connection; combined streams add the gateway. */
 const SCAN = 0;
@@ -23,8 +23,20 @@ function passes(filter: ScanFilter, d: Device): boolean {
   return true;
 }
 
+/**
+ * What event generation reads of the world. Declared here, not imported from world.ts: the world
+ * drives the generator, and the generator must not depend back on it.
+ */
+export interface GeneratorWorld {
+  readonly options: { readonly scanIntervalMs: number; readonly notifyIntervalMs: number; readonly rssiIntervalMs: number };
+  readonly combinedSubs: ReadonlySet<SseConn>;
+  readonly startedAt: number;
+  readonly gateways: readonly Gateway[];
+  profileOf(g: Gateway): FaultProfile;
+}
+
 /** Generates and queues the events owed for `dt` ms, then flushes every touched connection. */
-export function generateEvents(world: SimWorld, now: number, dt: number): void {
+export function generateEvents(world: GeneratorWorld, now: number, dt: number): void {
   const { scanIntervalMs, notifyIntervalMs, rssiIntervalMs } = world.options;
   const combined = world.combinedSubs;
   const uptimeDs = Math.floor((now - world.startedAt) / 100);
@@ -118,6 +130,6 @@ export function generateEvents(world: SimWorld, now: number, dt: number): void {
   flushAll(combined);
 }
 
-function flushAll(conns: Set<SseConn>): void {
+function flushAll(conns: ReadonlySet<SseConn>): void {
   for (const c of conns) c.flush();
 }
