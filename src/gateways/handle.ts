@@ -10,7 +10,7 @@ import type { GatewayRecord } from './state.js';
 
 /** `gateway` label value of a call that names no gateway. */
 export const NO_GATEWAY = 'none';
-/** `gateway` label value shared by gateways past `limits.maxGateways`. */
+/** `gateway` label value shared by gateways past `limits.maxGateways` and by MACs not yet vouched for. */
 export const OVERFLOW_GATEWAY = 'other';
 
 /** One gateway under one configuration generation. */
@@ -22,6 +22,12 @@ export interface GatewayHandle {
   readonly transport: TransportLabel;
   /** What is known about the gateway (identity, online state); null for `none` and `other`. */
   readonly record: GatewayRecord | null;
+  /**
+   * A MAC the AC has not yet shown to exist (not in the gateway map, no hub list, hub-status or
+   * combined-stream event named it, no successful answer for it): counted under `other` until
+   * the AC vouches for it (see GatewayDirectory.vouch). null for every other handle.
+   */
+  readonly pending: string | null;
   /** Where this gateway's counts go (metrics cells and report segment). */
   readonly counts: GatewayCounts;
   /**

@@ -60,8 +60,13 @@ export interface TransportView {
 }
 
 export interface GatewayState {
-  /** The record of a MAC (normalised), creating it while labels are left; null = folded into `other`. */
+  /**
+   * The record of a MAC (normalised) the AC or the operator has shown to exist, creating it while
+   * labels are left; null = folded into `other`.
+   */
   admit(mac: string): GatewayRecord | null;
+  /** The record of a MAC already admitted, without admitting it. */
+  known(mac: string): GatewayRecord | undefined;
   /** A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws. */
   observeHubList(body: Buffer): void;
   /** One hub record, hub-status event (`{mac,status,...}`) or `{mac: ap, status}` from `ap_state`. */
@@ -150,6 +155,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
 
   return {
     admit,
+    known: (mac) => records.get(mac),
     observeHubList(body) {
       let parsed: unknown;
       try {

@@ -27,6 +27,8 @@ export interface ExchangeContext {
   openTap(kind: StreamKind, gateway: GatewayHandle): StreamTap | null;
   /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
   openBodyTap(route: string, status: number): StreamTap | null;
+  /** The AC answered a call for a pending MAC: its own handle from now on (GatewayDirectory.vouch). */
+  vouch(gateway: GatewayHandle): GatewayHandle;
   /** The exchange is over (for shutdown bookkeeping). */
   release(exchange: Exchange): void;
 }
@@ -109,6 +111,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.status = statusCode;
     this.resumeUpstream = resume;
+    // An answer below 400 shows the gateway exists: it gets its own label from this call on.
+    if (this.start.gateway.pending !== null && statusCode < 400) this.start.gateway = this.ctx.vouch(this.start.gateway);
     const headers = clientResponseHeaders(rawHeaders);
     // node re-validates header names and values; one it refuses makes this throw, undici aborts,
     // and onError (still in the headers phase) answers 502 bad_response.

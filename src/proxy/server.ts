@@ -109,7 +109,9 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   let context: ExchangeContext | null = null;
   const contextFor = (gen: ProxyGeneration): ExchangeContext => {
     if (gen !== contextOf || context === null) {
-      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, release };
+      const { directory } = gen;
+      const vouch = (gateway: GatewayHandle): GatewayHandle => (gateway.pending === null ? gateway : directory.vouch(gateway.pending));
+      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release };
       contextOf = gen;
     }
     return context;

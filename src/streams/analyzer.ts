@@ -126,7 +126,9 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
       if (typeof ap !== 'string') return own;
       let g = perAp.get(ap);
       if (g === undefined) {
-        const handle = gen.directory.resolveRaw(ap);
+        // An event the AC sent naming `ap` shows that gateway exists.
+        const named = gen.directory.resolveRaw(ap);
+        const handle = named.pending === null ? named : gen.directory.vouch(named.pending);
         g = { series: handle.counts.stream(kind), transport: handle.transport };
         perAp.set(ap, g);
       }

@@ -18,7 +18,10 @@ export interface GatewayStack {
   report: Report;
   /** The current generation's directory. */
   directory(): GatewayDirectory;
-  /** The handle for a MAC spelled any way (null: a call naming no gateway). */
+  /**
+   * The handle for a MAC spelled any way (null: a call naming no gateway), as for a gateway the
+   * AC has vouched for (label admission is tested on its own with `directory()`).
+   */
   handle(mac: string | null): GatewayHandle;
   /** A reload: the next generation's directory becomes current, the old one retires. */
   reload(next: Config): void;
@@ -35,7 +38,11 @@ export function gatewayStack(config: Config, now: () => number = Date.now): Gate
   return {
     registry, metrics, state, report,
     directory: () => directory,
-    handle: (mac) => (mac === null ? directory.resolve(null) : directory.resolveRaw(mac)),
+    handle(mac) {
+      if (mac === null) return directory.resolve(null);
+      const handle = directory.resolveRaw(mac);
+      return handle.pending === null ? handle : directory.vouch(handle.pending);
+    },
     reload(next) {
       const replacement = createGatewayDirectory(next, state, counts);
       state.activate(replacement, next);
