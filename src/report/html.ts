@@ -46,10 +46,10 @@ function transportRows(report: TransportReport): string {
     .join('');
 }
 
-function transportTable(report: TransportReport): string {
+function transportTable(report: TransportReport, since: string): string {
   if (report.transports.length === 0) return '<p class="empty">No traffic recorded yet.</p>';
   return `<table id="transports"><thead>
-<tr><th></th><th colspan="9">last ${esc(report.windowSeconds / 60)} minutes</th><th colspan="2" class="sep">since start</th></tr>
+<tr><th></th><th colspan="9">last ${esc(report.windowSeconds / 60)} minutes</th><th colspan="2" class="sep">${esc(since)}</th></tr>
 <tr><th>transport</th><th>gateways</th><th>requests</th><th>502/504 rate</th><th title="AC's own / proxy's">502 AC / proxy</th>
 <th title="AC's own / proxy's">504 AC / proxy</th><th>headers p50 / p99</th><th>events</th><th>loss ratio</th>
 <th>out of order / dup</th><th class="sep">502/504 rate</th><th>loss ratio</th></tr></thead>
@@ -61,8 +61,9 @@ function charts(report: TransportReport): string {
   const shown = report.transports.filter((t) => t.transport !== 'none');
   const lines = (pick: (t: (typeof shown)[number]) => Array<number | null>) =>
     shown.map((t) => ({ label: t.transport, colour: colourOf(t.transport), values: pick(t) }));
-  return `<div class="charts">${rateChart('502/504 rate per 10 s', lines((t) => t.series.errorRate), minutes)}` +
-    `${rateChart('Event loss ratio per 10 s', lines((t) => t.series.lossRatio), minutes)}</div>`;
+  const per = `per ${report.bucketSeconds} s`;
+  return `<div class="charts">${rateChart(`502/504 rate ${per}`, lines((t) => t.series.errorRate), minutes)}` +
+    `${rateChart(`Event loss ratio ${per}`, lines((t) => t.series.lossRatio), minutes)}</div>`;
 }
 
 function recommendations(report: TransportReport): string {
@@ -87,8 +88,8 @@ function changeRow(c: TransportChange, now: string): string {
     `<td>${badge(c.verdict)}</td>${cell('confidence', esc(confidence(c.confidence)))}<td class="reason">${esc(c.reason)}</td></tr>`;
 }
 
-function changes(report: TransportReport): string {
-  if (report.transportChanges.length === 0) return '<p class="empty">No gateway changed transport since start.</p>';
+function changes(report: TransportReport, since: string): string {
+  if (report.transportChanges.length === 0) return `<p class="empty">No gateway changed transport (${esc(since)}).</p>`;
   return `<table id="changes"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>changed</th>
 <th>502/504 before</th><th>502/504 after</th><th class="sep">loss before</th><th>loss after</th><th>verdict</th><th>confidence</th>
 <th>why</th></tr></thead>
@@ -128,22 +129,37 @@ function worst(gateways: GatewayReport[], now: string): string {
 <th>out of order / dup</th><th>last event</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** How the page describes where its numbers come from; the defaults are the running proxy's. */
+export interface PageOptions {
+  /** After "cassia-ac-proxy" in the heading. */
+  subtitle?: string;
+  /** The period the verdicts cover, as a column heading ("since start"). */
+  since?: string;
+  /** Replaces "running since …" in the header line. */
+  source?: string;
+  /** Meta refresh and the JSON link: on for the live page, off for a file. */
+  live?: boolean;
+}
+
 /** The complete status page. */
-export function renderStatusPage(report: TransportReport, gateways: GatewayReport[]): string {
+export function renderStatusPage(report: TransportReport, gateways: GatewayReport[], options: PageOptions = {}): string {
   const m = report.method;
+  const subtitle = options.subtitle ?? 'transport report';
+  const since = options.since ?? 'since start';
+  const live = options.live ?? true;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="10">
-<title>cassia-ac-proxy · transport report</title><style>${STYLE}</style></head><body>
-<header><h1>cassia-ac-proxy <span>transport report</span></h1>
+<meta name="viewport" content="width=device-width, initial-scale=1">${live ? '<meta http-equiv="refresh" content="10">' : ''}
+<title>cassia-ac-proxy · ${esc(subtitle)}</title><style>${STYLE}</style></head><body>
+<header><h1>cassia-ac-proxy <span>${esc(subtitle)}</span></h1>
 <p class="meta">generated <time data-field="generatedAt" datetime="${esc(report.generatedAt)}">${esc(human(report.generatedAt))}</time> ·
-running since ${esc(human(report.startedAt))} ·
-${esc(gateways.length)} gateways · refreshes every 10 s · <a href="api/report">JSON</a></p></header>
+${options.source === undefined ? `running since ${esc(human(report.startedAt))}` : esc(options.source)} ·
+${esc(gateways.length)} gateways${live ? ' · refreshes every 10 s · <a href="api/report">JSON</a>' : ''}</p></header>
 <main>
-<section><h2>Transports</h2>${transportTable(report)}${charts(report)}</section>
+<section><h2>Transports</h2>${transportTable(report, since)}${charts(report)}</section>
 <section><h2>Should CAPWAP gateways move to MQTT?</h2>${recommendations(report)}
 <p class="note">${esc(m.test)}; a difference counts at p &lt; ${esc(m.alpha)} and ≥ ${esc(m.minRatio)}× the other side's rate,
 with ≥ ${esc(m.minRequests)} requests or ≥ ${esc(m.minSequenced)} sequenced events on both sides. Basis: ${esc(m.basis)}.</p></section>
-<section><h2>Transport changes: before → after</h2>${changes(report)}</section>
+<section><h2>Transport changes: before → after</h2>${changes(report, since)}</section>
 <section><h2>Worst gateways, last ${esc(report.windowSeconds / 60)} minutes</h2>${worst(gateways, report.generatedAt)}</section>
 </main></body></html>`;
 }
