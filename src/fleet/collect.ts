@@ -291,9 +291,11 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {
     if (!anyCount(c)) continue;
-    const first = Math.max(startedAt, firstAt.get(k) ?? startedAt);
+    // A count with no step of the activity query behind it grew after the last step (steps are
+    // aligned to multiples of the step, so up to one step before `now`): it happened just now.
+    const first = Math.max(startedAt, firstAt.get(k) ?? now);
     segments.push({
-      gateway, transport, firstAt: first, lastAt: Math.max(first, lastAt.get(k) ?? first),
+      gateway, transport, firstAt: first, lastAt: Math.max(first, lastAt.get(k) ?? now),
       window: window.segments.get(k)?.c ?? emptyCounters(), totals: c,
     });
   }

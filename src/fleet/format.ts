@@ -168,9 +168,8 @@ export function renderText(fleet: FleetReport): string {
 export function mdCell(text: string): string {
   return plain(text)
     .replace(/[\\`*_[\]#|~]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+    .replace(/&(?=[#a-zA-Z0-9]+;)/g, '&amp;')
+    .replace(/</g, '&lt;');
 }
 
 /** GitHub-flavoured Markdown: headings and tables, for tickets. */
