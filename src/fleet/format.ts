@@ -22,9 +22,10 @@ interface Section {
   table?: Table;
 }
 
-/** `24h`, `90m`, `45s`: the largest unit that divides the range. */
+/** `24h`, `7d`, `90m`, `45s`: the largest unit that divides the range (days from 2 days on). */
 export function humanDuration(seconds: number): string {
-  for (const [unit, size] of [['w', 604_800], ['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+  if (seconds >= 172_800 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
     if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

@@ -29,7 +29,7 @@ export function selectorMatchers(selector: string): string {
   if (!text.startsWith('{') || !text.endsWith('}')) {
     throw new SelectorError(`--selector must be label matchers in braces, e.g. ${DEFAULT_SELECTOR}, got ${JSON.stringify(selector)}`);
   }
-  return text.slice(1, -1).trim().replace(/,\s*$/, '');
+  return text.slice(1, -1).trim().replace(/\s*,\s*$/, '');
 }
 
 /** `metric{selector matchers, extra}`. */
