@@ -78,7 +78,11 @@ export function createPromClient(options: ClientOptions): PromClient {
   const seconds = `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`;
 
   async function query(expr: string): Promise<{ resultType: string; result: unknown }> {
-    const body = new URLSearchParams({ query: expr, time: (options.time / 1000).toFixed(3), timeout: seconds }).toString();
+    // Thanos Query reads dedup and partial_response: deduplicate HA replicas, and fail rather than
+    // answer from some stores only (that would undercount); Prometheus and Mimir ignore both.
+    const body = new URLSearchParams({
+      query: expr, time: (options.time / 1000).toFixed(3), timeout: seconds, dedup: 'true', partial_response: 'false',
+    }).toString();
     let status: number;
     let text: string;
     try {

@@ -173,6 +173,7 @@ describe('what the requests carry', () => {
       expect(s.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-51ab7').toString('base64')}`);
       expect(s.headers['x-scope-orgid']).toBe('t1');
       expect(s.body.get('timeout')).toBe('7s');
+      expect([s.body.get('dedup'), s.body.get('partial_response')]).toEqual(['true', 'false']);
     }
   });
 });
