@@ -3,7 +3,7 @@
  * Thanos Query, Mimir, Cortex and VictoriaMetrics all answer. Every failure becomes a FleetError
  * with one line of text and an exit code; credentials never appear in it.
  */
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 
 /** A failure of the report with the exit code it ends the command with (1 error, 2 bad input). */
 export class FleetError extends Error {
@@ -39,6 +39,8 @@ export interface PromClient {
   readonly where: string;
   vector(query: string): Promise<InstantSample[]>;
   matrix(query: string): Promise<RangeSeries[]>;
+  /** Ends the client's connections, cutting off queries still in flight (the command exits at once instead of after keep-alive). */
+  close(): Promise<void>;
 }
 
 interface Envelope {
@@ -76,6 +78,7 @@ export function createPromClient(options: ClientOptions): PromClient {
   const base = displayUrl(options.url);
   const endpoint = `${base}/api/v1/query`;
   const seconds = `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`;
+  const dispatcher = new Agent({ connections: 8 });
 
   async function query(expr: string): Promise<{ resultType: string; result: unknown }> {
     // Thanos Query reads dedup and partial_response: deduplicate HA replicas, and fail rather than
@@ -90,6 +93,7 @@ export function createPromClient(options: ClientOptions): PromClient {
         method: 'POST',
         headers: { ...options.headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,
+        dispatcher,
         signal: AbortSignal.timeout(options.timeoutMs),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
@@ -134,6 +138,7 @@ export function createPromClient(options: ClientOptions): PromClient {
 
   return {
     where: base,
+    close: () => dispatcher.destroy(),
     async vector(expr) {
       const { resultType, result } = await query(expr);
       if (resultType === 'scalar' && Array.isArray(result)) return [{ metric: {}, value: number(result[1]) }];

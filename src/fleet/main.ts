@@ -59,14 +59,17 @@ export async function reportMain(argv: readonly string[], io: ReportIo = {}): Pr
   const context = (message: string): string =>
     `${message}${message.includes(where) ? '' : ` (Prometheus ${where})`}${message.includes(args.selector) ? '' : ` (selector ${args.selector})`}`;
   let text: string;
+  const now = io.now ?? Date.now();
+  const client = createPromClient({ url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now });
   try {
-    const now = io.now ?? Date.now();
-    const client = createPromClient({ url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now });
     const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now });
     text = render(fleet, args.format);
   } catch (error) {
     if (error instanceof FleetError) return fail(context(error.message), error.exitCode);
     return fail(context(`report failed: ${error instanceof Error ? error.message : String(error)}`), 1);
+  } finally {
+    // Queries still in flight after a failure are cut off here; their errors no longer matter.
+    await client.close().catch(() => undefined);
   }
   if (args.out === null) {
     stdout.write(text.endsWith('\n') ? text : `${text}\n`);

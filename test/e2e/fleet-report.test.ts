@@ -189,10 +189,8 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
 
     const samples = (await Promise.all(Object.values(proxies).map((p) => scrape(p.adminUrl)))).flat();
     const reportAt = Date.now();
-    const fleet = await collectFleet({
-      client: createPromClient({ url: new URL(prometheus.url), headers: {}, timeoutMs: 10_000, time: reportAt }),
-      selector: SELECTOR, rangeSeconds: 600, now: reportAt,
-    });
+    const client = createPromClient({ url: new URL(prometheus.url), headers: {}, timeoutMs: 10_000, time: reportAt });
+    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt }).finally(() => client.close());
     stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet };
   }, 90_000);
 
