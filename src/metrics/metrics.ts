@@ -1,6 +1,6 @@
 /**
  * Every metric the proxy exports, defined in one place; the only module that touches
- * prom-client's metric classes. Names and labels are the contract in PRODUCT.md: extend,
+ * prom-client's metric classes. Names and labels are the product's contract (README, Metrics): extend,
  * never rename. Each call site gets typed label names from here.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
