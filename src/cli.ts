@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `cassia-ac-proxy` command: `serve` (default), `simulate`, `check-config FILE`, `--help`,
- * `--version`. Exit codes: 0 ok, 1 error, 2 invalid configuration (serve).
+ * The `cassia-ac-proxy` command: `serve` (default), `simulate`, `check-config FILE`,
+ * `report --prometheus URL`, `--help`, `--version`. Exit codes: 0 ok, 1 error, 2 invalid configuration (serve).
  */
 import { ConfigError, createConfigReloader, formatConfig, isConfigError, loadConfig, parseFlags } from './config/index.js';
 import { nearest } from './config/errors.js';
@@ -9,7 +9,7 @@ import { checkConfigHelp, serveHelp } from './config/help.js';
 import type { Config } from './config/types.js';
 import { packageVersion as version } from './version.js';
 
-const COMMANDS = ['serve', 'simulate', 'check-config'] as const;
+const COMMANDS = ['serve', 'simulate', 'check-config', 'report'] as const;
 
 /** What `serve` runs and later stops: the proxy, or the demo. */
 interface Running {
@@ -96,6 +96,12 @@ async function simulate(args: string[]): Promise<never> {
   process.exit(await simulateMain(args));
 }
 
+async function fleetReport(args: string[]): Promise<number> {
+  // Imported lazily: serving never loads the report client.
+  const { reportMain } = await import('./fleet/main.js');
+  return reportMain(args);
+}
+
 /** Runs one command; resolves to an exit code, or undefined while `serve` keeps running. */
 async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
@@ -109,6 +115,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     case 'serve': return serve(rest);
     case 'check-config': return checkConfig(rest);
     case 'simulate': return simulate(rest);
+    case 'report': return fleetReport(rest);
     case 'help': out(serveHelp(version(), true)); return 0;
     default: {
       const guess = nearest(first, COMMANDS);

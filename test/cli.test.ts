@@ -109,6 +109,40 @@ describe('cassia-ac-proxy CLI', () => {
     noStack(stderr);
   });
 
+  it('report --help lists its flags, the credential variables and the exit codes', async () => {
+    const { code, stdout } = await run(['report', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Usage: cassia-ac-proxy report --prometheus URL/);
+    for (const flag of ['--range', '--selector', '--format', '--out', '--timeout', '--prometheus-user', '--prometheus-password', '--prometheus-token', '--prometheus-header']) {
+      expect(stdout).toContain(flag);
+    }
+    for (const env of ['CASSIA_PROXY_PROMETHEUS_USER', 'CASSIA_PROXY_PROMETHEUS_PASSWORD', 'CASSIA_PROXY_PROMETHEUS_TOKEN']) expect(stdout).toContain(env);
+    expect(stdout).toMatch(/Exit codes/);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['no --prometheus', ['report'], /report needs --prometheus URL/],
+    ['a bad range', ['report', '--prometheus', 'http://127.0.0.1:9', '--range', 'a day'], /--range: expected a duration/],
+    ['a misspelt flag', ['report', '--prometheus', 'http://127.0.0.1:9', '--formt', 'json'], /unknown option --formt — did you mean --format\?/],
+  ])('report with %s exits 2 with one line', async (_name, args, pattern) => {
+    const { code, stdout, stderr } = await run(args);
+    expect([code, stdout]).toEqual([2, '']);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(pattern);
+  });
+
+  it('report against a closed port exits 1 naming the URL and the selector, never the password', async () => {
+    const { closedPort } = await import('./helpers/servers.js');
+    const url = `http://127.0.0.1:${await closedPort()}/prometheus`;
+    const { code, stdout, stderr } = await run(['report', '--prometheus', url], { CASSIA_PROXY_PROMETHEUS_USER: 'ops', CASSIA_PROXY_PROMETHEUS_PASSWORD: 'pw-7f3a9' });
+    expect([code, stdout]).toEqual([1, '']);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`cannot reach Prometheus at ${url}: ECONNREFUSED`);
+    expect(stderr).toContain('selector {job="cassia-ac-proxy"}');
+    expect(stderr).not.toContain('pw-7f3a9');
+    noStack(stderr);
+  });
+
   it('an unknown command exits 2 with a suggestion', async () => {
     const { code, stderr } = await run(['chek-config', 'x.yaml']);
     expect(code).toBe(2);

@@ -55,6 +55,7 @@ export function serveHelp(version: string, withCommands: boolean): string {
     '  cassia-ac-proxy [serve] [flags]       run the proxy (the default command)',
     '  cassia-ac-proxy simulate [flags]      run the built-in Cassia AC simulator alone (see simulate --help)',
     '  cassia-ac-proxy check-config FILE     validate FILE, print the resolved config with secrets masked; exit 0/1',
+    '  cassia-ac-proxy report --prometheus URL  the transport report over every proxy Prometheus scraped (see report --help)',
     '  cassia-ac-proxy COMMAND --help        help for one command',
     '  cassia-ac-proxy --version',
     '',

@@ -46,6 +46,8 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
   function create(label: string, transport: TransportLabel, record: GatewayRecord | null): GatewayCounts {
     const perGateway = label !== 'none';
     const codes = new Map<number, ValueCell>();
+    /** 502/504 by origin: [502 upstream, 502 proxy, 504 upstream, 504 proxy], resolved on first use. */
+    const errorCells: Array<ValueCell | undefined> = [undefined, undefined, undefined, undefined];
     const streams = new Map<StreamKind, StreamSeries>();
     let segment: Segment | null = null;
     const seg = (): Segment => (segment ??= report.segment(label, transport));
@@ -92,6 +94,11 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
             codes.set(status, cell);
           }
           cell.value += 1;
+          if ((status === 502 || status === 504) && origin !== 'client') {
+            const i = (status === 502 ? 0 : 2) + (origin === 'upstream' ? 0 : 1);
+            const errors = (errorCells[i] ??= metrics.gatewayErrors.cell(label, transport, String(status), origin));
+            errors.value += 1;
+          }
         }
         report.addExchange(seg(), status, origin, headersMs);
       },

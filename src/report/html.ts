@@ -50,10 +50,10 @@ function transportRows(report: TransportReport): SafeHtml[] {
   });
 }
 
-function transportTable(report: TransportReport): SafeHtml {
+function transportTable(report: TransportReport, since: string): SafeHtml {
   if (report.transports.length === 0) return html`<p class="empty">No traffic recorded yet.</p>`;
   return html`<table id="transports"><thead>
-<tr><th></th><th colspan="9">last ${report.windowSeconds / 60} minutes</th><th colspan="2" class="sep">since start</th></tr>
+<tr><th></th><th colspan="9">last ${report.windowSeconds / 60} minutes</th><th colspan="2" class="sep">${since}</th></tr>
 <tr><th>transport</th><th>gateways</th><th>requests</th><th>502/504 rate</th><th title="AC's own / proxy's">502 AC / proxy</th>
 <th title="AC's own / proxy's">504 AC / proxy</th><th>headers p50 / p99</th><th>events</th><th>loss ratio</th>
 <th>out of order / dup</th><th class="sep">502/504 rate</th><th>loss ratio</th></tr></thead>
@@ -65,8 +65,9 @@ function charts(report: TransportReport): SafeHtml {
   const shown = report.transports.filter((t) => t.transport !== 'none');
   const lines = (pick: (t: (typeof shown)[number]) => Array<number | null>) =>
     shown.map((t) => ({ label: t.transport, colour: colourOf(t.transport), values: pick(t) }));
-  const errorChart = rateChart('502/504 rate per 10 s', lines((t) => t.series.errorRate), minutes);
-  const lossChart = rateChart('Event loss ratio per 10 s', lines((t) => t.series.lossRatio), minutes);
+  const per = `per ${report.bucketSeconds} s`;
+  const errorChart = rateChart(`502/504 rate ${per}`, lines((t) => t.series.errorRate), minutes);
+  const lossChart = rateChart(`Event loss ratio ${per}`, lines((t) => t.series.lossRatio), minutes);
   return html`<div class="charts">${errorChart}${lossChart}</div>`;
 }
 
@@ -97,8 +98,8 @@ function changeRow(c: TransportChange, now: string): SafeHtml {
   ]}<td class="reason">${c.reason}</td></tr>`;
 }
 
-function changes(report: TransportReport): SafeHtml {
-  if (report.transportChanges.length === 0) return html`<p class="empty">No gateway changed transport since start.</p>`;
+function changes(report: TransportReport, since: string): SafeHtml {
+  if (report.transportChanges.length === 0) return html`<p class="empty">No gateway changed transport (${since}).</p>`;
   return html`<table id="changes"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>changed</th>
 <th>502/504 before</th><th>502/504 after</th><th class="sep">loss before</th><th>loss after</th><th>verdict</th><th>confidence</th>
 <th>why</th></tr></thead>
@@ -144,22 +145,37 @@ function worst(gateways: GatewayReport[], now: string): SafeHtml {
 <th>out of order / dup</th><th>last event</th></tr></thead><tbody>${list.map((g) => worstRow(g, maxErr, maxLoss, now))}</tbody></table>`;
 }
 
+/** How the page describes where its numbers come from; the defaults are the running proxy's. */
+export interface PageOptions {
+  /** After "cassia-ac-proxy" in the heading. */
+  subtitle?: string;
+  /** The period the verdicts cover, as a column heading ("since start"). */
+  since?: string;
+  /** Replaces "running since …" in the header line. */
+  source?: string;
+  /** Meta refresh and the JSON link: on for the live page, off for a file. */
+  live?: boolean;
+}
+
 /** The complete status page (the stylesheet is the page's own constant, the one `raw` part). */
-export function renderStatusPage(report: TransportReport, gateways: GatewayReport[]): SafeHtml {
+export function renderStatusPage(report: TransportReport, gateways: GatewayReport[], options: PageOptions = {}): SafeHtml {
   const m = report.method;
+  const subtitle = options.subtitle ?? 'transport report';
+  const since = options.since ?? 'since start';
+  const live = options.live ?? true;
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="10">
-<title>cassia-ac-proxy · transport report</title><style>${raw(STYLE)}</style></head><body>
-<header><h1>cassia-ac-proxy <span>transport report</span></h1>
+<meta name="viewport" content="width=device-width, initial-scale=1">${live ? html`<meta http-equiv="refresh" content="10">` : ''}
+<title>cassia-ac-proxy · ${subtitle}</title><style>${raw(STYLE)}</style></head><body>
+<header><h1>cassia-ac-proxy <span>${subtitle}</span></h1>
 <p class="meta">generated <time data-field="generatedAt" datetime="${report.generatedAt}">${human(report.generatedAt)}</time> ·
-running since ${human(report.startedAt)} ·
-${gateways.length} gateways · refreshes every 10 s · <a href="api/report">JSON</a></p></header>
+${options.source === undefined ? `running since ${human(report.startedAt)}` : options.source} ·
+${gateways.length} gateways${live ? html` · refreshes every 10 s · <a href="api/report">JSON</a>` : ''}</p></header>
 <main>
-<section><h2>Transports</h2>${transportTable(report)}${charts(report)}</section>
+<section><h2>Transports</h2>${transportTable(report, since)}${charts(report)}</section>
 <section><h2>Should CAPWAP gateways move to MQTT?</h2>${recommendations(report)}
 <p class="note">${m.test}; a difference counts at p &lt; ${m.alpha} and ≥ ${m.minRatio}× the other side's rate,
 with ≥ ${m.minRequests} requests or ≥ ${m.minSequenced} sequenced events on both sides. Basis: ${m.basis}.</p></section>
-<section><h2>Transport changes: before → after</h2>${changes(report)}</section>
+<section><h2>Transport changes: before → after</h2>${changes(report, since)}</section>
 <section><h2>Worst gateways, last ${report.windowSeconds / 60} minutes</h2>${worst(gateways, report.generatedAt)}</section>
 </main></body></html>`;
 }

@@ -33,6 +33,12 @@ async function expectOneRequest(proxy: RunningProxy, labels: Record<string, stri
   expect(rows.map((r) => r.labels)).toEqual([{ route: ROUTE, method: 'GET', transport: 'capwap', ...labels }]);
   expect(rows[0]?.value).toBe(1);
   expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: GW, transport: 'capwap', code: labels.code as string })[0]?.value).toBe(1);
+  // The per-gateway 502/504 split by origin: one series for a 502/504, none otherwise.
+  const errors = find(samples, 'cassia_proxy_gateway_errors_total');
+  const isError = (labels.code === '502' || labels.code === '504') && labels.origin !== 'client';
+  expect(errors.map((r) => [r.labels, r.value])).toEqual(
+    isError ? [[{ gateway: GW, transport: 'capwap', code: labels.code, origin: labels.origin }, 1]] : [],
+  );
 }
 
 const capwap = { transport: { gateways: { [GW]: { transport: 'capwap' as const } } } };

@@ -1,0 +1,165 @@
+/**
+ * A minimal client of the Prometheus HTTP API (`POST {base}/api/v1/query`), which Prometheus,
+ * Thanos Query, Mimir, Cortex and VictoriaMetrics all answer. Every failure becomes a FleetError
+ * with one line of text and an exit code; credentials never appear in it.
+ */
+import { Agent, request } from 'undici';
+
+/** A failure of the report with the exit code it ends the command with (1 error, 2 bad input). */
+export class FleetError extends Error {
+  constructor(message: string, readonly exitCode: 1 | 2) {
+    super(message);
+  }
+}
+
+export interface InstantSample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export interface RangeSeries {
+  metric: Record<string, string>;
+  /** [unix seconds, value] pairs. */
+  values: Array<[number, number]>;
+}
+
+export interface ClientOptions {
+  /** Base URL, path prefix included (`https://mimir.example.com/prometheus`); no user-info. */
+  url: URL;
+  /** Extra request headers (Authorization, X-Scope-OrgID, …). */
+  headers: Record<string, string>;
+  /** Per query, also passed to Prometheus as its own query timeout. */
+  timeoutMs: number;
+  /** Evaluation time of every query (unix ms), so all answers describe the same instant. */
+  time: number;
+}
+
+export interface PromClient {
+  /** The base URL without credentials, for messages. */
+  readonly where: string;
+  vector(query: string): Promise<InstantSample[]>;
+  matrix(query: string): Promise<RangeSeries[]>;
+  /** Ends the client's connections, cutting off queries still in flight (the command exits at once instead of after keep-alive). */
+  close(): Promise<void>;
+}
+
+interface Envelope {
+  status?: string;
+  data?: { resultType?: string; result?: unknown };
+  errorType?: string;
+  error?: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** `https://host:9090/prefix` of a URL: what messages show (never user-info, query or fragment). */
+export function displayUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+const number = (v: unknown): number => (typeof v === 'string' || typeof v === 'number' ? Number(v) : NaN);
+
+function errorCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Creates the client; it holds no connection state between queries beyond undici's pool. */
+export function createPromClient(options: ClientOptions): PromClient {
+  const base = displayUrl(options.url);
+  const endpoint = `${base}/api/v1/query`;
+  const seconds = `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`;
+  const dispatcher = new Agent({ connections: 8 });
+
+  async function query(expr: string): Promise<{ resultType: string; result: unknown }> {
+    // Thanos Query reads dedup and partial_response: deduplicate HA replicas, and fail rather than
+    // answer from some stores only (that would undercount); Prometheus and Mimir ignore both.
+    const body = new URLSearchParams({
+      query: expr, time: (options.time / 1000).toFixed(3), timeout: seconds, dedup: 'true', partial_response: 'false',
+    }).toString();
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(endpoint, {
+        method: 'POST',
+        headers: { ...options.headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        dispatcher,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (error) {
+      const code = errorCode(error);
+      const name = error instanceof Error ? error.name : '';
+      if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new FleetError(`Prometheus at ${base} did not answer within ${options.timeoutMs / 1000} s (--timeout)`, 1);
+      }
+      if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('E') || code.startsWith('ERR_TLS'))) {
+        throw new FleetError(`cannot reach Prometheus at ${base}: ${code}`, 1);
+      }
+      throw new FleetError(`cannot query Prometheus at ${base}: ${error instanceof Error ? error.message : String(error)}`, 1);
+    }
+    let envelope: Envelope | undefined;
+    try {
+      envelope = JSON.parse(text) as Envelope;
+    } catch {
+      envelope = undefined;
+    }
+    if (envelope?.status === 'error') {
+      const detail = `${envelope.errorType ?? 'error'}: ${oneLine(envelope.error ?? '')}`;
+      // bad_data: the expression did not parse or a matcher is invalid, i.e. the selector given.
+      if (envelope.errorType === 'bad_data') throw new FleetError(`Prometheus at ${base} rejected the query (${detail})`, 2);
+      throw new FleetError(`Prometheus at ${base} answered HTTP ${status} (${detail})`, 1);
+    }
+    if (status === 401 || status === 403) {
+      throw new FleetError(`Prometheus at ${base} answered HTTP ${status}: check --prometheus-user/--prometheus-password or --prometheus-token`, 1);
+    }
+    if (status < 200 || status >= 300) {
+      const hint = status === 404 ? ' — is the path prefix right? (Mimir: …/prometheus)' : '';
+      throw new FleetError(`Prometheus at ${base} answered HTTP ${status} on /api/v1/query${hint}`, 1);
+    }
+    if (envelope?.status !== 'success' || envelope.data === undefined || typeof envelope.data.resultType !== 'string') {
+      throw new FleetError(`${base}/api/v1/query did not answer as a Prometheus API (no "status":"success" JSON)`, 1);
+    }
+    return { resultType: envelope.data.resultType, result: envelope.data.result };
+  }
+
+  return {
+    where: base,
+    close: () => dispatcher.destroy(),
+    async vector(expr) {
+      const { resultType, result } = await query(expr);
+      if (resultType === 'scalar' && Array.isArray(result)) return [{ metric: {}, value: number(result[1]) }];
+      if (resultType !== 'vector' || !Array.isArray(result)) throw new FleetError(`${base}: expected a vector, got ${resultType}`, 1);
+      return (result as Array<{ metric?: Record<string, string>; value?: [unknown, unknown] }>).map((r) => ({
+        metric: r.metric ?? {},
+        value: number(r.value?.[1]),
+      }));
+    },
+    async matrix(expr) {
+      const { resultType, result } = await query(expr);
+      if (resultType !== 'matrix' || !Array.isArray(result)) throw new FleetError(`${base}: expected a matrix, got ${resultType}`, 1);
+      return (result as Array<{ metric?: Record<string, string>; values?: Array<[unknown, unknown]> }>).map((r) => ({
+        metric: r.metric ?? {},
+        values: (r.values ?? []).map(([t, v]) => [number(t), number(v)] as [number, number]),
+      }));
+    },
+  };
+}
+
+/** Prometheus error texts may span lines; the report's message is one. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 500);
+}

@@ -1,0 +1,255 @@
+/**
+ * The pure half of the report: `/api/gateways` and `/api/report` assembled from counts, with no
+ * clock, no ring buffers and no I/O. Every source of counts goes through here, so figures,
+ * statistics and verdicts have one implementation: the running proxy hands in its recorder's
+ * segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
+ */
+import { addCounters, emptyCounters, toFigures } from './figures.js';
+import { judgeChange, recommend, type Thresholds } from './recommend.js';
+import type {
+  GatewayReport, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
+} from './types.js';
+
+/** What is known about a gateway besides its counts (identity comes from the AC, so untrusted text). */
+export interface GatewaySnapshotEntry {
+  mac: string;
+  transport: string;
+  name?: string;
+  model?: string;
+  version?: string;
+  online?: boolean;
+  /** ms since epoch. */
+  lastEventAt?: number;
+}
+
+/**
+ * The counts of one gateway label while it used one transport (the recorder's "segment"). Counter
+ * arrays use the FIELDS layout of ring.ts (`F.requests`, …, the time-to-headers bins).
+ */
+export interface SegmentCounts {
+  gateway: string;
+  transport: string;
+  /** ms timestamps of the first and latest thing counted under this transport. */
+  firstAt: number;
+  lastAt: number;
+  /** Counters over the window (the last `windowSeconds`). */
+  window: Float64Array;
+  /** Counters over the whole period the report covers ("since start"). */
+  totals: Float64Array;
+}
+
+/** Per-bucket counts of one transport over the window, oldest first, all arrays the same length. */
+export interface SeriesCounts {
+  /** ms time of the first bucket's start. */
+  start: number;
+  requests: number[];
+  errors: number[];
+  /** sequenced + missing. */
+  lossDenominator: number[];
+  missing: number[];
+}
+
+/** Everything a report is assembled from. */
+export interface ReportInput {
+  /** ms times. */
+  generatedAt: number;
+  startedAt: number;
+  windowSeconds: number;
+  bucketSeconds: number;
+  /** Segments in the order they were first seen (ties in the recommendations keep this order). */
+  segments: readonly SegmentCounts[];
+  snapshot: readonly GatewaySnapshotEntry[];
+  thresholds: Thresholds;
+  /** The chart series of one transport; empty series when absent. */
+  series(transport: string): SeriesCounts | undefined;
+  /**
+   * Per-transport counters when the source knows more than the sum of its segments (Prometheus
+   * splits 502/504 by origin and keeps the latency histogram per transport, not per gateway).
+   * Default: the sum of the transport's segments.
+   */
+  transportCounts?: ReadonlyMap<string, { window: Float64Array; totals: Float64Array }>;
+  /** Overrides `method.basis` (what "since start" means for this source). */
+  basis?: string;
+}
+
+/** Label values that are pools, not gateways: no recommendation for them. */
+const NOT_A_GATEWAY = new Set(['none', 'other']);
+const TRANSPORT_ORDER = ['capwap', 'mqtt', 'unknown', 'none'];
+const transportRank = (t: string): number => {
+  const i = TRANSPORT_ORDER.indexOf(t);
+  return i < 0 ? TRANSPORT_ORDER.length : i;
+};
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const DEFAULT_BASIS =
+  'since start: each CAPWAP gateway against all MQTT gateways pooled; before/after: the gateway under its previous transport against its current one';
+
+/** The segment a gateway is on now: the snapshot's transport, else the most recently active. */
+function currentSegment(segs: readonly SegmentCounts[], transport: string | undefined): SegmentCounts | undefined {
+  const named = segs.find((s) => s.transport === transport);
+  if (named) return named;
+  return segs.reduce<SegmentCounts | undefined>((best, s) => (best === undefined || s.lastAt > best.lastAt ? s : best), undefined);
+}
+
+function snapshotByMac(snapshot: readonly GatewaySnapshotEntry[]): Map<string, GatewaySnapshotEntry> {
+  const map = new Map<string, GatewaySnapshotEntry>();
+  for (const entry of snapshot) map.set(entry.mac.toUpperCase(), entry);
+  return map;
+}
+
+function byGateway(segments: readonly SegmentCounts[]): Map<string, SegmentCounts[]> {
+  const map = new Map<string, SegmentCounts[]>();
+  for (const s of segments) {
+    const list = map.get(s.gateway);
+    if (list === undefined) map.set(s.gateway, [s]);
+    else list.push(s);
+  }
+  return map;
+}
+
+/** Per-gateway figures, sorted by gateway label. */
+export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot'>): GatewayReport[] {
+  const snap = snapshotByMac(input.snapshot);
+  const all = byGateway(input.segments);
+  const keys = [...new Set([...all.keys(), ...snap.keys()])].sort();
+  return keys.map((gateway) => {
+    const segs = all.get(gateway) ?? [];
+    const info = snap.get(gateway);
+    const win = emptyCounters();
+    const total = emptyCounters();
+    for (const s of segs) {
+      addCounters(win, s.window);
+      addCounters(total, s.totals);
+    }
+    const lastEvent = info?.lastEventAt;
+    return {
+      gateway,
+      transport: info?.transport ?? currentSegment(segs, undefined)?.transport ?? 'unknown',
+      name: info?.name ?? null,
+      model: info?.model ?? null,
+      version: info?.version ?? null,
+      online: info?.online ?? null,
+      lastEventAt: lastEvent === undefined ? null : iso(lastEvent),
+      window: toFigures(win),
+      sinceStart: toFigures(total),
+      transports: [...segs]
+        .sort((a, b) => a.firstAt - b.firstAt)
+        .map((s) => ({ transport: s.transport, firstAt: iso(s.firstAt), lastAt: iso(s.lastAt) })),
+    };
+  });
+}
+
+/** Rates per bucket from the counts (null where a bucket has no denominator). */
+export function seriesFigures(counts: SeriesCounts, bucketSeconds: number): TransportSeries {
+  return {
+    start: iso(counts.start),
+    bucketSeconds,
+    requests: counts.requests,
+    errors: counts.errors,
+    errorRate: counts.requests.map((req, i) => (req > 0 ? (counts.errors[i] ?? 0) / req : null)),
+    lossDenominator: counts.lossDenominator,
+    missing: counts.missing,
+    lossRatio: counts.lossDenominator.map((den, i) => (den > 0 ? (counts.missing[i] ?? 0) / den : null)),
+  };
+}
+
+/** The transport comparison, recommendations and before/after comparisons. */
+export function assembleReport(input: ReportInput): TransportReport {
+  const { thresholds } = input;
+  const snap = snapshotByMac(input.snapshot);
+  const all = byGateway(input.segments);
+
+  const byTransport = new Map<string, SegmentCounts[]>();
+  const current = new Map<string, SegmentCounts | undefined>();
+  for (const [gateway, segs] of all) {
+    current.set(gateway, currentSegment(segs, snap.get(gateway)?.transport));
+    for (const s of segs) {
+      const list = byTransport.get(s.transport) ?? [];
+      list.push(s);
+      byTransport.set(s.transport, list);
+    }
+  }
+  const onTransport = new Map<string, number>();
+  for (const gateway of new Set([...all.keys(), ...snap.keys()])) {
+    const t = snap.get(gateway)?.transport ?? current.get(gateway)?.transport ?? 'unknown';
+    onTransport.set(t, (onTransport.get(t) ?? 0) + 1);
+  }
+
+  const names = [...new Set([...byTransport.keys(), ...onTransport.keys(), ...(input.transportCounts?.keys() ?? [])])]
+    .sort((a, b) => transportRank(a) - transportRank(b) || a.localeCompare(b));
+  const buckets = Math.max(0, Math.round(input.windowSeconds / input.bucketSeconds));
+  const emptySeries = (): SeriesCounts => ({
+    start: input.generatedAt - input.windowSeconds * 1000,
+    requests: new Array<number>(buckets).fill(0),
+    errors: new Array<number>(buckets).fill(0),
+    lossDenominator: new Array<number>(buckets).fill(0),
+    missing: new Array<number>(buckets).fill(0),
+  });
+  const transports: TransportFigures[] = names.map((transport) => {
+    let win = emptyCounters();
+    let total = emptyCounters();
+    const given = input.transportCounts?.get(transport);
+    if (given !== undefined) {
+      win = given.window;
+      total = given.totals;
+    } else {
+      for (const s of byTransport.get(transport) ?? []) {
+        addCounters(win, s.window);
+        addCounters(total, s.totals);
+      }
+    }
+    return {
+      transport, gateways: onTransport.get(transport) ?? 0,
+      window: toFigures(win), sinceStart: toFigures(total),
+      series: seriesFigures(input.series(transport) ?? emptySeries(), input.bucketSeconds),
+    };
+  });
+
+  const mqttTotals = emptyCounters();
+  for (const s of byTransport.get('mqtt') ?? []) addCounters(mqttTotals, s.totals);
+  const mqtt = toFigures(mqttTotals);
+
+  const recommendations: Recommendation[] = [];
+  const transportChanges: TransportChange[] = [];
+  for (const [gateway, segs] of all) {
+    if (NOT_A_GATEWAY.has(gateway)) continue;
+    const cur = current.get(gateway);
+    if (cur === undefined) continue;
+    const name = snap.get(gateway)?.name ?? null;
+    if (cur.transport === 'capwap') {
+      recommendations.push({ gateway, name, ...recommend(toFigures(cur.totals), mqtt, thresholds) });
+    }
+    const previous = segs
+      .filter((s) => s !== cur)
+      .reduce<SegmentCounts | undefined>((best, s) => (best === undefined || s.lastAt > best.lastAt ? s : best), undefined);
+    if (previous !== undefined) {
+      const before = toFigures(previous.totals);
+      const after = toFigures(cur.totals);
+      transportChanges.push({
+        gateway, name, from: previous.transport, to: cur.transport, changedAt: iso(cur.firstAt),
+        before, after, ...judgeChange(before, after, thresholds),
+      });
+    }
+  }
+  const rank = { move_to_mqtt: 0, no_clear_benefit: 1, insufficient_data: 2 } as const;
+  recommendations.sort((a, b) => rank[a.verdict] - rank[b.verdict] || (b.errors.a.rate ?? 0) - (a.errors.a.rate ?? 0));
+  transportChanges.sort((a, b) => a.gateway.localeCompare(b.gateway));
+
+  return {
+    generatedAt: iso(input.generatedAt),
+    startedAt: iso(input.startedAt),
+    windowSeconds: input.windowSeconds,
+    bucketSeconds: input.bucketSeconds,
+    transports,
+    recommendations,
+    transportChanges,
+    method: {
+      test: 'pooled two-proportion z-test, two-sided; rates shown with Wilson 95% intervals',
+      alpha: thresholds.alpha,
+      minRequests: thresholds.minRequests,
+      minSequenced: thresholds.minSequenced,
+      minRatio: thresholds.minRatio,
+      basis: input.basis ?? DEFAULT_BASIS,
+    },
+  };
+}

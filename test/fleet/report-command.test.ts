@@ -1,0 +1,179 @@
+// `cassia-ac-proxy report` against loopback servers that stand in for a Prometheus-compatible API
+// gone wrong: nothing listening, no answer, a wrong path prefix, refused credentials, an error
+// answer. Each ends with one line naming the URL and the selector, the right exit code, and no
+// credential anywhere. Also what the requests carry: path prefix, POST form, auth and headers.
+import { describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { parseReportArgs, parseDurationSeconds } from '../../src/fleet/args.js';
+import { reportMain } from '../../src/fleet/main.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { closedPort, httpServer, tcpServer } from '../helpers/servers.js';
+
+const { track } = cleanupAfterEach();
+const SECRETS = { CASSIA_PROXY_PROMETHEUS_USER: 'ops', CASSIA_PROXY_PROMETHEUS_PASSWORD: 'pw-51ab7' };
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await reportMain(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env });
+  return { code, stdout, stderr };
+}
+
+function oneLine(stderr: string, ...parts: string[]): void {
+  expect(stderr.endsWith('\n')).toBe(true);
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  for (const p of parts) expect(stderr).toContain(p);
+  expect(stderr).not.toContain('pw-51ab7');
+  expect(stderr).not.toContain('tok-9c2e');
+}
+
+interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: URLSearchParams }
+
+/** A server answering every query with `answer(query)`: [status, body]. */
+async function api(answer: (query: string) => [number, unknown]) {
+  const seen: Seen[] = [];
+  const server = track(await httpServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: form });
+      const [status, payload] = answer(form.get('query') ?? '');
+      res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/html' : 'application/json' });
+      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    });
+  }));
+  return { url: server.url, seen };
+}
+const vector = (result: unknown[]) => [200, { status: 'success', data: { resultType: 'vector', result } }] as [number, unknown];
+const matrix = [200, { status: 'success', data: { resultType: 'matrix', result: [] } }] as [number, unknown];
+
+describe('arguments', () => {
+  it('defaults: 24h, the shipped scrape job, text, 30 s', () => {
+    const a = parseReportArgs(['--prometheus', 'http://prom:9090'], {});
+    expect([a.rangeSeconds, a.selector, a.format, a.out, a.timeoutMs, a.headers]).toEqual([86_400, '{job="cassia-ac-proxy"}', 'text', null, 30_000, {}]);
+  });
+
+  it.each([['30m', 1800], ['1h30m', 5400], ['7d', 604_800], ['2w', 1_209_600], ['250ms', 0.25], ['90s', 90]])('duration %s = %d s', (text, seconds) => {
+    expect(parseDurationSeconds(text)).toBe(seconds);
+  });
+
+  it.each(['', '1 h', '5', 'h', '-1h', '0s'])('duration %j is rejected', (text) => {
+    expect(parseDurationSeconds(text)).toBeNull();
+  });
+
+  it('credentials: flags over the environment over the URL; user-info leaves the URL', () => {
+    const fromUrl = parseReportArgs(['--prometheus', 'https://u:p%40ss@thanos.example.com/'], {});
+    expect(fromUrl.url.href).toBe('https://thanos.example.com/');
+    expect(fromUrl.headers.authorization).toBe(`Basic ${Buffer.from('u:p@ss').toString('base64')}`);
+    const fromEnv = parseReportArgs(['--prometheus', 'https://u:x@h/'], SECRETS);
+    expect(fromEnv.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-51ab7').toString('base64')}`);
+    const token = parseReportArgs(['--prometheus', 'https://h/', '--prometheus-token', 'tok-9c2e'], {});
+    expect(token.headers.authorization).toBe('Bearer tok-9c2e');
+    expect(parseReportArgs(['--prometheus', 'https://h/'], { CASSIA_PROXY_PROMETHEUS_TOKEN: 't2' }).headers.authorization).toBe('Bearer t2');
+  });
+
+  it('extra headers, e.g. a Mimir tenant', () => {
+    const a = parseReportArgs(['--prometheus', 'https://h/prometheus', '--prometheus-header', 'X-Scope-OrgID: tenant-1', '--prometheus-header', 'X-A:b'], {});
+    expect(a.headers).toEqual({ 'x-scope-orgid': 'tenant-1', 'x-a': 'b' });
+  });
+
+  it.each<[string[], Record<string, string>, RegExp]>([
+    [['--prometheus', 'ftp://h'], {}, /expected an http:\/\/ or https:\/\/ URL/],
+    [['--prometheus', 'not a url'], {}, /not a URL/],
+    [['--prometheus', 'http://h', '--format', 'jsn'], {}, /--format: expected one of text, markdown, json, html, got "jsn" — did you mean json\?/],
+    [['--prometheus', 'http://h', '--selector', 'job="x"'], {}, /--selector must be label matchers in braces/],
+    [['--prometheus', 'http://h', '--range', '5s'], {}, /at least 10s/],
+    [['--prometheus', 'http://h', '--prometheus-token', 't'], SECRETS, /either a Prometheus user and password or a token/],
+    [['--prometheus', 'http://h', '--prometheus-password', 'p'], {}, /a Prometheus password needs a user/],
+    [['--prometheus', 'http://h', '--prometheus-header', 'no colon'], {}, /--prometheus-header: expected 'Name: value'/],
+    [['--prometheus', 'http://h', 'extra'], {}, /Unexpected argument|positional/i],
+  ])('%j exits 2', async (args, env, pattern) => {
+    const out = await run(args, env);
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(pattern);
+  });
+});
+
+describe('when Prometheus is not there or not right', () => {
+  it('nothing listening: exit 1, "cannot reach"', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const out = await run(['--prometheus', url], SECRETS);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, `cannot reach Prometheus at ${url}: ECONNREFUSED`, 'selector {job="cassia-ac-proxy"}');
+  });
+
+  it('no answer within --timeout: exit 1', async () => {
+    const silent = track(await tcpServer(() => undefined));
+    const out = await run(['--prometheus', silent.url, '--timeout', '300ms', '--selector', '{env="prod"}'], SECRETS);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, `Prometheus at ${silent.url} did not answer within 0.3 s (--timeout)`, 'selector {env="prod"}');
+  });
+
+  it('a wrong path prefix (HTML 404): exit 1 with a hint', async () => {
+    const { url } = await api(() => [404, '<html>not found</html>']);
+    const out = await run(['--prometheus', `${url}/wrong`]);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, `Prometheus at ${url}/wrong answered HTTP 404 on /api/v1/query — is the path prefix right?`);
+  });
+
+  it('credentials refused: exit 1, never echoing them', async () => {
+    const { url } = await api(() => [401, 'unauthorized']);
+    const out = await run(['--prometheus', url, '--prometheus-token', 'tok-9c2e']);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, 'answered HTTP 401: check --prometheus-user/--prometheus-password or --prometheus-token');
+  });
+
+  it('an error answer: exit 1 for execution errors, 2 for bad_data, with Prometheus\' text', async () => {
+    const exec = await api(() => [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples\ninto memory' }]);
+    const e = await run(['--prometheus', exec.url]);
+    expect(e.code).toBe(1);
+    oneLine(e.stderr, 'answered HTTP 422 (execution: query processing would load too many samples into memory)');
+    const bad = await api(() => [400, { status: 'error', errorType: 'bad_data', error: '1:40: parse error: unexpected identifier "x"' }]);
+    const b = await run(['--prometheus', bad.url]);
+    expect(b.code).toBe(2);
+    oneLine(b.stderr, 'rejected the query (bad_data: 1:40: parse error: unexpected identifier "x")');
+  });
+
+  it('not a Prometheus API: exit 1', async () => {
+    const { url } = await api(() => [200, { hello: 'world' }]);
+    const out = await run(['--prometheus', url]);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, `${url}/api/v1/query did not answer as a Prometheus API`);
+  });
+
+  it('no cassia_proxy_ series for the selector: exit 1', async () => {
+    const { url, seen } = await api(() => vector([]));
+    const out = await run(['--prometheus', url, '--selector', '{job="none"}']);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, `no cassia_proxy_ series at ${url} for selector {job="none"}`);
+    // Two cheap questions, not the whole report.
+    expect(seen.map((s) => s.body.get('query'))).toEqual([
+      'count(last_over_time(cassia_proxy_build_info{job="none"}[86400s]))',
+      'count({job="none",__name__=~"cassia_proxy_.+"})',
+    ]);
+  });
+});
+
+describe('what the requests carry', () => {
+  it('POST {prefix}/api/v1/query with the query, one evaluation time, the timeout, auth and extra headers', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : vector([])));
+    const out = await run(['--prometheus', `${url}/prometheus/`, '--format', 'json', '--timeout', '7s', '--prometheus-header', 'X-Scope-OrgID: t1'], SECRETS);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const report = JSON.parse(out.stdout) as { transports: unknown[]; recommendations: unknown[] };
+    expect([report.transports, report.recommendations]).toEqual([[], []]);
+    expect(seen.length).toBeGreaterThan(20);
+    const times = new Set(seen.map((s) => s.body.get('time')));
+    expect(times.size).toBe(1);
+    for (const s of seen) {
+      expect([s.method, s.url]).toEqual(['POST', '/prometheus/api/v1/query']);
+      expect(s.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(s.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-51ab7').toString('base64')}`);
+      expect(s.headers['x-scope-orgid']).toBe('t1');
+      expect(s.body.get('timeout')).toBe('7s');
+      expect([s.body.get('dedup'), s.body.get('partial_response')]).toEqual(['true', 'false']);
+    }
+  });
+});
