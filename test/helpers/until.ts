@@ -1,11 +1,28 @@
 /** Waiting for something observable, with a deadline instead of a fixed sleep. */
 
-/** Polls `check` every 20 ms until it returns true; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `check` (sync or async) every 20 ms until it returns true; throws naming `what` after
+ * `timeoutMs`. The check runs once more after the deadline, so a slow last poll still counts.
+ */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const expired = Date.now() > deadline;
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (expired) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Resolves as `promise` does; rejects naming `what` if it has not settled within `timeoutMs`. */
+export async function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { bufferedDestination, cachedIsoTime, createLogger, scrubSecrets } from '../../src/log.js';
 import { createLineWriter } from '../../src/log-writer.js';
 import { capturedLogger } from '../helpers/servers.js';
+import { until } from '../helpers/until.js';
 
 describe('logging', () => {
   // Regression: a minLength at sonic-boom's maxWrite once made every default logger throw at startup.
-  it('the default buffered destination constructs, and its lines reach the file once flushed', async () => {
+  it('the default buffered destination constructs, and its lines reach the file once flushed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cassia-log-'));
     try {
       const file = join(dir, 'out.log');
       const dest = bufferedDestination(file);
       const log = createLogger('info', dest);
       log.info({ gateway: 'CC:1B:E0:E0:00:01' }, 'hello');
-      await new Promise((r) => setTimeout(r, 50));
       dest.flushSync();
       const line = JSON.parse(readFileSync(file, 'utf8').trim()) as Record<string, unknown>;
       expect(line).toMatchObject({ level: 'info', app: 'cassia-ac-proxy', gateway: 'CC:1B:E0:E0:00:01', msg: 'hello' });
@@ -55,16 +55,13 @@ describe('createLineWriter', () => {
     }
   };
   const read = (file: string): string => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
-  const until = async (check: () => boolean): Promise<void> => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  };
 
   it('writes in order once flushBytes accumulate, without an explicit flush', () => withDir(async (file) => {
     const w = createLineWriter(file, { flushBytes: 100, intervalMs: 60_000 });
     const lines = Array.from({ length: 50 }, (_, i) => `line ${i} ${'x'.repeat(20)}\n`);
     for (const l of lines) w.write(l);
     const expected = lines.slice(0, 48).join('');
-    await until(() => read(file).length >= expected.length);
+    await until(() => read(file).length >= expected.length, 10_000, 'the first 48 lines in the file');
     expect(read(file).startsWith(expected)).toBe(true);
     w.end();
     expect(read(file)).toBe(lines.join(''));
@@ -73,7 +70,7 @@ describe('createLineWriter', () => {
   it('flushes a quiet log on its timer', () => withDir(async (file) => {
     const w = createLineWriter(file, { flushBytes: 1 << 20, intervalMs: 20 });
     w.write('only line\n');
-    await until(() => read(file) === 'only line\n');
+    await until(() => read(file) === 'only line\n', 10_000, 'the timer to flush the quiet line');
     expect(read(file)).toBe('only line\n');
     w.end();
   }));

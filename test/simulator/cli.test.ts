@@ -1,6 +1,7 @@
 /** `simulateMain`: help, bad options, and a run stopped by its signal. */
 import { describe, expect, it } from 'vitest';
 import { simulateMain } from '../../src/simulator/cli.js';
+import { until } from '../helpers/until.js';
 
 function capture() {
   const out: string[] = [];
@@ -35,12 +36,9 @@ describe('simulateMain', () => {
     const c = capture();
     const abort = new AbortController();
     const done = simulateMain(['--listen', '127.0.0.1:0', '--gateways', '3', '--capwap', '1', '--key', 'abc', '--secret', 'xyz'], { ...c.io, signal: abort.signal });
-    let url: string | undefined;
-    for (let i = 0; i < 100 && !url; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      url = /listening on (http:\/\/\S+)/.exec(c.out.join(''))?.[1];
-    }
-    expect(url).toBeDefined();
+    const listening = (): string | undefined => /listening on (http:\/\/\S+)/.exec(c.out.join(''))?.[1];
+    await until(() => listening() !== undefined, 10_000, 'the listening line');
+    const url = listening();
     expect(c.out.join('')).toMatch(/key=abc secret=xyz/);
     const truth = (await (await fetch(`${url}/__sim/truth`)).json()) as { gateways: Record<string, { transport: string }> };
     expect(Object.values(truth.gateways).map((g) => g.transport)).toEqual(['capwap', 'mqtt', 'mqtt']);

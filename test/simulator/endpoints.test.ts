@@ -1,8 +1,8 @@
 /** Every endpoint answers with the shapes Cassia documents (docs/cassia-api-routes.md) (clean profile, no faults). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type Truth } from '../../src/simulator/index.js';
-import { getToken, openStream, scanCounter, sleep } from './helpers.js';
-import { until } from '../helpers/until.js';
+import { getToken, openStream, scanCounter } from './helpers.js';
+import { deadline, until } from '../helpers/until.js';
 
 describe('simulator endpoints', () => {
   let sim: Simulator;
@@ -41,27 +41,31 @@ describe('simulator endpoints', () => {
     const s = await openStream(`${sim.url}/api/gap/nodes?event=1&timestamp=1&mac=${gw}&access_token=${token}`);
     expect(s.status).toBe(200);
     expect(s.headers['content-type']).toBe('text/event-stream');
-    await sleep(400);
+    const kindOf = (e: Record<string, unknown>): string => { const c = scanCounter(String(e.adData)); return c ? (c.modulus === 65536 ? 'ruuvi' : 'tlm') : 'plain'; };
+    await until(() => new Set(s.events.map(kindOf)).size === 3 && s.keepalives.length > 0, 10_000, 'scans of all three payload kinds and a keep-alive');
     s.close();
     const first = s.events[0] as Record<string, unknown>;
     expect(first).toMatchObject({ bdaddrs: [{ bdaddr: expect.stringMatching(/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/), bdaddrType: expect.any(String) }],
       adData: expect.stringMatching(/^[0-9A-F]+$/), scanData: '', name: expect.any(String), rssi: expect.any(Number), evtType: 0 });
     expect(String(first.timestamp)).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
-    const kinds = new Set(s.events.map((e) => { const c = scanCounter(String(e.adData)); return c ? (c.modulus === 65536 ? 'ruuvi' : 'tlm') : 'plain'; }));
+    const kinds = new Set(s.events.map(kindOf));
     expect(kinds).toEqual(new Set(['ruuvi', 'tlm', 'plain']));
     expect(s.keepalives.length).toBeGreaterThan(0);
   });
 
   it('filters scans by filter_mac', async () => {
+    const bdaddr = (e: Record<string, unknown>): string | undefined => (e.bdaddrs as Array<{ bdaddr: string }>)[0]?.bdaddr;
     const all = await openStream(`${sim.url}/api/gap/nodes?event=1&mac=${gw}&access_token=${token}`);
-    await sleep(250);
-    all.close();
-    const target = (all.events[0]?.bdaddrs as Array<{ bdaddr: string }>)[0]?.bdaddr ?? '';
+    await until(() => all.events.length > 0, 10_000, 'a scan event');
+    const target = bdaddr(all.events[0] ?? {}) ?? '';
     const s = await openStream(`${sim.url}/api/gap/nodes?event=1&mac=${gw}&filter_mac=${target.toLowerCase()}&access_token=${token}`);
-    await sleep(350);
+    const seen = all.events.length;
+    // The unfiltered stream, still open, shows that other devices were scanned meanwhile.
+    await until(() => s.events.length >= 3 && all.events.slice(seen).filter((e) => bdaddr(e) !== target).length >= 5, 10_000,
+      'three filtered scans while other devices were scanned');
+    all.close();
     s.close();
-    expect(s.events.length).toBeGreaterThan(0);
-    expect(new Set(s.events.map((e) => (e.bdaddrs as Array<{ bdaddr: string }>)[0]?.bdaddr))).toEqual(new Set([target]));
+    expect(new Set(s.events.map(bdaddr))).toEqual(new Set([target]));
   });
 
   it('streams notifications on the bare GET /gatt/nodes?mac= of Cassia\'s samples, and lists connections on bare GET /gap/nodes', async () => {
@@ -71,7 +75,7 @@ describe('simulator endpoints', () => {
     expect(notes.headers['content-type']).toBe('text/event-stream');
     const listed = (await (await api(`/gap/nodes?connection_state=connected&mac=${gw}`)).json()) as { nodes: Array<{ id: string }> };
     const connected = listed.nodes.map((n) => n.id);
-    await until(() => connected.every((id) => notes.events.some((e) => e.id === id)), 5000, 'a notification from every connected device');
+    await until(() => connected.every((id) => notes.events.some((e) => e.id === id)), 10_000, 'a notification from every connected device');
     notes.close();
     for (const e of notes.events) expect(e).toEqual({ value: expect.any(String), handle: 36, id: expect.any(String), dataType: 'notification' });
     // BLE 5 interface specification §3.2 and connection_by_list/gateway.py: plain GET /gap/nodes is the connection list.
@@ -87,13 +91,14 @@ describe('simulator endpoints', () => {
     const notes = await openStream(`${sim.url}/api/gatt/nodes?event=1&sequence=2&timestamp=1&mac=${gw}&access_token=${token}`);
     const hubs = (await (await api('/cassia/hubs')).json()) as unknown[];
     expect(hubs.length).toBe(2);
-    const scan = await openStream(`${sim.url}/api/gap/nodes?event=1&mac=${gw}&access_token=${token}`);
-    await sleep(1000);
-    scan.close();
     const listed = (await (await api(`/gap/nodes?connection_state=connected&mac=${gw}`)).json()) as { nodes: Array<{ id: string }> };
     const already = new Set(listed.nodes.map((n) => n.id));
     expect(already.size).toBe(2);
-    const device = scan.events.map((e) => (e.bdaddrs as Array<{ bdaddr: string; bdaddrType: string }>)[0]).find((b) => b && !already.has(b.bdaddr));
+    const scan = await openStream(`${sim.url}/api/gap/nodes?event=1&mac=${gw}&access_token=${token}`);
+    const unconnected = () => scan.events.map((e) => (e.bdaddrs as Array<{ bdaddr: string; bdaddrType: string }>)[0]).find((b) => b && !already.has(b.bdaddr));
+    await until(() => unconnected() !== undefined, 10_000, 'a scan of an unconnected device');
+    scan.close();
+    const device = unconnected();
     if (!device) throw new Error('no unconnected device seen');
     const dev = device.bdaddr;
     expect((await api(`/gatt/nodes/${dev}/handle/36/value?mac=${gw}`)).status).toBe(500);
@@ -116,11 +121,11 @@ describe('simulator endpoints', () => {
     const all = (await (await api(`/gatt/nodes/${dev}/services/characteristics/descriptors?mac=${gw}`)).json()) as Array<{ characteristics: unknown[] }>;
     expect(all.length).toBe(5);
     expect(((await (await api(`/gap/nodes/${dev}/rssi?mac=${gw}`)).json()) as { rssi: number }).rssi).toBeLessThan(0);
-    await sleep(200);
+    await until(() => notes.events.some((e) => e.id === dev) && states.events.length >= 1, 10_000, 'a notification from the connected device and its connection state');
     const disconnect = await api(`/gap/nodes/${dev}/connection?mac=${gw}`, { method: 'DELETE' });
     expect([disconnect.status, await disconnect.text()]).toEqual([200, 'OK']);
     expect((await api(`/gap/nodes/${dev}/connection?mac=${gw}`, { method: 'DELETE' })).status).toBe(500);
-    await sleep(100);
+    await until(() => states.events.length >= 2, 10_000, 'the disconnected state');
     states.close();
     notes.close();
     expect(states.events).toEqual([
@@ -137,7 +142,7 @@ describe('simulator endpoints', () => {
     const combined = await openStream(`${sim.url}/api/aps/events?access_token=${token}`);
     const open = await api('/aps/scan/open', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ aps: [sim.gateways[1]] }) });
     expect([open.status, await open.text()]).toEqual([200, 'OK']);
-    await sleep(400);
+    await until(() => hub.events.length >= 2 && combined.events.length >= 5, 10_000, 'both hub statuses and four combined scans');
     await api('/aps/scan/close', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ aps: [sim.gateways[1]] }) });
     hub.close();
     combined.close();
@@ -159,7 +164,8 @@ describe('simulator endpoints', () => {
     const plain = await openStream(`${sim.url}/api/gap/rssi?mac=${g2}&access_token=${token}`);
     expect([stamped.status, plain.status]).toEqual([200, 200]);
     expect(stamped.headers['content-type']).toBe('text/event-stream');
-    await sleep(500);
+    await until(() => stamped.events.length > 8 && new Set(plain.events.map((e) => e.id)).size >= connected.size
+      && new Set(stamped.events.map((e) => e.id)).size >= connected.size, 10_000, 'RSSI events of every connected device on both streams');
     const closed = await (await fetch(`${sim.url}/__sim/close-streams`, { method: 'POST' })).json();
     expect(closed).toEqual({ closed: 2 });
     await Promise.all([stamped.ended, plain.ended]);
@@ -176,7 +182,6 @@ describe('simulator endpoints', () => {
       expect(e.rssi).toBeGreaterThanOrEqual(-95);
       expect(e.rssi).toBeLessThanOrEqual(-35);
     }
-    // 2 connected devices, one event each per 50 ms, for 500 ms: about 20 per stream.
     expect(stamped.events.length).toBeGreaterThan(8);
     expect(new Set(all.map((e) => e.id))).toEqual(connected);
     expect(new Set(plain.events.map((e) => e.id))).toEqual(connected);
@@ -186,8 +191,11 @@ describe('simulator endpoints', () => {
     // Byte accounting of the tagged stream: the client got every byte the simulator wrote.
     const written = ((await (await fetch(`${sim.url}/__sim/streams`)).json()) as { streams: Record<string, { kind: string; bytes: number }> }).streams;
     expect(written['rssi-stamped']).toMatchObject({ kind: 'rssi', bytes: Buffer.byteLength(stamped.raw) });
-    // Fed lazily: with the streams closed nothing more is generated.
-    await sleep(150);
+    // Fed lazily: with the streams closed nothing more is generated. Barrier: an RSSI stream on the
+    // other gateway gets events, so the generator ran for a while after the close.
+    const other = await openStream(`${sim.url}/api/gap/rssi?mac=${gw}&access_token=${token}`);
+    await until(() => other.events.length >= 6, 10_000, 'six RSSI events on the other gateway');
+    other.close();
     expect(sim.truth().gateways[g2]?.streams.rssi.delivered).toBe(truth.gateways[g2]?.streams.rssi.delivered);
   });
 
@@ -201,10 +209,9 @@ describe('simulator endpoints', () => {
       const b = await openStream(`${small.url}/api/gatt/nodes?event=1&mac=${g}&access_token=${t}`);
       const c = await fetch(url);
       expect([a.status, b.status, c.status, await c.text()]).toEqual([200, 200, 500, 'no resources']);
-      await sleep(150);
+      await until(() => a.events.length > 0, 10_000, 'an RSSI event');
       expect((await fetch(`${small.url}/api/cassia/reboot?mac=${g}&access_token=${t}`, { method: 'POST' })).status).toBe(200);
-      const ended = await Promise.race([Promise.all([a.ended, b.ended]).then(() => true), sleep(3000).then(() => false)]);
-      expect(ended).toBe(true);
+      await deadline(Promise.all([a.ended, b.ended]), 10_000, 'both streams to end on reboot');
       const offline = await fetch(url);
       expect([offline.status, await offline.text()]).toEqual([502, 'gateway offline']);
       expect(a.events.length).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 /** Fault injection: rates within statistical bounds, determinism per seed, offline periods, run-time changes. */
 import { describe, expect, it } from 'vitest';
 import { createSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { getToken, openStream, sleep } from './helpers.js';
+import { getToken, openStream } from './helpers.js';
+import { deadline, until } from '../helpers/until.js';
 
 /** Sends `count` calls naming the first gateway, `parallel` at a time, and returns the statuses in order. */
 async function statuses(url: string, mac: string, token: string, count: number, parallel = 1): Promise<number[]> {
@@ -46,7 +47,8 @@ describe('simulator faults', () => {
     try {
       const mac = sim.gateways[0] ?? '';
       const s = await openStream(`${sim.url}/api/gatt/nodes?event=1&sequence=2&mac=${mac}&access_token=${await getToken(sim.url)}`);
-      await sleep(2500);
+      // About 2 s of events at 1000 a second: enough for the statistical bounds below.
+      await until(() => s.events.length >= 2000, 20_000, '2000 notification events');
       sim.closeStreams();
       await s.ended;
       const t = sim.truth().gateways[mac]?.streams.notification;
@@ -76,7 +78,7 @@ describe('simulator faults', () => {
         const sse = `${sim.url}/api/gatt/nodes?event=1&sequence=2&mac=${mac}&access_token=${token}`;
         let stream = await openStream(sse);
         while (stream.status !== 200) stream = await openStream(sse);
-        while (stream.events.length < 150) await sleep(20);
+        await until(() => stream.events.length >= 150, 20_000, '150 notification events');
         stream.close();
         return { codes, seqs: stream.events.slice(0, 150).map((e) => e.seqNum) };
       } finally {
@@ -103,8 +105,9 @@ describe('simulator faults', () => {
       const other = await openStream(`${sim.url}/api/gap/nodes?event=1&mac=${g2}&access_token=${token}`);
       expect([scan.status, other.status]).toEqual([200, 200]);
       sim.setFaults({ gateways: { 'cc:1b:e0:e0:00:01': { offlineMeanIntervalS: 0.1, offlineMinS: 5, offlineMaxS: 5 } } });
-      await Promise.race([scan.ended, sleep(5000)]);
-      await sleep(50); // the hub-status and combined sockets are read separately
+      await deadline(scan.ended, 10_000, 'the offline gateway\'s scan stream to end');
+      // The hub-status and combined sockets are read separately from the scan stream.
+      await until(() => hub.events.length >= 3 && combined.events.length >= 2, 10_000, 'the offline status on hub status and the combined stream');
       expect(hub.events.slice(2)).toEqual([{ mac: g1, status: 'offline' }]);
       expect(combined.events.slice(1)).toEqual([{ dataType: 'ap_state', ap: g1, status: 'offline', offline_time: expect.any(Number) }]);
       const res = await fetch(`${sim.url}/api/gap/nodes?event=1&mac=${g1}&access_token=${token}`);
@@ -113,7 +116,7 @@ describe('simulator faults', () => {
       expect(hubs.map((h) => h.status)).toEqual(['offline', 'online']);
       const posted = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: '{"profile":"clean"}' });
       expect(posted.status).toBe(200);
-      await sleep(50);
+      await until(() => hub.events.at(-1)?.status === 'online', 10_000, 'the online status on hub status');
       expect(hub.events.at(-1)).toMatchObject({ mac: g1, status: 'online' });
       expect((await fetch(`${sim.url}/api/cassia/info?mac=${g1}&access_token=${token}`)).status).toBe(200);
       other.close();

@@ -66,8 +66,6 @@ export function openStream(url: string, onEvent?: (e: Record<string, unknown>) =
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Reads a sequence number from a scan event's adData: RuuviTag format 5 or Eddystone-TLM. */
 export function scanCounter(adData: string): { value: number; modulus: number } | null {
   const bytes = Buffer.from(adData, 'hex');

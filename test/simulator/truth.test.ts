@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type Truth } from '../../src/simulator/index.js';
-import { getToken, openStream, scanCounter, sleep, WireCounter, type Observed, type WireStream } from './helpers.js';
+import { getToken, openStream, scanCounter, WireCounter, type Observed, type WireStream } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const NOISY = { drop: 0.08, duplicate: 0.05, reorder: 0.06 };
 
@@ -63,19 +64,30 @@ describe('simulator truth equals what the wire carried', () => {
     }
     opened.push({ kind: 'combined', stream: await openStream(`${sim.url}/api/aps/events?sequence=2&${q}`), gatewayOf: (e) => String(e.ap) });
     for (const o of opened) expect(o.stream.status).toBe(200);
-    await sleep(1500);
+    const tally = (): Map<string, Observed> => {
+      const wire = new Map<string, Observed>();
+      for (const o of opened) {
+        for (const [gw, observed] of countStream(o.stream, o.gatewayOf)) {
+          const key = `${gw}/${o.kind}`;
+          wire.set(key, add(wire.get(key) ?? zero(), observed));
+        }
+      }
+      return wire;
+    };
+    const faultsOf = (wire: Map<string, Observed>): number => [...wire.values()].reduce((n, o) => n + o.dropped + o.duplicated + o.reordered, 0);
+    // Counts only grow while the streams are open: wait until what the assertions below need has come over the wire.
+    await until(() => {
+      if (new Set(opened.flatMap((o) => o.stream.keepalives)).size < 3) return false;
+      const wire = tally();
+      const delivered = (key: string): number => wire.get(key)?.delivered ?? 0;
+      return delivered(`${g1}/combined`) > 50 && delivered(`${g2}/combined`) > 20 && delivered(`${g1}/rssi`) > 100 && faultsOf(wire) > 50;
+    }, 20_000, 'keep-alives of every form, combined and RSSI events and faults on the wire');
     const closed = await (await fetch(`${sim.url}/__sim/close-streams`, { method: 'POST' })).json();
     expect(closed).toEqual({ closed: opened.length });
     await Promise.all(opened.map((o) => o.stream.ended));
     const truth = (await (await fetch(`${sim.url}/__sim/truth`)).json()) as Truth;
 
-    const wire = new Map<string, Observed>();
-    for (const o of opened) {
-      for (const [gw, observed] of countStream(o.stream, o.gatewayOf)) {
-        const key = `${gw}/${o.kind}`;
-        wire.set(key, add(wire.get(key) ?? zero(), observed));
-      }
-    }
+    const wire = tally();
     let faults = 0;
     for (const g of sim.gateways) {
       for (const kind of ['scan', 'notification', 'combined', 'connection_state', 'hub_status', 'rssi'] as const) {

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkload } from '../../src/demo/workload.js';
 import { nextBackoff, tokenExpiringSoon } from '../../src/demo/workload-util.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
-import { sleep } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 describe('workload helpers', () => {
@@ -38,7 +37,14 @@ describe('workload against the simulator', () => {
   it('gets and refreshes tokens, keeps scan and notification streams open per gateway, uses devices, re-opens ended streams, stops fast', async () => {
     const w = startWorkload({ baseUrl: sim.url, key: 'wk', secret: 'ws', deviceActivityMs: 300 });
     try {
-      await sleep(2600);
+      // Tokens last 1 s: a second one means the workload refreshed.
+      await until(() => {
+        const now = w.stats();
+        const truth = sim.truth();
+        return now.streamsOpen === 4 && now.tokensIssued >= 2 && now.events > 20 && now.keepalives > 0 && now.connects > 0
+          && now.reads + now.writes + now.discoveries > 0
+          && sim.gateways.every((g) => (truth.gateways[g]?.streams.notification.delivered ?? 0) > 0 && (truth.gateways[g]?.requests.total ?? 0) > 2);
+      }, 20_000, 'open streams, a refreshed token, events, keep-alives and device sessions on both gateways');
       let s = w.stats();
       expect(s.gateways).toBe(2);
       expect(s.streamsOpen).toBe(4);
@@ -56,8 +62,8 @@ describe('workload against the simulator', () => {
       await until(() => w.stats().batchConnects > 0, 10_000, 'a batch-connect session');
       const opened = w.stats().streamsOpened;
       sim.closeStreams();
-      // The workload re-opens ended streams after a short backoff; give a loaded machine time.
-      for (let i = 0; i < 50 && (w.stats().streamsOpened < opened + 4 || w.stats().streamsOpen < 4); i++) await sleep(100);
+      // The workload re-opens ended streams after a short backoff.
+      await until(() => w.stats().streamsOpened >= opened + 4 && w.stats().streamsOpen === 4, 20_000, 'the four streams re-opened');
       s = w.stats();
       expect(s.streamsOpened).toBeGreaterThanOrEqual(opened + 4);
       expect(s.streamsOpen).toBe(4);
