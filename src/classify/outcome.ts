@@ -18,8 +18,10 @@ export type Reason =
   | 'body_reset'
   | 'stream_idle_timeout'
   | 'client_abort'
-  /** Extension: the proxy refused the request itself (CONNECT, unusable request target). */
+  /** Extension: the proxy refused the request itself (CONNECT, unusable request target, malformed request). */
   | 'bad_request'
+  /** Extension: the client stopped sending its request body for `timeouts.clientBody` (408). */
+  | 'body_timeout'
   /** Extension: cut by graceful shutdown after its deadline. */
   | 'shutdown';
 
