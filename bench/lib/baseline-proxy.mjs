@@ -1,6 +1,6 @@
 // The floor for any Node proxy on this machine: node:http + undici Pool `stream()` with no
-// metrics, no logging and no header hygiene (PERFORMANCE-NOTES' "node:http + undici
-// pool.stream" row). Prints {"proxyUrl","pid"}. Usage: node baseline-proxy.mjs <upstream-url>
+// metrics, no logging and no header hygiene (the `node-floor` reference of bench/README.md).
+// Prints {"proxyUrl","pid"}. Usage: node baseline-proxy.mjs <upstream-url>
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 

@@ -1,6 +1,7 @@
 /**
  * What happened to one exchange: who produced the status the client saw (origin), why
- * (reason), and which status that was (code). Pure; the table is PRODUCT.md's outcome table.
+ * (reason), and which status that was (code). Pure; the table is the outcome table of
+ * docs/reference.md.
  *
  * Matching is on error codes, never `instanceof`: undici's own docs advise it because two copies
  * of undici can be loaded (lib/core/errors.js gives every failure a stable `UND_ERR_*` code).
@@ -8,22 +9,29 @@
 
 export type Origin = 'upstream' | 'proxy' | 'client';
 
-export type Reason =
-  | 'response'
-  | 'connect_error'
-  | 'connect_timeout'
-  | 'headers_timeout'
-  | 'upstream_reset'
-  | 'bad_response'
-  | 'body_reset'
-  | 'stream_idle_timeout'
-  | 'client_abort'
-  /** Extension: the proxy refused the request itself (CONNECT, unusable request target, malformed request). */
-  | 'bad_request'
-  /** Extension: the client stopped sending its request body for `timeouts.clientBody` (408). */
-  | 'body_timeout'
-  /** Extension: cut by graceful shutdown after its deadline. */
-  | 'shutdown';
+/**
+ * Every reason, in the order of the outcome table (docs/reference.md). A const list rather than
+ * a bare union so the reference test can check that each one is documented. `bad_request`: the
+ * proxy refused the request itself (CONNECT, an unusable request target, a malformed request);
+ * `body_timeout`: the client stopped sending its request body for `timeouts.clientBody` (408); `shutdown`: cut by
+ * graceful shutdown after its deadline, or refused while shutting down.
+ */
+export const REASONS = [
+  'response',
+  'connect_error',
+  'connect_timeout',
+  'headers_timeout',
+  'upstream_reset',
+  'bad_response',
+  'body_reset',
+  'stream_idle_timeout',
+  'client_abort',
+  'bad_request',
+  'body_timeout',
+  'shutdown',
+] as const;
+
+export type Reason = (typeof REASONS)[number];
 
 /**
  * The phase an exchange was in when it failed, as got (source/core/timed-out.ts) names them:

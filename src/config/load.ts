@@ -20,7 +20,7 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
-/** Built-in defaults (PRODUCT.md's table), before any layer. */
+/** Built-in defaults (the configuration table of docs/reference.md), before any layer. */
 export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze({
   upstream: null,
   upstreamCa: null,

@@ -1,6 +1,6 @@
 /**
  * The resolved, validated configuration every module receives. Produced by `loadConfig` in
- * this folder from flags > environment > config file > defaults (see PRODUCT.md), then frozen.
+ * this folder from flags > environment > config file > defaults (docs/reference.md), then frozen.
  * Durations are milliseconds; MACs are normalised upper-case `AA:BB:CC:DD:EE:FF`.
  */
 export type Transport = 'capwap' | 'mqtt' | 'unknown';

@@ -1,7 +1,7 @@
 /**
  * Every metric the proxy exports, defined in one place; the only module that touches
- * prom-client's metric classes. Names and labels are the contract in PRODUCT.md: extend,
- * never rename. Each call site gets typed label names from here.
+ * prom-client's metric classes. Names and labels are the contract dashboards, alert rules and
+ * docs/reference.md rely on: extend, never rename. Each call site gets typed label names from here.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';

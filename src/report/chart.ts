@@ -1,8 +1,9 @@
 /**
  * Inline SVG charts for the status page: no scripts, no external assets. Values are numbers we
- * computed; labels still go through `esc`.
+ * computed; labels and colours are interpolated like any other text, so they are escaped too.
  */
-import { esc, pct } from './format.js';
+import { pct } from './format.js';
+import { html, join, type SafeHtml } from './html-template.js';
 
 /** One line of a chart. */
 export interface Line {
@@ -26,7 +27,7 @@ function niceMax(v: number): number {
 }
 
 /** Line chart of rates over the window (oldest left), with a y axis in percent. */
-export function rateChart(title: string, lines: Line[], windowMinutes: number): string {
+export function rateChart(title: string, lines: Line[], windowMinutes: number): SafeHtml {
   const n = Math.max(1, ...lines.map((l) => l.values.length));
   let peak = 0;
   for (const l of lines) for (const v of l.values) if (v !== null && v > peak) peak = v;
@@ -35,17 +36,17 @@ export function rateChart(title: string, lines: Line[], windowMinutes: number): 
   const ih = H - PAD.top - PAD.bottom;
   const x = (i: number): number => PAD.left + (n === 1 ? iw : (i * iw) / (n - 1));
   const y = (v: number): number => PAD.top + ih - (v / max) * ih;
-  const parts: string[] = [];
+  const parts: SafeHtml[] = [];
   for (let g = 0; g <= 4; g++) {
     const v = (max * g) / 4;
     parts.push(
-      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`,
-      `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" class="ax" text-anchor="end">${esc(pct(v))}</text>`,
+      html`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`,
+      html`<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" class="ax" text-anchor="end">${pct(v)}</text>`,
     );
   }
   parts.push(
-    `<text x="${PAD.left}" y="${H - 4}" class="ax">−${windowMinutes} min</text>`,
-    `<text x="${W - PAD.right}" y="${H - 4}" class="ax" text-anchor="end">now</text>`,
+    html`<text x="${PAD.left}" y="${H - 4}" class="ax">−${windowMinutes} min</text>`,
+    html`<text x="${W - PAD.right}" y="${H - 4}" class="ax" text-anchor="end">now</text>`,
   );
   for (const l of lines) {
     // Each run of buckets with traffic becomes one path segment; gaps stay gaps.
@@ -60,20 +61,17 @@ export function rateChart(title: string, lines: Line[], windowMinutes: number): 
       pen = true;
     });
     if (d !== '') {
-      parts.push(`<path d="${d}" fill="none" stroke="${esc(l.colour)}" stroke-width="1.8" stroke-linejoin="round"/>`);
+      parts.push(html`<path d="${d}" fill="none" stroke="${l.colour}" stroke-width="1.8" stroke-linejoin="round"/>`);
     }
   }
-  const legend = lines
-    .map((l) => `<span class="key"><i style="background:${esc(l.colour)}"></i>${esc(l.label)}</span>`)
-    .join(' ');
-  return (
-    `<figure class="chart"><figcaption>${esc(title)} <span class="legend">${legend}</span></figcaption>` +
-    `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}">${parts.join('')}</svg></figure>`
-  );
+  const legend = join(lines.map((l) => html`<span class="key"><i style="background:${l.colour}"></i>${l.label}</span>`), ' ');
+  const caption = html`<figcaption>${title} <span class="legend">${legend}</span></figcaption>`;
+  const svg = html`<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${title}">${parts}</svg>`;
+  return html`<figure class="chart">${caption}${svg}</figure>`;
 }
 
 /** A small horizontal bar (0..max) for a rate inside a table cell. */
-export function bar(rate: number | null, max: number, colour: string): string {
+export function bar(rate: number | null, max: number, colour: string): SafeHtml {
   const w = rate === null || max <= 0 ? 0 : Math.min(1, rate / max) * 60;
-  return `<svg class="bar" width="62" height="8" aria-hidden="true"><rect width="62" height="8" rx="2" fill="#eef0f3"/><rect width="${w.toFixed(1)}" height="8" rx="2" fill="${esc(colour)}"/></svg>`;
+  return html`<svg class="bar" width="62" height="8" aria-hidden="true"><rect width="62" height="8" rx="2" fill="#eef0f3"/><rect width="${w.toFixed(1)}" height="8" rx="2" fill="${colour}"/></svg>`;
 }

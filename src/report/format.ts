@@ -1,12 +1,9 @@
-/** Text formatting and HTML escaping for the status page (every value goes through `esc`). */
+/**
+ * Formatting for the status page: the functions that return `string` return text (escaped
+ * wherever it is interpolated), the one that returns `SafeHtml` returns markup.
+ */
+import { html, type SafeHtml } from './html-template.js';
 import type { Ratio } from './types.js';
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
 
 /** A rate as a percentage with two decimals, `—` when undefined. */
 export function pct(rate: number | null): string {
@@ -25,8 +22,8 @@ export function ms(value: number | null): string {
 }
 
 /** `1.23% (45 / 3,650)`: a rate with the counts behind it, as a table cell body. */
-export function ratioCell(r: Ratio): string {
-  return `<span class="rate">${esc(pct(r.rate))}</span> <span class="cnt">(${esc(int(r.count))} / ${esc(int(r.total))})</span>`;
+export function ratioCell(r: Ratio): SafeHtml {
+  return html`<span class="rate">${pct(r.rate)}</span> <span class="cnt">(${int(r.count)} / ${int(r.total)})</span>`;
 }
 
 /** Confidence (1 - p) as a percentage, e.g. `99.9%`. */

@@ -1,11 +1,14 @@
 /**
  * The server-rendered status page: transport comparison, recommendations, transport changes,
  * worst gateways and 15-minute charts. One self-contained document (inline CSS and SVG, a meta
- * refresh instead of scripts), every value escaped — gateway names come from the AC.
+ * refresh instead of scripts). Every piece is built with the `html` template, which escapes
+ * every value by construction — gateway names, models and versions come from the AC. Helpers
+ * return `SafeHtml` for markup and `string` for text, never markup as a plain string.
  * Cells carry `data-field` so tests can match what is shown against `/api/report`.
  */
 import { bar, rateChart } from './chart.js';
-import { ago, confidence, esc, int, ms, ratioCell } from './format.js';
+import { ago, confidence, int, ms, ratioCell } from './format.js';
+import { html, raw, type HtmlValue, type SafeHtml } from './html-template.js';
 import { STYLE } from './style.js';
 import type { GatewayReport, TransportChange, TransportReport } from './types.js';
 
@@ -19,80 +22,87 @@ const WORST_LIMIT = 10;
 /** `2026-11-27T09:59:59.000Z` → `2026-11-27 09:59:59 UTC`. */
 const human = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 
-const badge = (verdict: string): string =>
-  `<span class="badge ${VERDICT_CLASS[verdict] ?? 'muted'}" data-field="verdict">${esc(verdict.replaceAll('_', ' '))}</span>`;
-const tp = (t: string): string => `<span class="tp" style="--c:${esc(colourOf(t))}">${esc(t)}</span>`;
-const cell = (field: string, body: string, cls = 'num'): string => `<td class="${cls}" data-field="${esc(field)}">${body}</td>`;
+const badge = (verdict: string): SafeHtml =>
+  html`<span class="badge ${VERDICT_CLASS[verdict] ?? 'muted'}" data-field="verdict">${verdict.replaceAll('_', ' ')}</span>`;
+const tp = (t: string): SafeHtml => html`<span class="tp" style="--c:${colourOf(t)}">${t}</span>`;
+/** A table cell; `body` is text (escaped) or markup. */
+const cell = (field: string, body: HtmlValue, cls = 'num'): SafeHtml => html`<td class="${cls}" data-field="${field}">${body}</td>`;
+/** Two figures side by side, as text: `12 / 3`. */
+const pair = (a: string, b: string): string => `${a} / ${b}`;
 
-function transportRows(report: TransportReport): string {
-  return report.transports
-    .map((t) => {
-      const w = t.window;
-      const s = t.sinceStart;
-      return `<tr data-transport="${esc(t.transport)}"><th scope="row">${tp(t.transport)}</th>` +
-        cell('gateways', esc(int(t.gateways))) +
-        cell('window.requests', esc(int(w.requests))) +
-        cell('window.errors', ratioCell(w.errors)) +
-        cell('window.status502', `${esc(int(w.status502.upstream.count))} / ${esc(int(w.status502.proxy.count))}`) +
-        cell('window.status504', `${esc(int(w.status504.upstream.count))} / ${esc(int(w.status504.proxy.count))}`) +
-        cell('window.headers', `${esc(ms(w.headersMs.p50))} / ${esc(ms(w.headersMs.p99))}`) +
-        cell('window.events', esc(int(w.events))) +
-        cell('window.loss', ratioCell(w.loss)) +
-        cell('window.reorder', `${esc(int(w.outOfOrder))} / ${esc(int(w.duplicate))}`) +
-        cell('sinceStart.errors', ratioCell(s.errors), 'num sep') +
-        cell('sinceStart.loss', ratioCell(s.loss)) +
-        '</tr>';
-    })
-    .join('');
+function transportRows(report: TransportReport): SafeHtml[] {
+  return report.transports.map((t) => {
+    const w = t.window;
+    const s = t.sinceStart;
+    return html`<tr data-transport="${t.transport}"><th scope="row">${tp(t.transport)}</th>${[
+      cell('gateways', int(t.gateways)),
+      cell('window.requests', int(w.requests)),
+      cell('window.errors', ratioCell(w.errors)),
+      cell('window.status502', pair(int(w.status502.upstream.count), int(w.status502.proxy.count))),
+      cell('window.status504', pair(int(w.status504.upstream.count), int(w.status504.proxy.count))),
+      cell('window.headers', pair(ms(w.headersMs.p50), ms(w.headersMs.p99))),
+      cell('window.events', int(w.events)),
+      cell('window.loss', ratioCell(w.loss)),
+      cell('window.reorder', pair(int(w.outOfOrder), int(w.duplicate))),
+      cell('sinceStart.errors', ratioCell(s.errors), 'num sep'),
+      cell('sinceStart.loss', ratioCell(s.loss)),
+    ]}</tr>`;
+  });
 }
 
-function transportTable(report: TransportReport): string {
-  if (report.transports.length === 0) return '<p class="empty">No traffic recorded yet.</p>';
-  return `<table id="transports"><thead>
-<tr><th></th><th colspan="9">last ${esc(report.windowSeconds / 60)} minutes</th><th colspan="2" class="sep">since start</th></tr>
+function transportTable(report: TransportReport): SafeHtml {
+  if (report.transports.length === 0) return html`<p class="empty">No traffic recorded yet.</p>`;
+  return html`<table id="transports"><thead>
+<tr><th></th><th colspan="9">last ${report.windowSeconds / 60} minutes</th><th colspan="2" class="sep">since start</th></tr>
 <tr><th>transport</th><th>gateways</th><th>requests</th><th>502/504 rate</th><th title="AC's own / proxy's">502 AC / proxy</th>
 <th title="AC's own / proxy's">504 AC / proxy</th><th>headers p50 / p99</th><th>events</th><th>loss ratio</th>
 <th>out of order / dup</th><th class="sep">502/504 rate</th><th>loss ratio</th></tr></thead>
 <tbody>${transportRows(report)}</tbody></table>`;
 }
 
-function charts(report: TransportReport): string {
+function charts(report: TransportReport): SafeHtml {
   const minutes = report.windowSeconds / 60;
   const shown = report.transports.filter((t) => t.transport !== 'none');
   const lines = (pick: (t: (typeof shown)[number]) => Array<number | null>) =>
     shown.map((t) => ({ label: t.transport, colour: colourOf(t.transport), values: pick(t) }));
-  return `<div class="charts">${rateChart('502/504 rate per 10 s', lines((t) => t.series.errorRate), minutes)}` +
-    `${rateChart('Event loss ratio per 10 s', lines((t) => t.series.lossRatio), minutes)}</div>`;
+  const errorChart = rateChart('502/504 rate per 10 s', lines((t) => t.series.errorRate), minutes);
+  const lossChart = rateChart('Event loss ratio per 10 s', lines((t) => t.series.lossRatio), minutes);
+  return html`<div class="charts">${errorChart}${lossChart}</div>`;
 }
 
-function recommendations(report: TransportReport): string {
-  if (report.recommendations.length === 0) return '<p class="empty">No CAPWAP gateways seen.</p>';
-  const rows = report.recommendations
-    .map((r) => `<tr data-gateway="${esc(r.gateway)}"><td class="mono">${esc(r.gateway)}</td><td>${esc(r.name ?? '')}</td>` +
-      `<td>${badge(r.verdict)}</td>${cell('confidence', esc(confidence(r.confidence)))}` +
-      cell('errors.a', ratioCell(r.errors.a)) + cell('loss.a', ratioCell(r.loss.a)) +
-      `<td class="reason">${esc(r.reason)}</td></tr>`)
-    .join('');
+function recommendations(report: TransportReport): SafeHtml {
+  if (report.recommendations.length === 0) return html`<p class="empty">No CAPWAP gateways seen.</p>`;
+  const rows = report.recommendations.map((r) =>
+    html`<tr data-gateway="${r.gateway}"><td class="mono">${r.gateway}</td><td>${r.name ?? ''}</td>${[
+      html`<td>${badge(r.verdict)}</td>`,
+      cell('confidence', confidence(r.confidence)),
+      cell('errors.a', ratioCell(r.errors.a)),
+      cell('loss.a', ratioCell(r.loss.a)),
+    ]}<td class="reason">${r.reason}</td></tr>`);
   const mqtt = report.recommendations[0];
-  const pool = mqtt ? `MQTT pool: 502/504 ${ratioCell(mqtt.errors.b)}, loss ${ratioCell(mqtt.loss.b)}` : '';
-  return `<p class="note">${pool}</p><table id="recommendations"><thead><tr><th>gateway</th><th>name</th><th>verdict</th>
+  const pool = mqtt ? html`MQTT pool: 502/504 ${ratioCell(mqtt.errors.b)}, loss ${ratioCell(mqtt.loss.b)}` : '';
+  return html`<p class="note">${pool}</p><table id="recommendations"><thead><tr><th>gateway</th><th>name</th><th>verdict</th>
 <th>confidence</th><th>502/504 rate</th><th>loss ratio</th><th>why</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function changeRow(c: TransportChange, now: string): string {
-  return `<tr data-gateway="${esc(c.gateway)}"><td class="mono">${esc(c.gateway)}</td><td>${esc(c.name ?? '')}</td>` +
-    `<td>${tp(c.from)} → ${tp(c.to)}</td><td>${esc(ago(c.changedAt, now))}</td>` +
-    cell('errors.before', ratioCell(c.before.errors)) + cell('errors.after', ratioCell(c.after.errors)) +
-    cell('loss.before', ratioCell(c.before.loss), 'num sep') + cell('loss.after', ratioCell(c.after.loss)) +
-    `<td>${badge(c.verdict)}</td>${cell('confidence', esc(confidence(c.confidence)))}<td class="reason">${esc(c.reason)}</td></tr>`;
+function changeRow(c: TransportChange, now: string): SafeHtml {
+  return html`<tr data-gateway="${c.gateway}"><td class="mono">${c.gateway}</td><td>${c.name ?? ''}</td>${[
+    html`<td>${tp(c.from)} → ${tp(c.to)}</td><td>${ago(c.changedAt, now)}</td>`,
+    cell('errors.before', ratioCell(c.before.errors)),
+    cell('errors.after', ratioCell(c.after.errors)),
+    cell('loss.before', ratioCell(c.before.loss), 'num sep'),
+    cell('loss.after', ratioCell(c.after.loss)),
+    html`<td>${badge(c.verdict)}</td>`,
+    cell('confidence', confidence(c.confidence)),
+  ]}<td class="reason">${c.reason}</td></tr>`;
 }
 
-function changes(report: TransportReport): string {
-  if (report.transportChanges.length === 0) return '<p class="empty">No gateway changed transport since start.</p>';
-  return `<table id="changes"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>changed</th>
+function changes(report: TransportReport): SafeHtml {
+  if (report.transportChanges.length === 0) return html`<p class="empty">No gateway changed transport since start.</p>`;
+  return html`<table id="changes"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>changed</th>
 <th>502/504 before</th><th>502/504 after</th><th class="sep">loss before</th><th>loss after</th><th>verdict</th><th>confidence</th>
 <th>why</th></tr></thead>
-<tbody>${report.transportChanges.map((c) => changeRow(c, report.generatedAt)).join('')}</tbody></table>`;
+<tbody>${report.transportChanges.map((c) => changeRow(c, report.generatedAt))}</tbody></table>`;
 }
 
 /** Gateways with traffic in the window, worst 502/504 rate first, then worst loss. */
@@ -103,47 +113,53 @@ export function worstGateways(gateways: GatewayReport[]): GatewayReport[] {
     .slice(0, WORST_LIMIT);
 }
 
-function worst(gateways: GatewayReport[], now: string): string {
-  const list = worstGateways(gateways);
-  if (list.length === 0) return '<p class="empty">No gateway traffic in the window.</p>';
-  const maxErr = Math.max(...list.map((g) => g.window.errors.rate ?? 0));
-  const maxLoss = Math.max(...list.map((g) => g.window.loss.rate ?? 0));
-  const rows = list
-    .map((g) => {
-      const w = g.window;
-      const online = g.online === null ? '<span class="muted">?</span>' : g.online ? '<span class="on">online</span>' : '<span class="off">offline</span>';
-      return `<tr data-gateway="${esc(g.gateway)}"><td class="mono">${esc(g.gateway)}</td><td>${esc(g.name ?? '')}` +
-        `<div class="sub">${esc([g.model, g.version].filter(Boolean).join(' · '))}</div></td><td>${tp(g.transport)}</td><td>${online}</td>` +
-        cell('requests', esc(int(w.requests))) +
-        cell('errors', `${bar(w.errors.rate, maxErr, '#e03131')} ${ratioCell(w.errors)}`) +
-        cell('split', `${esc(int(w.status502.upstream.count + w.status504.upstream.count))} / ${esc(int(w.status502.proxy.count + w.status504.proxy.count))}`) +
-        cell('headers', `${esc(ms(w.headersMs.p50))} / ${esc(ms(w.headersMs.p99))}`) +
-        cell('loss', `${bar(w.loss.rate, maxLoss, '#f08c00')} ${ratioCell(w.loss)}`) +
-        cell('reorder', `${esc(int(w.outOfOrder))} / ${esc(int(w.duplicate))}`) +
-        `<td>${esc(ago(g.lastEventAt, now))}</td></tr>`;
-    })
-    .join('');
-  return `<table id="worst"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>state</th><th>requests</th>
-<th>502/504 rate</th><th title="502+504 from the AC / from the proxy">AC / proxy</th><th>headers p50 / p99</th><th>loss ratio</th>
-<th>out of order / dup</th><th>last event</th></tr></thead><tbody>${rows}</tbody></table>`;
+const ONLINE = {
+  unknown: html`<span class="muted">?</span>`,
+  online: html`<span class="on">online</span>`,
+  offline: html`<span class="off">offline</span>`,
+};
+
+function worstRow(g: GatewayReport, maxErr: number, maxLoss: number, now: string): SafeHtml {
+  const w = g.window;
+  const online = g.online === null ? ONLINE.unknown : g.online ? ONLINE.online : ONLINE.offline;
+  const sub = [g.model, g.version].filter(Boolean).join(' · ');
+  return html`<tr data-gateway="${g.gateway}"><td class="mono">${g.gateway}</td><td>${g.name ?? ''}${[
+    html`<div class="sub">${sub}</div></td><td>${tp(g.transport)}</td><td>${online}</td>`,
+    cell('requests', int(w.requests)),
+    cell('errors', html`${bar(w.errors.rate, maxErr, '#e03131')} ${ratioCell(w.errors)}`),
+    cell('split', pair(int(w.status502.upstream.count + w.status504.upstream.count), int(w.status502.proxy.count + w.status504.proxy.count))),
+    cell('headers', pair(ms(w.headersMs.p50), ms(w.headersMs.p99))),
+    cell('loss', html`${bar(w.loss.rate, maxLoss, '#f08c00')} ${ratioCell(w.loss)}`),
+    cell('reorder', pair(int(w.outOfOrder), int(w.duplicate))),
+  ]}<td>${ago(g.lastEventAt, now)}</td></tr>`;
 }
 
-/** The complete status page. */
-export function renderStatusPage(report: TransportReport, gateways: GatewayReport[]): string {
+function worst(gateways: GatewayReport[], now: string): SafeHtml {
+  const list = worstGateways(gateways);
+  if (list.length === 0) return html`<p class="empty">No gateway traffic in the window.</p>`;
+  const maxErr = Math.max(...list.map((g) => g.window.errors.rate ?? 0));
+  const maxLoss = Math.max(...list.map((g) => g.window.loss.rate ?? 0));
+  return html`<table id="worst"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>state</th><th>requests</th>
+<th>502/504 rate</th><th title="502+504 from the AC / from the proxy">AC / proxy</th><th>headers p50 / p99</th><th>loss ratio</th>
+<th>out of order / dup</th><th>last event</th></tr></thead><tbody>${list.map((g) => worstRow(g, maxErr, maxLoss, now))}</tbody></table>`;
+}
+
+/** The complete status page (the stylesheet is the page's own constant, the one `raw` part). */
+export function renderStatusPage(report: TransportReport, gateways: GatewayReport[]): SafeHtml {
   const m = report.method;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="10">
-<title>cassia-ac-proxy · transport report</title><style>${STYLE}</style></head><body>
+<title>cassia-ac-proxy · transport report</title><style>${raw(STYLE)}</style></head><body>
 <header><h1>cassia-ac-proxy <span>transport report</span></h1>
-<p class="meta">generated <time data-field="generatedAt" datetime="${esc(report.generatedAt)}">${esc(human(report.generatedAt))}</time> ·
-running since ${esc(human(report.startedAt))} ·
-${esc(gateways.length)} gateways · refreshes every 10 s · <a href="api/report">JSON</a></p></header>
+<p class="meta">generated <time data-field="generatedAt" datetime="${report.generatedAt}">${human(report.generatedAt)}</time> ·
+running since ${human(report.startedAt)} ·
+${gateways.length} gateways · refreshes every 10 s · <a href="api/report">JSON</a></p></header>
 <main>
 <section><h2>Transports</h2>${transportTable(report)}${charts(report)}</section>
 <section><h2>Should CAPWAP gateways move to MQTT?</h2>${recommendations(report)}
-<p class="note">${esc(m.test)}; a difference counts at p &lt; ${esc(m.alpha)} and ≥ ${esc(m.minRatio)}× the other side's rate,
-with ≥ ${esc(m.minRequests)} requests or ≥ ${esc(m.minSequenced)} sequenced events on both sides. Basis: ${esc(m.basis)}.</p></section>
+<p class="note">${m.test}; a difference counts at p &lt; ${m.alpha} and ≥ ${m.minRatio}× the other side's rate,
+with ≥ ${m.minRequests} requests or ≥ ${m.minSequenced} sequenced events on both sides. Basis: ${m.basis}.</p></section>
 <section><h2>Transport changes: before → after</h2>${changes(report)}</section>
-<section><h2>Worst gateways, last ${esc(report.windowSeconds / 60)} minutes</h2>${worst(gateways, report.generatedAt)}</section>
+<section><h2>Worst gateways, last ${report.windowSeconds / 60} minutes</h2>${worst(gateways, report.generatedAt)}</section>
 </main></body></html>`;
 }

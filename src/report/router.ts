@@ -31,7 +31,7 @@ export function createReportRouter(source: ReportSource): Router {
       .set('Content-Security-Policy', PAGE_CSP)
       .set('X-Content-Type-Options', 'nosniff')
       .type('html')
-      .send(html);
+      .send(html.toString());
   });
   return router;
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** The AC's answer to an expired or unknown token (cassia-ac-api.md). */
+/** The AC's answer to an expired or unknown token (Cassia's API guide; docs/cassia-api-routes.md). */
 export const FORBIDDEN_BODY = '{"error":"forbidden","error_description":"Token not found or expired"}';
 
 /** Issues and checks bearer tokens. */

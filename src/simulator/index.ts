@@ -1,6 +1,6 @@
 /**
- * A stand-in Cassia AC for tests, demos and benchmarks (PRODUCT.md, Simulator). A separate
- * program: imports nothing from the proxy. See docs/simulator.md.
+ * A stand-in Cassia AC for tests, demos and benchmarks (docs/simulator.md). A separate
+ * program: imports nothing from the proxy.
  */
 import type { AddressInfo } from 'node:net';
 import { createTokenStore } from './auth.js';

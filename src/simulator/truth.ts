@@ -1,6 +1,7 @@
 /**
- * Ground truth: what the simulator really wrote and answered, per gateway. The shape is fixed by
- * PRODUCT.md (`GET /__sim/truth`); the definitions by docs/stream-semantics.md.
+ * Ground truth: what the simulator really wrote and answered, per gateway. The shape of
+ * `GET /__sim/truth` is fixed (tests and tools read it; docs/simulator.md); the definitions are
+ * those of docs/stream-semantics.md.
  */
 import type { SimTransport } from './profile.js';
 

@@ -8,7 +8,7 @@ const load = (argv: string[] = [], env: Record<string, string> = {}) => loadConf
 const at = (config: Config, path: string): unknown =>
   path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
 
-describe('defaults (PRODUCT.md table)', () => {
+describe('defaults (docs/reference.md configuration table)', () => {
   it.each<[string, unknown]>([
     ['upstream', null],
     ['upstreamCa', null],

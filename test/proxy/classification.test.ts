@@ -1,5 +1,5 @@
 /**
- * Every row of PRODUCT.md's outcome table, produced by a purpose-built upstream on loopback:
+ * Every row of the outcome table in docs/reference.md, produced by a purpose-built upstream on loopback:
  * the status and body the client sees, and the exact requests_total series recorded.
  */
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ async function expectOneRequest(proxy: RunningProxy, labels: Record<string, stri
 
 const capwap = { transport: { gateways: { [GW]: { transport: 'capwap' as const } } } };
 
-describe('outcome classification (PRODUCT.md table)', () => {
+describe('outcome classification (docs/reference.md outcome table)', () => {
   it('upstream answered: its status, origin=upstream reason=response', async () => {
     const up = track(await httpServer((_req, res) => { res.writeHead(504, { 'content-type': 'text/plain' }); res.end('gateway timeout from AC'); }));
     const proxy = await proxyTo(up.url, capwap);

@@ -1,4 +1,4 @@
-/** Every endpoint answers with the shapes of cassia-ac-api.md (clean profile, no faults). */
+/** Every endpoint answers with the shapes Cassia documents (docs/cassia-api-routes.md) (clean profile, no faults). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type Truth } from '../../src/simulator/index.js';
 import { getToken, openStream, scanCounter, sleep } from './helpers.js';
