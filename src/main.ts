@@ -92,6 +92,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       state.activate(next.directory, config);
       retireGeneration(previous, next, closingPools);
       applySettings(metrics, output, config);
+      proxy.configure(config);
       analyzer.setLimits({ reorderWindowTime: config.sequence.reorderWindowTime, maxTrackedDevices: config.limits.maxTrackedDevices });
       metrics.configReloads.labels('success').inc();
       const restart = restartRequired(initial, config);

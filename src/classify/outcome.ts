@@ -12,7 +12,8 @@ export type Origin = 'upstream' | 'proxy' | 'client';
 /**
  * Every reason, in the order of the outcome table (docs/reference.md). A const list rather than
  * a bare union so the reference test can check that each one is documented. `bad_request`: the
- * proxy refused the request itself (CONNECT, an unusable request target); `shutdown`: cut by
+ * proxy refused the request itself (CONNECT, an unusable request target, a malformed request);
+ * `body_timeout`: the client stopped sending its request body for `timeouts.clientBody` (408); `shutdown`: cut by
  * graceful shutdown after its deadline, or refused while shutting down.
  */
 export const REASONS = [
@@ -26,6 +27,7 @@ export const REASONS = [
   'stream_idle_timeout',
   'client_abort',
   'bad_request',
+  'body_timeout',
   'shutdown',
 ] as const;
 

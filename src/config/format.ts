@@ -24,6 +24,9 @@ export function formatConfig(config: Config): string {
       headers: formatDuration(config.timeouts.headers),
       streamIdle: formatDuration(config.timeouts.streamIdle),
       shutdown: formatDuration(config.timeouts.shutdown),
+      clientHeaders: formatDuration(config.timeouts.clientHeaders),
+      clientBody: formatDuration(config.timeouts.clientBody),
+      clientKeepAlive: formatDuration(config.timeouts.clientKeepAlive),
     },
     transport: { default: config.transport.default, expected: config.transport.expected, gateways },
     discovery: {

@@ -27,11 +27,20 @@ export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze(
   upstreamInsecure: false,
   listen: { host: '127.0.0.1', port: 8080 },
   admin: { host: '127.0.0.1', port: 9464 },
-  timeouts: { connect: 5_000, headers: 30_000, streamIdle: 75_000, shutdown: 10_000 },
+  timeouts: {
+    connect: 5_000, headers: 30_000, streamIdle: 75_000, shutdown: 10_000,
+    clientHeaders: 10_000, clientBody: 30_000,
+    // Longer than the idle time of the pools clients keep their connections in (undici 4 s, the
+    // Node.js global agent 5 s, aiohttp 15 s; an AWS load balancer 60 s), so that the client, not
+    // the proxy, closes an idle connection: a client that sends on a connection the server closes
+    // at the same moment gets a reset. Every response also says `Keep-Alive: timeout=65`, which
+    // undici and the Node.js agent honour (closing 2 s / 1 s before).
+    clientKeepAlive: 65_000,
+  },
   transport: { default: 'unknown', gateways: {}, expected: null },
   discovery: { enabled: false, interval: 60_000, key: null, secret: null },
   sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000 },
-  limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024 },
+  limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024, maxClientConnections: 1024 },
   log: { level: 'info', access: true },
 });
 

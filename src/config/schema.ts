@@ -103,6 +103,7 @@ export const layerSchema = z.strictObject({
   gatewaysFile: leaf(nullable(parseText)),
   timeouts: section({
     connect: duration(), headers: duration(), streamIdle: duration(), shutdown: duration(0),
+    clientHeaders: duration(), clientBody: duration(), clientKeepAlive: duration(),
   }),
   transport: section({
     default: leaf(parseTransport),
@@ -122,6 +123,7 @@ export const layerSchema = z.strictObject({
     maxGateways: leaf((v) => parseInteger(v, 1, 1_000_000)),
     maxTrackedDevices: leaf((v) => parseInteger(v, 1, 100_000_000)),
     maxEventBytes: leaf(parseByteSize),
+    maxClientConnections: leaf((v) => parseInteger(v, 1, 1_000_000)),
   }),
   log: section({ level: leaf((v) => parseChoice(v, LOG_LEVELS)), access: leaf(parseBoolean) }),
 });

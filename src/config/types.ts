@@ -62,6 +62,12 @@ export interface Config {
     streamIdle: number;
     /** How long graceful shutdown waits for in-flight requests. */
     shutdown: number;
+    /** Time a client has to send complete request headers (408 otherwise). */
+    clientHeaders: number;
+    /** Idle time allowed while the proxy waits for the next chunk of a request body (408 otherwise). */
+    clientBody: number;
+    /** How long an idle client keep-alive connection is kept open (longer than client pools keep theirs). */
+    clientKeepAlive: number;
   };
   transport: {
     default: Transport;
@@ -91,6 +97,8 @@ export interface Config {
     maxTrackedDevices: number;
     /** Largest SSE event analysed; larger ones are forwarded but counted malformed. */
     maxEventBytes: number;
+    /** Open client connections; further ones are closed at once. */
+    maxClientConnections: number;
   };
   log: {
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

@@ -7,6 +7,7 @@
  * so a client never mistakes a broken body for a complete one.
  */
 import type { ServerResponse } from 'node:http';
+import type { ClientErrorReason } from '../classify/client-error.js';
 import type { Dispatcher } from 'undici';
 import type { StreamKind } from '../config/types.js';
 import { classifyFailure, clientAborted, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
@@ -17,6 +18,7 @@ import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
 import type { StreamEnd } from './exchange-record.js';
 import type { Recorder } from './recorder.js';
+import type { BodyWatcher } from './request-body.js';
 
 /** What an exchange needs from the proxy around it (one per configuration generation). */
 export interface ExchangeContext {
@@ -31,6 +33,8 @@ export interface ExchangeContext {
   vouch(gateway: GatewayHandle): GatewayHandle;
   /** The exchange is over (for shutdown bookkeeping). */
   release(exchange: Exchange): void;
+  /** The client caused a failure the proxy answered or cut (`client_errors_total`). */
+  clientError(reason: ClientErrorReason): void;
 }
 
 /** What is known about a request when it is forwarded. */
@@ -43,8 +47,6 @@ export interface ExchangeStart {
   /** Method label value. */
   method: string;
   gateway: GatewayHandle;
-  /** Declared request body size. */
-  bytesIn: number;
 }
 
 /** Error handed to undici's abort when the proxy itself cancels the upstream request. */
@@ -55,14 +57,19 @@ class CancelError extends Error {
   }
 }
 
-/** The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's native path). */
-export class Exchange implements Dispatcher.DispatchHandler {
+/**
+ * The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's
+ * native path), and the request body (request-body.ts) the BodyWatcher ones.
+ */
+export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   private phase: Phase = 'connect';
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private status = 0;
   private tap: StreamTap | null = null;
   private bytesOut = 0;
+  /** Request body bytes received from the client. */
+  private bytesIn = 0;
   private headersMs = -1;
   private finished = false;
   private cancelled: CancelError | null = null;
@@ -83,6 +90,55 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Cancels the upstream request because the proxy is shutting down. */
   shutdown(): void {
     this.cancel(new CancelError('shutdown'));
+  }
+
+  /** Whether this exchange answers on `res`. */
+  answersOn(res: unknown): boolean {
+    return this.res === res;
+  }
+
+  /**
+   * The client broke its own request (a malformed or stalled body): answer `status` now if no
+   * response has started (with `connection: close`: the rest of the request cannot be read),
+   * otherwise cut the response; record the exchange and cancel the upstream request.
+   */
+  clientFailed(status: number, reason: ClientErrorReason & ('bad_request' | 'body_timeout')): void {
+    if (this.finished) return;
+    const cancel = new CancelError('client');
+    this.cancelled = cancel;
+    this.ctx.clientError(reason);
+    const answered = !this.res.headersSent;
+    if (answered) {
+      const socket = this.res.socket;
+      sendProxyError(this.res, status, reason, { connection: 'close' });
+      this.res.once('finish', () => socket?.destroy());
+      this.headersMs = performance.now() - this.start.started;
+      this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
+    } else {
+      this.res.destroy();
+    }
+    this.finish({ origin: 'proxy', reason, status: answered ? status : this.status }, this.stream ? 'client_closed' : null);
+    // undici calls onError (finished: nothing more to do) now, or from onConnect.
+    this.abortUpstream?.(cancel);
+  }
+
+  bodyReceived(bytes: number): void {
+    this.bytesIn += bytes;
+  }
+
+  bodyIdle(): boolean {
+    if (this.finished) return true;
+    // Never touch a response that is flowing (an event stream above all): once headers went
+    // out, a slow request body is the upstream's business (its own timeouts), not the proxy's.
+    if (this.res.headersSent) return false;
+    this.clientFailed(408, 'body_timeout');
+    return false;
+  }
+
+  bodyFailed(): void {
+    // The client's connection went away mid-body: it is the client's doing, whatever undici
+    // reports for the body it could not finish.
+    this.cancel(new CancelError('client'));
   }
 
   private readonly onClientClose = (): void => {
@@ -196,7 +252,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       outcome,
       headersMs: this.headersMs,
       totalMs: performance.now() - start.started,
-      bytesIn: start.bytesIn,
+      bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       stream: this.stream,
       streamEnd: this.stream ? streamEnd : null,

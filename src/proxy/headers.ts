@@ -59,8 +59,9 @@ export interface ForwardedInfo {
 /**
  * The headers to send upstream, as undici's flat `[name, value, …]` array, from node's
  * `req.rawHeaders` (original case and order, duplicates kept), plus X-Forwarded-For/-Proto/-Host.
+ * Null for a request with more than one Host field, which must be refused (RFC 9112 §3.2).
  */
-export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedInfo): string[] {
+export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedInfo): string[] | null {
   const named = findConnection(raw);
   const out: string[] = [];
   let forwardedFor: string | null = null;
@@ -72,7 +73,10 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedIn
     if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
     if (REQUEST_OWN.has(lower)) {
       if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
-      else if (lower === 'host') host = value;
+      else if (lower === 'host') {
+        if (host !== null) return null;
+        host = value;
+      }
       continue;
     }
     out.push(name, value);

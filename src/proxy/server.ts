@@ -6,10 +6,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Config, HostPort, StreamKind } from '../config/types.js';
+import { CLIENT_ERROR_REASONS, clientErrorAnswer, type ClientErrorReason } from '../classify/client-error.js';
 import { routeTemplate } from '../classify/routes.js';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
@@ -19,6 +21,7 @@ import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
+import { requestBody } from './request-body.js';
 import { parseTarget } from './target.js';
 import type { Upstream } from './upstream.js';
 
@@ -40,6 +43,8 @@ export interface ProxyServer {
   url: string;
   /** In-flight exchanges (streams included). */
   inFlight(): number;
+  /** Applies a (reloaded) configuration's client timeouts and connection cap to the listener. */
+  configure(config: Config): void;
   /** Stops accepting, ends streams, waits for in-flight requests up to `shutdownMs`, then cuts the rest. */
   close(shutdownMs: number): Promise<void>;
 }
@@ -85,6 +90,12 @@ class InFlight {
     this.size--;
   }
 
+  /** The exchange answering on `res` (linear, for rare events only). */
+  find(res: unknown): Exchange | null {
+    for (let x = this.head; x; x = x.nextInFlight) if (x.answersOn(res)) return x;
+    return null;
+  }
+
   /** A copy, so that callers may end exchanges (which unlinks them) while going through it. */
   list(): Exchange[] {
     const out: Exchange[] = [];
@@ -104,6 +115,11 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     ? (route, status) => guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log)
     : () => null;
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
+  const clientErrorCells = new Map(CLIENT_ERROR_REASONS.map((reason) => [reason, metrics.clientErrors.cell(reason)]));
+  const clientError = (reason: ClientErrorReason): void => {
+    const cell = clientErrorCells.get(reason);
+    if (cell) cell.value += 1;
+  };
   // One context per generation, made when its first request arrives.
   let contextOf: ProxyGeneration | null = null;
   let context: ExchangeContext | null = null;
@@ -111,7 +127,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     if (gen !== contextOf || context === null) {
       const { directory } = gen;
       const vouch = (gateway: GatewayHandle): GatewayHandle => (gateway.pending === null ? gateway : directory.vouch(gateway.pending));
-      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release };
+      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError };
       contextOf = gen;
     }
     return context;
@@ -123,10 +139,14 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     const method = methodLabel(req.method ?? 'GET');
     const target = parseTarget(req.url ?? '/');
     const gateway = target?.mac != null ? gen.directory.resolveRaw(target.mac) : gen.directory.resolve(null);
-    if (!target || closing) {
-      const reason = target ? 'shutdown' : 'bad_request';
-      sendProxyError(res, target ? 503 : 400, reason, reason === 'shutdown' ? { connection: 'close' } : {});
-      recordRefusal(contextFor(gen), method, target ? 503 : 400, reason, performance.now() - started, target?.pathname ?? null, gateway);
+    const headers = target && !closing ? upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }) : null;
+    if (!target || closing || !headers || !requestOk(req)) {
+      const reason = target && closing ? 'shutdown' : 'bad_request';
+      const status = reason === 'shutdown' ? 503 : 400;
+      // A malformed request may have more bytes behind it that cannot be framed: close.
+      sendProxyError(res, status, reason, { connection: 'close' });
+      if (reason === 'bad_request') clientError('bad_request');
+      recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway);
       return;
     }
     const contentLength = req.headers['content-length'];
@@ -137,7 +157,6 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       pathname: target.pathname,
       method,
       gateway,
-      bytesIn: contentLength ? Number(contentLength) || 0 : 0,
     });
     exchanges.add(exchange);
     const { upstream, config } = gen;
@@ -146,8 +165,9 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
         origin: upstream.origin,
         path: upstream.basePath + target.path,
         method: req.method as Dispatcher.HttpMethod,
-        headers: upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }),
-        body: hasBody ? req : null,
+        headers,
+        // undici reads async iterables (Dispatcher.md: `body`), its types only list streams.
+        body: hasBody ? (requestBody(req, config.timeouts.clientBody, exchange) as unknown as Readable) : null,
         headersTimeout: config.timeouts.headers,
         bodyTimeout: config.timeouts.streamIdle,
       },
@@ -155,16 +175,70 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     );
   };
 
-  const server = createServer({ noDelay: true, keepAlive: true }, handle);
+  const initial = deps.generation().config;
+  const server = createServer({
+    noDelay: true,
+    keepAlive: true,
+    // Only timeouts.clientHeaders (node's headersTimeout) limits how long a request takes to
+    // arrive; node's requestTimeout (the whole request, body included: 5 min by default) is off,
+    // because a request body is limited by its idle time instead (request-body.ts). Neither ever
+    // applies to a response: an event stream runs as long as it sends.
+    requestTimeout: 0,
+    headersTimeout: initial.timeouts.clientHeaders,
+    // node checks both only every connectionsCheckingInterval (30 s by default): a tenth of the
+    // headers timeout, between 50 ms and 1 s, keeps a 408 within 10 % of its deadline.
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.round(initial.timeouts.clientHeaders / 10))),
+    // A request without Host (HTTP/1.1) gets the proxy's own JSON 400 (handle), not node's bare one.
+    requireHostHeader: false,
+  }, handle);
+  const configure = (config: Config): void => {
+    server.headersTimeout = config.timeouts.clientHeaders;
+    server.keepAliveTimeout = config.timeouts.clientKeepAlive;
+    server.maxConnections = config.limits.maxClientConnections;
+  };
+  configure(initial);
+  // Past limits.maxClientConnections node closes a new connection at once, before reading from it.
+  server.on('drop', () => clientError('connection_limit'));
   // CONNECT would turn the proxy into a tunnel to anywhere: refuse it, never dial.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => undefined);
     socket.end(rawProxyError(405, 'bad_request', { allow: 'GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS' }));
+    socket.destroySoon();
+    clientError('bad_request');
     const gen = deps.generation();
     recordRefusal(contextFor(gen), 'CONNECT', 405, 'bad_request', 0, null, gen.directory.resolve(null));
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+    socket.on('error', () => undefined);
+    const answer = clientErrorAnswer(err.code);
+    // The response on this connection, if a request is in flight on it (node's own check).
+    const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (!answer || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (res === null) {
+      // No request yet: headers incomplete, too large or malformed.
+      clientError(answer.reason);
+      socket.end(rawProxyError(answer.status, answer.reason));
+      socket.destroySoon();
+      return;
+    }
+    const exchange = exchanges.find(res);
+    if (exchange?.stream && answer.reason === 'headers_timeout') {
+      // A request pipelined behind a flowing event stream has not finished its headers: it could
+      // not be answered before the stream ends anyway, and the stream must go on.
+      clientError(answer.reason);
+      return;
+    }
+    if (exchange) {
+      // The request was forwarded and its body turned out malformed (e.g. a bad chunk size).
+      exchange.clientFailed(answer.status, 'bad_request');
+      return;
+    }
+    // The request was already answered (a refusal) and the rest of it is malformed: just close.
+    if (!res.writableEnded) clientError(answer.reason);
+    socket.destroySoon();
   });
 
   server.listen(deps.listen.port, deps.listen.host);
@@ -177,6 +251,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     server,
     url: `http://${host}:${port}`,
     inFlight: () => exchanges.size,
+    configure,
     async close(shutdownMs) {
       closing = true;
       server.close();
@@ -226,6 +301,21 @@ function guard(component: string, open: () => StreamTap | null, metrics: Metrics
       }
     },
   };
+}
+
+/**
+ * Whether the proxy will forward the request at all (RFC 9112 §3.2, §6.3):
+ * - an HTTP/1.1 request must carry Host (node's own check is off so that the answer is the
+ *   proxy's JSON 400; a second Host field is caught by upstreamRequestHeaders);
+ * - node's parser refuses every other smuggling shape before the request gets here, but a
+ *   request Transfer-Encoding whose last coding is not `chunked` (`xchunked`, `chunked,
+ *   identity`) only when its body is parsed, after the request was handed over: refuse it here
+ *   so that it is never forwarded.
+ */
+function requestOk(req: IncomingMessage): boolean {
+  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return false;
+  const te = req.headers['transfer-encoding'];
+  return te === undefined || /(?:^|,)[ \t]*chunked[ \t]*$/i.test(te);
 }
 
 /** Records a request the proxy answered itself without forwarding it. */

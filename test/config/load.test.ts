@@ -19,6 +19,9 @@ describe('defaults (docs/reference.md configuration table)', () => {
     ['timeouts.headers', 30_000],
     ['timeouts.streamIdle', 75_000],
     ['timeouts.shutdown', 10_000],
+    ['timeouts.clientHeaders', 10_000],
+    ['timeouts.clientBody', 30_000],
+    ['timeouts.clientKeepAlive', 65_000],
     ['transport.default', 'unknown'],
     ['transport.gateways', {}],
     ['transport.expected', null],
@@ -33,6 +36,7 @@ describe('defaults (docs/reference.md configuration table)', () => {
     ['limits.maxGateways', 1000],
     ['limits.maxTrackedDevices', 200_000],
     ['limits.maxEventBytes', 1024 * 1024],
+    ['limits.maxClientConnections', 1024],
     ['log.level', 'info'],
     ['log.access', true],
     ['configFile', null],
@@ -74,8 +78,12 @@ describe('precedence: flags > environment > file > defaults', () => {
   it('flag-only keys beat the file; untouched keys keep the file value', async () => {
     const f = tmp.write('t.yaml', 'timeouts: { connect: 1s, headers: 2s }\nlog: { access: true }\n');
     const config = await load(['--config', f, '--connect-timeout', '250ms', '--no-access-log']);
-    expect(config.timeouts).toEqual({ connect: 250, headers: 2000, streamIdle: 75_000, shutdown: 10_000 });
+    expect(config.timeouts).toEqual({ connect: 250, headers: 2000, streamIdle: 75_000, shutdown: 10_000, clientHeaders: 10_000, clientBody: 30_000, clientKeepAlive: 65_000 });
     expect(config.log.access).toBe(false);
+  });
+  it('client timeouts and the connection cap have flags', async () => {
+    const config = await load(['--client-headers-timeout', '3s', '--client-body-timeout', '15s', '--client-keep-alive-timeout', '90s', '--max-client-connections', '200']);
+    expect([config.timeouts.clientHeaders, config.timeouts.clientBody, config.timeouts.clientKeepAlive, config.limits.maxClientConnections]).toEqual([3000, 15_000, 90_000, 200]);
   });
   it('empty environment variables count as unset', async () => {
     expect((await load([], { CASSIA_AC_URL: '', PROXY_LISTEN: ' ' })).upstream).toBeNull();
@@ -86,16 +94,17 @@ describe('files', () => {
   const yaml = [
     'upstream: http://127.0.0.1:7000',
     'timeouts:', '  connect: 1.5s', '  headers: 1m30s', '  streamIdle: 2m', '  shutdown: 0s',
+    '  clientHeaders: 4s', '  clientBody: 20s', '  clientKeepAlive: 2m',
     'transport:', '  default: capwap', '  expected: mqtt', '  gateways:',
     '    cc:1b:e0:e0:00:01: MQTT', '    CC-1B-E0-E0-00-02: { transport: capwap, name: dock 2 }',
     'sequence:', '  builtin: [ruuvi]', '  reorderWindow: 8', '  reorderWindowTime: 500ms',
     '  extractors:', '    - { name: ctr, stream: scan, manufacturerId: 0x0499, offset: 15, length: 2, endian: big }',
     '    - { name: n, stream: notification, handle: 37, offset: 0, length: 4, endian: little, wrap: 1000 }',
-    'limits: { maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512KiB }',
+    'limits: { maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512KiB, maxClientConnections: 64 }',
   ].join('\n');
   const expected = (config: Config) => {
     expect(config.upstream?.href).toBe('http://127.0.0.1:7000/');
-    expect(config.timeouts).toEqual({ connect: 1500, headers: 90_000, streamIdle: 120_000, shutdown: 0 });
+    expect(config.timeouts).toEqual({ connect: 1500, headers: 90_000, streamIdle: 120_000, shutdown: 0, clientHeaders: 4000, clientBody: 20_000, clientKeepAlive: 120_000 });
     expect(config.transport).toEqual({
       default: 'capwap', expected: 'mqtt',
       gateways: { 'CC:1B:E0:E0:00:01': { transport: 'mqtt' }, 'CC:1B:E0:E0:00:02': { transport: 'capwap', name: 'dock 2' } },
@@ -107,7 +116,7 @@ describe('files', () => {
         { name: 'n', stream: 'notification', handle: 37, offset: 0, length: 4, endian: 'little', wrap: 1000 },
       ],
     });
-    expect(config.limits).toEqual({ maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512 * 1024 });
+    expect(config.limits).toEqual({ maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512 * 1024, maxClientConnections: 64 });
   };
   it('reads YAML', async () => {
     const path = tmp.write('full.yaml', yaml);

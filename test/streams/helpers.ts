@@ -1,5 +1,6 @@
 /** Shared fixtures for stream-analysis tests: a config, the gateway stack, an analyser, value lookup. */
 import { pino } from 'pino';
+import { DEFAULTS } from '../../src/config/load.js';
 import type { Config, StreamKind } from '../../src/config/types.js';
 import type { Metrics, Registry } from '../../src/metrics/metrics.js';
 import { createStreamAnalyzer, type AnalysisGeneration } from '../../src/streams/analyzer.js';
@@ -17,7 +18,7 @@ export function testConfig(over: { sequence?: Partial<Config['sequence']>; limit
     upstreamInsecure: false,
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
-    timeouts: { connect: 5000, headers: 30000, streamIdle: 75000, shutdown: 1000 },
+    timeouts: { ...DEFAULTS.timeouts, shutdown: 1000 },
     transport: {
       default: 'unknown',
       gateways: { [GW1]: { transport: 'capwap', name: 'hall' }, [GW2]: { transport: 'mqtt' } },
@@ -25,7 +26,7 @@ export function testConfig(over: { sequence?: Partial<Config['sequence']>; limit
     },
     discovery: { enabled: false, interval: 60000, key: null, secret: null },
     sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, ...over.sequence },
-    limits: { maxGateways: 1000, maxTrackedDevices: 200000, maxEventBytes: 1024 * 1024, ...over.limits },
+    limits: { ...DEFAULTS.limits, ...over.limits },
     log: { level: 'silent', access: false },
     configFile: null,
     gatewaysFile: null,
