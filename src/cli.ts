@@ -64,6 +64,9 @@ function installSignals(running: Running, config: Config): void {
     const reload = running.reload;
     // The proxy logs the outcome and counts it; a failure here must not end the process.
     process.on('SIGHUP', () => { reload().catch((error: unknown) => err(`cassia-ac-proxy: reload failed: ${(error as Error).message}`)); });
+  } else {
+    // The demo has no configuration file to re-read; SIGHUP must not end it (node's default).
+    process.on('SIGHUP', () => err('cassia-ac-proxy: SIGHUP ignored: the demo has no configuration to reload'));
   }
 }
 
