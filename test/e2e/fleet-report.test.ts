@@ -292,7 +292,9 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(g?.transport).toBe('mqtt');
     expect(g?.transports.map((t) => t.transport)).toEqual(['capwap', 'mqtt']);
     const [capwap, mqtt] = g?.transports ?? [];
-    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(changedAt);
+    // Both are found at the resolution of one step: the last CAPWAP growth and the first MQTT one
+    // can fall into the same step when the move happened within it.
+    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThanOrEqual(changedAt);
     expect(mqtt?.firstAt).toBe(change?.changedAt);
     expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000);
     expect(fleet.report.recommendations.some((r) => r.gateway === MOVED)).toBe(false);
