@@ -13,10 +13,9 @@ import { capturedLogger } from '../helpers/servers.js';
 import { find, scrape, total, type Sample } from '../helpers/metrics.js';
 import { openSse, type SseCapture } from '../helpers/sse-client.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 const { defer } = cleanupAfterEach();
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function token(proxy: RunningProxy, sim: Simulator): Promise<string> {
   const res = await request(`${proxy.proxyUrl}/api/oauth2/token`, {
@@ -26,15 +25,6 @@ async function token(proxy: RunningProxy, sim: Simulator): Promise<string> {
   });
   const body = (await res.body.json()) as { access_token: string };
   return body.access_token;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error('condition not met in time');
 }
 
 function value(samples: Sample[], name: string, stream: string, gateway: string): number {
@@ -100,13 +90,20 @@ describe.each([1, 7, 2024])('accuracy against simulator truth (seed %i)', (seed)
     for (let round = 0; round < 40; round++) {
       await Promise.all(sim.gateways.map(async (gateway) => (await request(`${proxy.proxyUrl}/api/cassia/info?mac=${gateway}&access_token=${t}`)).body.dump()));
     }
-    await sleep(1500);
+    // Run until the faults and events the final checks need have happened.
+    const streamFaults = (): number => Object.values(sim.truth().gateways)
+      .reduce((n, g) => n + Object.values(g.streams).reduce((m, st) => m + st.dropped + st.duplicated + st.reordered, 0), 0);
+    const received = (kind: string): number => captures.filter((c) => c.kind === kind).reduce((n, c) => n + c.capture.events.length, 0);
+    await until(() => received('combined') > 50 && received('rssi') > 20 && streamFaults() > 20, 20_000,
+      'combined and RSSI events and injected stream faults');
     sim.setFaults({ profile: 'clean' });
     // Later events make the last drops observable (truth counts a drop once a later event was written).
-    await sleep(800);
+    const sequenced = captures.filter((c) => c.kind === 'scan' || c.kind === 'notification' || c.kind === 'combined');
+    const atClean = sequenced.map((c) => c.capture.events.length);
+    await until(() => sequenced.every((c, i) => c.capture.events.length >= (atClean[i] ?? 0) + 30), 20_000, '30 clean events on every sequenced stream');
     sim.closeStreams();
     await Promise.all(captures.map((c) => c.capture.done));
-    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_active') === 0, 5000);
+    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_active') === 0, 10_000, 'no active streams on the proxy', 100);
 
     const truth = sim.truth();
     const samples = await scrape(proxy.adminUrl);

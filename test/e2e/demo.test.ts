@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { scrape, total } from '../helpers/metrics.js';
+import { deadline, until } from '../helpers/until.js';
 
 const CLI = 'dist/src/cli.js';
 
@@ -22,11 +23,9 @@ describe('demo (npm start with no upstream)', () => {
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     try {
       const started = Date.now();
-      let admin: string | undefined;
-      while (!admin && Date.now() - started < 10_000) {
-        admin = /metrics\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stdout)?.[1];
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const metricsUrl = (): string | undefined => /metrics\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stdout)?.[1];
+      await until(() => metricsUrl() !== undefined, 10_000, 'the demo to print its metrics URL').catch(() => undefined);
+      const admin = metricsUrl();
       expect(admin, `demo printed no metrics URL; stdout: ${stdout} stderr: ${stderr}`).toBeDefined();
       expect(stdout).toMatch(/proxy\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout).toMatch(/status page\s+http:\/\/127\.0\.0\.1:\d+\//);
@@ -34,7 +33,8 @@ describe('demo (npm start with no upstream)', () => {
       expect(stdout).toMatch(/--upstream https:\/\//);
 
       let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0 };
-      while (Date.now() - started < 15_000) {
+      // The 15 s are the demo's promise, counted from its start; the assertions below name what was missing.
+      await until(async () => {
         const samples = await scrape(admin as string);
         seen = {
           capwap: total(samples, 'cassia_proxy_gateway_requests_total', { transport: 'capwap' }),
@@ -45,9 +45,8 @@ describe('demo (npm start with no upstream)', () => {
           // The workload's acBatch.js-style sessions show on their own route.
           batchConnect: total(samples, 'cassia_proxy_requests_total', { route: '/api/gap/batch-connect' }),
         };
-        if (seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+        return seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0;
+      }, Math.max(0, 15_000 - (Date.now() - started)), 'traffic on both transports, CAPWAP 502/504 and batch connects', 250).catch(() => undefined);
       expect(seen.capwap).toBeGreaterThan(0);
       expect(seen.mqtt).toBeGreaterThan(0);
       expect(seen.capwapErrors).toBeGreaterThan(0);
@@ -55,9 +54,9 @@ describe('demo (npm start with no upstream)', () => {
       expect(seen.batchConnect).toBeGreaterThan(0);
     } finally {
       child.kill('SIGINT');
-      const [code] = (await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(() => r([null]), 10_000))])) as [number | null];
-      if (code === null) child.kill('SIGKILL');
-      expect(code, `stderr: ${stderr}`).toBe(0);
+      const [code] = (await deadline(once(child, 'exit'), 10_000, 'the demo to exit on SIGINT').catch(() => [undefined])) as [number | null | undefined];
+      if (code === undefined) child.kill('SIGKILL');
+      expect(code, `exit code after SIGINT (undefined: still running after 10 s); stderr: ${stderr}`).toBe(0);
     }
   }, 40_000);
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { closedPort, httpServer, type TestServer } from '../helpers/servers.js';
 import { find, scrape, total } from '../helpers/metrics.js';
+import { until } from '../helpers/until.js';
 
 const CLI = 'dist/src/cli.js';
 const GW = 'CC:1B:E0:E0:00:01';
@@ -18,15 +19,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
-
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('reload through the CLI', () => {
   it('SIGHUP applies a good file and keeps the running config on a bad one', async () => {
@@ -55,25 +47,25 @@ describe('reload through the CLI', () => {
       }
     });
     const admin = `http://127.0.0.1:${adminPort}`;
-    await until(async () => (await fetch(`${admin}/healthz`).catch(() => null))?.ok === true);
+    await until(async () => (await fetch(`${admin}/healthz`).catch(() => null))?.ok === true, 10_000, 'the admin health check', 50);
     const proxyUrl = `http://127.0.0.1:${proxyPort}`;
     const call = async (): Promise<void> => (await request(`${proxyUrl}/api/cassia/info?mac=${GW}`)).body.dump();
 
     await call();
     write('mqtt');
     child.kill('SIGHUP');
-    await until(async () => total(await scrape(admin), 'cassia_proxy_config_reloads_total', { result: 'success' }) === 1);
+    await until(async () => total(await scrape(admin), 'cassia_proxy_config_reloads_total', { result: 'success' }) === 1, 10_000, 'a successful reload', 50);
     await call();
     write('mqtt', 'timeouts: { conect: 5s }');
     child.kill('SIGHUP');
-    await until(async () => total(await scrape(admin), 'cassia_proxy_config_reloads_total', { result: 'failure' }) === 1);
+    await until(async () => total(await scrape(admin), 'cassia_proxy_config_reloads_total', { result: 'failure' }) === 1, 10_000, 'a failed reload', 50);
     await call();
 
     const samples = await scrape(admin);
     expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: GW, transport: 'capwap' })[0]?.value).toBe(1);
     expect(find(samples, 'cassia_proxy_gateway_requests_total', { gateway: GW, transport: 'mqtt' })[0]?.value).toBe(2);
     // Log lines reach stdout within the writer's flush interval (1 s).
-    await until(async () => /timeouts\.conect/.test(output));
+    await until(() => /timeouts\.conect/.test(output), 10_000, 'the reload error in the log');
     expect(output).toMatch(/did you mean \\"timeouts\.connect\\"/);
 
     child.kill('SIGTERM');

@@ -12,6 +12,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { until } from './until.js';
 
 /** Where each tool may live: Debian names first (Debian ships Alertmanager as prometheus-alertmanager). */
 const CANDIDATES = {
@@ -55,23 +56,29 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+/**
+ * Polls `check` every 200 ms until it returns a value other than undefined, or throws after
+ * `timeoutMs` naming `what` and the last error the check threw (a check may throw while a
+ * server is still starting).
+ */
 export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  let value: T | undefined;
   let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    await until(async () => {
+      try {
+        value = await check();
+      } catch (err) {
+        lastError = err;
+        return false;
+      }
+      return value !== undefined;
+    }, timeoutMs, what, 200);
+  } catch (err) {
+    const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
+    throw new Error(`${(err as Error).message}${detail}`);
   }
+  return value as T;
 }
 
 interface ManagedProcess {

@@ -1,16 +1,17 @@
 /** Waiting for something observable, with a deadline instead of a fixed sleep. */
 
 /**
- * Polls `check` (sync or async) every 20 ms until it returns true; throws naming `what` after
- * `timeoutMs`. The check runs once more after the deadline, so a slow last poll still counts.
+ * Polls `check` (sync or async) every `intervalMs` until it returns true; throws naming `what`
+ * after `timeoutMs`. The check runs once more after the deadline, so a slow last poll still counts.
+ * A check that costs the process under test work (a scrape) deserves a longer interval.
  */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const expired = Date.now() > deadline;
     if (await check()) return;
     if (expired) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -6,6 +6,7 @@ import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { openSse } from '../helpers/sse-client.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 const { defer, track } = cleanupAfterEach();
 
@@ -26,8 +27,9 @@ describe('access log', () => {
     await (await request(`${proxy.proxyUrl}/api/gatt/nodes/C0:00:00:00:00:01/handle/39/value/cafe?mac=cc:1b:e0:e0:00:01&access_token=secret-token-1`)).body.dump();
     const sse = await openSse(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
     await sse.done;
-    await new Promise((r) => setTimeout(r, 20));
-    const access = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'route' in l);
+    const accessLines = (): Array<Record<string, unknown>> => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'route' in l);
+    await until(() => accessLines().length >= 2, 10_000, 'the access lines of both exchanges');
+    const access = accessLines();
     expect(access).toHaveLength(2);
     const [write, stream] = access;
     expect(write).toMatchObject({

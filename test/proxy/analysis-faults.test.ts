@@ -15,6 +15,7 @@ import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 const { defer } = cleanupAfterEach();
 
@@ -29,6 +30,7 @@ describe.each<[string, TapFactory]>([
     const up = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(EVENTS.slice(0, 500));
+      // The rest a little later: the stream arrives in two chunks.
       setTimeout(() => res.end(EVENTS.slice(500)), 30);
     });
     defer(() => up.close());
@@ -53,7 +55,11 @@ describe.each<[string, TapFactory]>([
     const res = await request(`${proxy.url}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01&sequence=2`);
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe(EVENTS);
-    await new Promise((r) => setTimeout(r, 20));
+    // The exchange is recorded once it is over: its analysis fault, if any, was counted before.
+    const count = async (name: string, labels: Record<string, string>): Promise<number> =>
+      find(parseMetrics(await registry.metrics()), name, labels)[0]?.value ?? 0;
+    await until(async () => await count('cassia_proxy_requests_total', { code: '200', reason: 'response' }) >= 1
+      && await count('cassia_proxy_analysis_errors_total', { component: 'stream_tap' }) >= 1, 10_000, 'the exchange and its analysis fault counted');
     const samples = parseMetrics(await registry.metrics());
     expect(find(samples, 'cassia_proxy_analysis_errors_total', { component: 'stream_tap' })[0]?.value).toBe(1);
     expect(find(samples, 'cassia_proxy_requests_total', { code: '200', reason: 'response' })[0]?.value).toBe(1);

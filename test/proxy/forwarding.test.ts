@@ -10,6 +10,7 @@ import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, scrape } from '../helpers/metrics.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 const { defer, track } = cleanupAfterEach();
 
@@ -21,15 +22,33 @@ async function proxyTo(upstream: string, overrides: Parameters<typeof testConfig
 }
 
 
-/** Sends raw bytes to a port and returns everything the server sent back until it closed or went quiet. */
-async function rawExchange(port: number, text: string, quietMs = 300): Promise<string> {
+/** True once `raw` holds a whole HTTP/1.1 response: its head and a body as long as it declares. */
+function wholeResponse(raw: string): boolean {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const head = raw.slice(0, end);
+  const body = raw.slice(end + 4);
+  if (/^transfer-encoding:\s*chunked/im.test(head)) return body.endsWith('0\r\n\r\n');
+  const length = /^content-length:\s*(\d+)/im.exec(head)?.[1];
+  return length === undefined ? false : Buffer.byteLength(body, 'latin1') >= Number(length);
+}
+
+/** Sends raw bytes to a port and returns everything the server sent back, once it closed or sent a whole response. */
+async function rawExchange(port: number, text: string): Promise<string> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
-  socket.write(text);
   let received = '';
+  let closed = false;
   socket.on('data', (d: Buffer) => { received += d.toString('latin1'); });
-  await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, quietMs))]);
-  socket.destroy();
+  socket.on('close', () => { closed = true; });
+  socket.write(text);
+  try {
+    await until(() => closed || wholeResponse(received), 10_000, 'a whole response or the close');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; got ${JSON.stringify(received)}`);
+  } finally {
+    socket.destroy();
+  }
   return received;
 }
 
@@ -68,28 +87,33 @@ describe('forwarding', () => {
   });
 
   it('passes SSE events through one by one as they are sent, not batched', async () => {
-    const sentAt: number[] = [];
+    const event = (n: number): string => `data: {"id":"AA:BB:CC:DD:EE:01","value":"01","handle":3,"seqNum":${n}}`;
+    let delivered = 0;
     const up = track(await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      let n = 0;
-      const timer = setInterval(() => {
-        n += 1;
-        sentAt.push(performance.now());
-        res.write(`data: {"id":"AA:BB:CC:DD:EE:01","value":"01","handle":3,"seqNum":${n}}\n\n`);
-        if (n === 8) { clearInterval(timer); res.end(); }
-      }, 120);
+      // Lock-step: the next event is sent only once the client has the previous one, so a proxy
+      // that held an event for a later write would never deliver it (and the wait below times out).
+      void (async () => {
+        for (let n = 1; n <= 8; n++) {
+          res.write(`${event(n)}\n\n`);
+          await until(() => delivered >= n, 10_000, `event ${n} at the client`);
+        }
+        res.end();
+      })().catch(() => res.destroy());
     }));
     const proxy = await proxyTo(up.url);
     const res = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01&sequence=2`);
     expect(res.headers['content-type']).toBe('text/event-stream');
-    const arrivals: Array<{ at: number; text: string }> = [];
-    for await (const chunk of res.body) arrivals.push({ at: performance.now(), text: (chunk as Buffer).toString() });
-    const events = arrivals.flatMap((a) => a.text.split('\n\n').filter(Boolean).map((e) => ({ at: a.at, e })));
-    expect(events.map((x) => x.e)).toEqual(Array.from({ length: 8 }, (_, i) => `data: {"id":"AA:BB:CC:DD:EE:01","value":"01","handle":3,"seqNum":${i + 1}}`));
-    // Each event arrived in its own chunk, soon after it was sent and before the next was sent
-    // (120 ms apart: a proxy that held events for the next write would merge them).
-    expect(arrivals.length).toBe(8);
-    for (let i = 0; i < 8; i++) expect((arrivals[i]?.at ?? 0) - (sentAt[i] ?? 0)).toBeLessThan(100);
+    const chunks: string[] = [];
+    let text = '';
+    for await (const chunk of res.body) {
+      chunks.push((chunk as Buffer).toString());
+      text += (chunk as Buffer).toString();
+      delivered = text.split('\n\n').length - 1;
+    }
+    expect(text.split('\n\n').filter(Boolean)).toEqual(Array.from({ length: 8 }, (_, i) => event(i + 1)));
+    // Each event arrived in its own chunk: nothing was merged or split on the way.
+    expect(chunks).toEqual(Array.from({ length: 8 }, (_, i) => `${event(i + 1)}\n\n`));
   });
 
   it('strips hop-by-hop headers both ways, including those named in Connection, and adds X-Forwarded-*', async () => {

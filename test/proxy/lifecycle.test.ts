@@ -8,6 +8,7 @@ import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, parseMetrics, scrape } from '../helpers/metrics.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { until } from '../helpers/until.js';
 
 const { defer, track } = cleanupAfterEach();
 
@@ -102,22 +103,25 @@ describe('reload to another upstream', () => {
 
 describe('graceful shutdown', () => {
   it('ends streams with end="shutdown", lets an in-flight request finish, then refuses', async () => {
+    // The slow answer is held until the test releases it, once shutdown has visibly begun.
+    let held: { end(body: string): void } | undefined;
     const up = track(await httpServer((req, res) => {
       if (req.url?.startsWith('/api/gatt/nodes?')) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(':keep-alive\n\n');
         return;
       }
-      setTimeout(() => res.end('slow but complete'), 300);
+      held = res;
     }));
     const registry = new Registry();
     const proxy = await startProxy(testConfig(up.url, { timeouts: { shutdown: 3000 } }), { log: capturedLogger().log, registry });
     const stream = await request(`${proxy.proxyUrl}/api/gatt/nodes?event=1&mac=CC:1B:E0:E0:00:01`);
     const streamText = stream.body.text();
     const slow = request(`${proxy.proxyUrl}/api/cassia/hubs`).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => held !== undefined, 10_000, 'the slow request at the upstream');
     const closing = proxy.close();
     expect(await streamText).toBe(':keep-alive\n\n');
+    held?.end('slow but complete');
     expect(await slow).toEqual({ status: 200, body: 'slow but complete' });
     await closing;
     const samples = parseMetrics(await registry.metrics());
