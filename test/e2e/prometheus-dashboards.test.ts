@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTargets, loadDashboards, toPromql } from '../grafana/dashboard-model.js';
 import { binaryStatus, waitFor } from '../helpers/prometheus.js';
+import { until } from '../helpers/until.js';
 import { startObservedStack, type ObservedStack } from './observed-stack.js';
 
 const status = binaryStatus('prometheus');
@@ -51,15 +52,16 @@ describe.skipIf(status.skip || status.mustFail)('dashboard queries on live proxy
   it('every panel query returns series', async () => {
     const prometheus = (stack as ObservedStack).prometheus;
     let pending = queries;
-    const deadline = Date.now() + 30_000;
-    while (pending.length > 0 && Date.now() < deadline) {
+    const withoutSeries = async (): Promise<boolean> => {
       const still: typeof queries = [];
       for (const query of pending) {
         if ((await prometheus.query(toPromql(query.expr, '20s'))).length === 0) still.push(query);
       }
       pending = still;
-      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 500)); // the next scrape (1 s interval)
-    }
+      return pending.length === 0;
+    };
+    // Polled at half the scrape interval; on the deadline the assertion below names what is left.
+    await until(withoutSeries, 30_000, 'series for every panel query', 500).catch(() => undefined);
     expect(pending.map((q) => q.name)).toEqual([]);
   }, 45_000);
 });
