@@ -52,7 +52,9 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   const output = options.log ?? createLogOutput(initial.log.level);
   const log = output.logger;
   const registry = options.registry ?? new Registry();
-  const metrics = createMetrics(registry, { droppedLogLines: output.dropped });
+  // The listener is made after the metrics; until then nothing is in flight.
+  let inFlight = (): number => 0;
+  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => inFlight() });
   metrics.buildInfo.labels(packageVersion(), process.version).set(1);
   metrics.configReloads.labels('success').inc(0);
   metrics.configReloads.labels('failure').inc(0);
@@ -80,6 +82,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     openTap: (kind, gateway) => analyzer.tap(kind, gateway),
     openBodyTap: createHubListTaps(state),
   });
+  inFlight = () => proxy.inFlight();
 
   let closing = false;
   const reload = async (): Promise<{ ok: boolean; error?: string }> => {

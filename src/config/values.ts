@@ -144,7 +144,8 @@ export function formatHostPort({ host, port }: HostPort): string {
 }
 
 /**
- * The AC base URL: http or https, a host, no path beyond `/`, no query or fragment. A base path
+ * The AC base URL: http or https, a host, no path beyond `/`, no query or fragment, no
+ * credentials (user-info would be dropped silently: requests go to the URL's origin). A base path
  * is refused rather than accepted because the proxy forwards each request's own path
  * (`/api/...`) unchanged to the upstream origin: a path here would be silently ignored.
  * `null` (or `none` in a file) means no upstream: demo mode.
@@ -164,6 +165,9 @@ export function parseUpstreamUrl(value: unknown): Parsed<URL | null> {
     return bad(`${expected} without a path: the proxy forwards each request's own path (/api/...) unchanged, so a base path would be ignored`);
   }
   if (url.search !== '' || url.hash !== '') return bad(`${expected} without a query or fragment`);
+  if (url.username !== '' || url.password !== '') {
+    return bad(`${expected} without user:password@ — credentials in the URL would never be sent (the proxy forwards each client's own Authorization header; discovery uses CASSIA_AC_KEY / CASSIA_AC_SECRET)`);
+  }
   return ok(url);
 }
 

@@ -26,6 +26,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Where `log_lines_dropped_total` is read from at scrape time (the process's log writer). */
   droppedLogLines?: () => number;
+  /** Where `requests_in_flight` is read from at scrape time (the proxy listener's in-flight list). */
+  inFlight?: () => number;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
   const registers = [registry];
   let reportedLogDrops = 0;
   const droppedLogLines = opts.droppedLogLines ?? (() => 0);
+  const inFlight = opts.inFlight ?? (() => 0);
   if (opts.defaultMetrics !== false) {
     // The event-loop-lag monitor samples every 10 ms by default, which alone cost an idle proxy
     // ~10 ms of CPU per second (1 % of a core on every pod that runs the sidecar); every 100 ms
@@ -60,6 +63,14 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
     clientErrors: new CounterFamily(`${METRIC_PREFIX}client_errors_total`,
       'Client requests and connections the proxy refused or cut because of the client: headers not sent in time, headers too large, malformed, body stalled, connection cap.',
       ['reason'], registry),
+    requestsInFlight: new Gauge({
+      name: `${METRIC_PREFIX}requests_in_flight`,
+      help: 'Exchanges in flight: requests forwarded upstream and not finished yet, open event streams included.',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    }),
     streamsActive: new GaugeFamily(`${METRIC_PREFIX}streams_active`,
       'Event streams (SSE) currently open through the proxy.',
       ['stream', 'transport'], registry),

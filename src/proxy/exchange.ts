@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { ClientErrorReason } from '../classify/client-error.js';
 import type { Dispatcher } from 'undici';
 import type { StreamKind } from '../config/types.js';
-import { classifyFailure, clientAborted, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
+import { classifyFailure, clientAborted, failureCode, isKnownFailure, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
 import type { StreamTap } from '../streams/types.js';
@@ -35,6 +35,8 @@ export interface ExchangeContext {
   release(exchange: Exchange): void;
   /** The client caused a failure the proxy answered or cut (`client_errors_total`). */
   clientError(reason: ClientErrorReason): void;
+  /** An upstream failure whose code the outcome tables do not know (classified with the default). */
+  unknownFailure(code: string, err: Error): void;
 }
 
 /** What is known about a request when it is forwarded. */
@@ -225,7 +227,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
       }
       return;
     }
-    const outcome = classifyFailure(err as Error & { code?: string }, this.phase, this.status);
+    const info = err as Error & { code?: string };
+    // While connecting, codes are open-ended (DNS, TLS, errno) and all mean connect_error.
+    if (this.phase === 'headers' && !isKnownFailure(failureCode(info))) this.ctx.unknownFailure(failureCode(info), err);
+    const outcome = classifyFailure(info, this.phase, this.status);
     if (this.phase === 'body') {
       // Headers are gone: truncate, so the client sees a broken transfer, never a fake success.
       this.res.destroy();

@@ -22,6 +22,7 @@ import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
 import { requestBody } from './request-body.js';
+import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
 import type { Upstream } from './upstream.js';
 
@@ -115,6 +116,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     ? (route, status) => guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log)
     : () => null;
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
+  const unknownFailure = createUnknownFailureLog(log);
   const clientErrorCells = new Map(CLIENT_ERROR_REASONS.map((reason) => [reason, metrics.clientErrors.cell(reason)]));
   const clientError = (reason: ClientErrorReason): void => {
     const cell = clientErrorCells.get(reason);
@@ -127,7 +129,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     if (gen !== contextOf || context === null) {
       const { directory } = gen;
       const vouch = (gateway: GatewayHandle): GatewayHandle => (gateway.pending === null ? gateway : directory.vouch(gateway.pending));
-      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError };
+      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError, unknownFailure };
       contextOf = gen;
     }
     return context;

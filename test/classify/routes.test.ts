@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { allRouteTemplates, routeTemplate } from '../../src/classify/routes.js';
-import { classifyFailure, type Phase } from '../../src/classify/outcome.js';
 
 /** One row per endpoint of docs/cassia-api-routes.md: method, a path as a client sends it, its template. */
 const DOCUMENTED: Array<[string, string, string]> = [
@@ -166,26 +165,5 @@ describe('documented Cassia endpoints (docs/cassia-api-routes.md)', () => {
     expect([...documented].sort()).toEqual([...table].sort());
     const covered = new Set(DOCUMENTED.map(([, , t]) => (t.startsWith('/api/') ? t : `/api${t}`)));
     expect([...table].filter((t) => !covered.has(t))).toEqual([]);
-  });
-});
-
-describe('classifyFailure (undici error codes × phase)', () => {
-  it.each<[string | undefined, string | undefined, string, Phase, number, string, string]>([
-    ['ECONNREFUSED', undefined, 'connect ECONNREFUSED', 'connect', 502, 'proxy', 'connect_error'],
-    ['ENOTFOUND', undefined, 'getaddrinfo ENOTFOUND ac', 'connect', 502, 'proxy', 'connect_error'],
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', undefined, 'self signed certificate', 'connect', 502, 'proxy', 'connect_error'],
-    ['UND_ERR_CONNECT_TIMEOUT', undefined, 'Connect Timeout Error', 'connect', 504, 'proxy', 'connect_timeout'],
-    ['UND_ERR_HEADERS_TIMEOUT', undefined, 'Headers Timeout Error', 'headers', 504, 'proxy', 'headers_timeout'],
-    ['UND_ERR_SOCKET', undefined, 'other side closed', 'headers', 502, 'proxy', 'upstream_reset'],
-    ['ECONNRESET', undefined, 'read ECONNRESET', 'headers', 502, 'proxy', 'upstream_reset'],
-    ['UND_ERR_SOCKET', undefined, 'bad response', 'headers', 502, 'proxy', 'bad_response'],
-    ['HPE_INVALID_CONSTANT', 'HTTPParserError', 'Expected HTTP/', 'headers', 502, 'proxy', 'bad_response'],
-    [undefined, 'HTTPParserError', 'Response does not match the HTTP/1.1 protocol', 'headers', 502, 'proxy', 'bad_response'],
-    ['ERR_INVALID_CHAR', 'TypeError', 'Invalid character in header content', 'headers', 502, 'proxy', 'bad_response'],
-    ['UND_ERR_BODY_TIMEOUT', undefined, 'Body Timeout Error', 'body', 200, 'proxy', 'stream_idle_timeout'],
-    ['UND_ERR_SOCKET', undefined, 'other side closed', 'body', 200, 'upstream', 'body_reset'],
-    ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', undefined, 'mismatch', 'body', 200, 'upstream', 'body_reset'],
-  ])('%s (%s) in %s phase', (code, name, message, phase, status, origin, reason) => {
-    expect(classifyFailure({ code, name, message }, phase, 200)).toEqual({ status, origin, reason });
   });
 });

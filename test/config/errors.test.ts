@@ -111,6 +111,16 @@ describe('error reporting', () => {
     expect(problems.join('\n')).not.toContain(secret);
     expect(problems.join('\n')).toContain('***');
   });
+  it.each<[string, string[], Record<string, string>, RegExp]>([
+    ['a file', file('creds.yaml', 'upstream: http://user:pw@ac/\n'), {}, /creds\.yaml: upstream = "http:\/\/user:\*\*\*@ac\/" — expected .*without user:password@/],
+    ['the environment', [], { CASSIA_AC_URL: 'https://apiuser:s3cr3t@ac.example.com' }, /environment: CASSIA_AC_URL = "https:\/\/apiuser:\*\*\*@ac\.example\.com" — expected .*without user:password@/],
+    ['a flag', ['--upstream', 'https://token@ac.example.com'], {}, /command line: --upstream = "https:\/\/\*\*\*@ac\.example\.com" — expected .*without user:password@/],
+  ])('an upstream URL with credentials is an error naming the key (%s), the password masked', async (_name, argv, env, pattern) => {
+    const problems = await problemsOf(load(argv, env));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(pattern);
+    expect(problems[0]).not.toMatch(/:pw@|s3cr3t|token@/);
+  });
   it('is a ConfigError with code CONFIG_INVALID and the problems in its message', async () => {
     const error: unknown = await load(['--listen', 'x']).catch((e: unknown) => e);
     expect(isConfigError(error)).toBe(true);

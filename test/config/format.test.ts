@@ -10,7 +10,7 @@ const URL_PASSWORD = 'url-pass-42';
 
 describe('formatConfig', () => {
   const source = [
-    `upstream: https://apiuser:${URL_PASSWORD}@ac.example.com`,
+    'upstream: https://ac.example.com',
     'discovery: { key: mykey }',
     'transport:', '  expected: mqtt', '  gateways:', '    cc:1b:e0:e0:00:01: capwap', '    CC1BE0E00002: { transport: mqtt, name: dock }',
     'sequence: { extractors: [{ name: c, stream: notification, handle: 3, offset: 1, length: 2, endian: little }] }',
@@ -20,7 +20,8 @@ describe('formatConfig', () => {
   const options = { argv: ['--config', tmp.write('full.yaml', source), '--listen', '[::1]:0'], env: { CASSIA_AC_SECRET: SECRET }, cwd: tmp.dir };
 
   it('masks discovery.secret and URL credentials', async () => {
-    const text = formatConfig(await loadConfig(options));
+    // Credentials in the upstream URL are refused at load; the printer masks them all the same.
+    const text = formatConfig({ ...(await loadConfig(options)), upstream: new URL(`https://apiuser:${URL_PASSWORD}@ac.example.com`) });
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(URL_PASSWORD);
     expect(text).toContain('https://apiuser:***@ac.example.com/');

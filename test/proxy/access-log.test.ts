@@ -1,6 +1,7 @@
 /** The access log: one JSON line per exchange, pino's shape, no secrets, silent above info. */
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { Readable } from 'node:stream';
 import { startProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
@@ -11,6 +12,21 @@ import { until } from '../helpers/until.js';
 const { defer, track } = cleanupAfterEach();
 
 describe('access log', () => {
+  it('bytesIn is the body bytes received, with or without Content-Length, never the declared length', async () => {
+    const up = track(await httpServer((req, res) => { req.resume(); req.on('end', () => res.end('{}')); }));
+    const { log, lines } = capturedLogger();
+    const proxy = await startProxy(testConfig(up.url), { log });
+    defer(() => proxy.close());
+    const body = Buffer.alloc(70_001, 7);
+    await (await request(`${proxy.proxyUrl}/api/gap/nodes`, { method: 'POST', body })).body.dump();
+    // A stream body goes out chunked: no Content-Length at all.
+    await (await request(`${proxy.proxyUrl}/api/gap/nodes`, { method: 'POST', body: Readable.from([Buffer.alloc(10), Buffer.alloc(25)]) })).body.dump();
+    await (await request(`${proxy.proxyUrl}/api/cassia/hubs`)).body.dump();
+    await until(() => lines.filter((l) => l.includes('"route"')).length === 3, 3000, 'three access lines');
+    const bytesIn = lines.filter((l) => l.includes('"route"')).map((l) => (JSON.parse(l) as { bytesIn: number }).bytesIn);
+    expect(bytesIn).toEqual([70_001, 35, 0]);
+  });
+
   it('writes one parsable line per exchange with the outcome, timings and stream end', async () => {
     const up = track(await httpServer((req, res) => {
       if (req.url?.startsWith('/api/gatt/nodes?')) {
