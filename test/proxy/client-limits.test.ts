@@ -114,6 +114,19 @@ describe('client-side timeouts and limits', () => {
     expect(line.bytesIn).toBe(5);
   });
 
+  it('a client that goes away mid-body is client_abort (499 recorded), never an upstream failure', async () => {
+    const seen = { requests: 0, aborted: 0 };
+    const up = await echoUpstream(seen);
+    const proxy = await proxyTo(up.url);
+    const conn = await rawConnect(proxy.port);
+    conn.write('POST /api/gap/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"par');
+    await until(() => seen.requests === 1, 3000, 'the request to reach the upstream');
+    conn.destroy();
+    await until(async () => find(await scrape(proxy.adminUrl), 'cassia_proxy_requests_total').length > 0, 3000, 'the exchange to be recorded');
+    expect(find(await scrape(proxy.adminUrl), 'cassia_proxy_requests_total').map((r) => [r.labels.code, r.labels.origin, r.labels.reason])).toEqual([['499', 'client', 'client_abort']]);
+    await until(() => seen.aborted === 1, 3000, 'the upstream request to be cancelled');
+  });
+
   it('a body sent slowly, each pause shorter than timeouts.clientBody, is forwarded whole', async () => {
     const up = await echoUpstream();
     const proxy = await proxyTo(up.url, { timeouts: { clientBody: 400 } });
