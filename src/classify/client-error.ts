@@ -14,7 +14,8 @@ export interface ClientErrorAnswer {
 
 /**
  * What to answer for an error node:http reports on a client connection (its `clientError`
- * event), or null when the client itself went away and there is nobody to answer.
+ * event), or null when the client itself went away (a reset, or the connection ended in the
+ * middle of a request) and there is nobody to answer.
  *
  * - `ERR_HTTP_REQUEST_TIMEOUT`: headers not complete within `timeouts.clientHeaders` (node's
  *   `server.headersTimeout`; `requestTimeout` is off, so this is always the headers) → 408;
@@ -29,6 +30,7 @@ export function clientErrorAnswer(code: string | undefined): ClientErrorAnswer |
     case 'EPIPE':
     case 'ECONNABORTED':
     case 'ETIMEDOUT':
+    case 'HPE_INVALID_EOF_STATE': // the connection ended in the middle of a request: the client left
       return null;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, reason: 'headers_timeout' };

@@ -226,21 +226,26 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       socket.destroySoon();
       return;
     }
-    const exchange = exchanges.find(res);
-    if (exchange?.stream && answer.reason === 'headers_timeout') {
-      // A request pipelined behind a flowing event stream has not finished its headers: it could
-      // not be answered before the stream ends anyway, and the stream must go on.
-      clientError(answer.reason);
+    if (!res.req.complete) {
+      // The in-flight request's own body is malformed (e.g. a bad chunk size).
+      const exchange = exchanges.find(res);
+      // Forwarded: answer 400 (or cut the response if one started), cancel the upstream request.
+      if (exchange) exchange.clientFailed(400, 'bad_request');
+      // Already answered by the proxy (a refusal, counted then): just close.
+      else socket.destroySoon();
       return;
     }
-    if (exchange) {
-      // The request was forwarded and its body turned out malformed (e.g. a bad chunk size).
-      exchange.clientFailed(answer.status, 'bad_request');
-      return;
-    }
-    // The request was already answered (a refusal) and the rest of it is malformed: just close.
-    if (!res.writableEnded) clientError(answer.reason);
-    socket.destroySoon();
+    // A request pipelined behind the in-flight one is broken (headers incomplete, too large or
+    // malformed). The response in flight finishes untouched (an event stream too: no client
+    // timer ever ends a flowing response); then the broken request gets its answer, in order,
+    // and the connection closes.
+    clientError(answer.reason);
+    const answerAndClose = (): void => {
+      if (socket.writable) socket.end(rawProxyError(answer.status, answer.reason));
+      socket.destroySoon();
+    };
+    if (res.writableFinished) answerAndClose();
+    else res.once('finish', answerAndClose);
   });
 
   server.listen(deps.listen.port, deps.listen.host);

@@ -114,6 +114,19 @@ describe('client-side timeouts and limits', () => {
     expect(line.bytesIn).toBe(5);
   });
 
+  it('a client that goes away mid-body is client_abort (499 recorded), never an upstream failure', async () => {
+    const seen = { requests: 0, aborted: 0 };
+    const up = await echoUpstream(seen);
+    const proxy = await proxyTo(up.url);
+    const conn = await rawConnect(proxy.port);
+    conn.write('POST /api/gap/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"par');
+    await until(() => seen.requests === 1, 3000, 'the request to reach the upstream');
+    conn.destroy();
+    await until(async () => find(await scrape(proxy.adminUrl), 'cassia_proxy_requests_total').length > 0, 3000, 'the exchange to be recorded');
+    expect(find(await scrape(proxy.adminUrl), 'cassia_proxy_requests_total').map((r) => [r.labels.code, r.labels.origin, r.labels.reason])).toEqual([['499', 'client', 'client_abort']]);
+    await until(() => seen.aborted === 1, 3000, 'the upstream request to be cancelled');
+  });
+
   it('a body sent slowly, each pause shorter than timeouts.clientBody, is forwarded whole', async () => {
     const up = await echoUpstream();
     const proxy = await proxyTo(up.url, { timeouts: { clientBody: 400 } });
@@ -161,8 +174,29 @@ describe('client-side timeouts and limits', () => {
     expect(performance.now() - start).toBeGreaterThan(1000);
     expect(conn.closed()).toBe(false);
     expect(statusOf(conn.received())).toBe(200);
+    // Counted once, answered never (it would come after the stream).
+    expect(await clientErrors(proxy, 'headers_timeout')).toBe(1);
+    expect(conn.received()).not.toContain('HTTP/1.1 408');
     conn.destroy();
     await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_total', { end: 'client_closed' }) === 1, 3000, 'the stream to end as client_closed');
+  });
+
+  it('a malformed request pipelined behind one in flight: the first response arrives whole, then the 400, then close', async () => {
+    const held: ServerResponse[] = [];
+    const up = track(await httpServer((_req, res) => { held.push(res); }));
+    const proxy = await proxyTo(up.url);
+    const conn = await rawConnect(proxy.port);
+    conn.write('GET /api/cassia/hubs HTTP/1.1\r\nHost: x\r\n\r\nGET /api/cassia/hubs HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n');
+    await until(() => held.length === 1, 3000, 'the first request to reach the upstream');
+    await until(async () => (await clientErrors(proxy, 'bad_request')) === 1, 3000, 'the broken second request to be counted');
+    expect(conn.closed()).toBe(false);
+    held[0]?.writeHead(200, { 'content-type': 'application/json' });
+    held[0]?.end('["first"]');
+    await conn.waitClosed(3000, 'the connection to close after both answers');
+    const statuses = [...conn.received().matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 400]);
+    expect(conn.received()).toContain('["first"]');
+    expect(conn.received()).toContain('{"error":"bad_request","proxy":"cassia-ac-proxy"}');
   });
 
   it('idle keep-alive connections close after timeouts.clientKeepAlive, and responses announce it', async () => {
