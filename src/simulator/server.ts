@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { acRoute } from './ac-routes.js';
 import { FORBIDDEN_BODY, type TokenStore } from './auth.js';
 import { gatewayRoute } from './gateway-routes.js';
-import { REQUEST_ID_HEADER, delay, gatewayErrorPage, parseBody, readBody, recordRequest, send, sendJson, type Exchange } from './http-util.js';
+import { REQUEST_ID_HEADER, delay, gatewayErrorPage, parseBody, readBody, send, sendJson, type Exchange } from './http-util.js';
 import { normalizeMac } from './mac.js';
 import type { SimWorld } from './world.js';
 
