@@ -18,6 +18,7 @@ import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { simGatewayMap, simToken } from '../helpers/fault-run.js';
 import { scrape, total } from '../helpers/metrics.js';
 import { deadline, until } from '../helpers/until.js';
+import { rawConnect } from '../helpers/raw-client.js';
 
 const { defer } = cleanupAfterEach();
 
@@ -184,5 +185,52 @@ describe('connects, GATT writes and batch connects under load', () => {
     expect(sent.some((s) => s.status === 500)).toBe(true);
     expect(total(samples, 'cassia_proxy_requests_in_flight')).toBe(0);
     expect(total(samples, 'cassia_proxy_analysis_errors_total')).toBe(0);
+  }, 20_000);
+
+  it('clients that leave in the middle of their request bodies are client aborts; nothing stays in flight and the rest is answered', async () => {
+    const sim = await createSimulator({ gateways: 2, capwap: 1, devicesPerGateway: 3, connectedPerGateway: 3, seed: 9, profile: 'clean' });
+    defer(() => sim.close());
+    const proxy = await startProxy(testConfig(sim.url, { transport: { gateways: simGatewayMap(sim) }, log: { access: false } }), { log: capturedLogger('warn').log });
+    defer(() => proxy.close());
+    const t = await simToken(proxy, sim);
+    const port = Number(new URL(proxy.proxyUrl).port);
+    const records = async (): Promise<Record<string, RequestRecord>> =>
+      ((await (await request(`${sim.url}/__sim/requests`)).body.json()) as { requests: Record<string, RequestRecord> }).requests;
+    const firstDevice: Record<string, string> = {};
+    for (const gateway of sim.gateways) {
+      const res = await request(`${proxy.proxyUrl}/api/gap/nodes?mac=${gateway}&access_token=${t}`);
+      firstDevice[gateway] = ((await res.body.json()) as { nodes: Array<{ id: string }> }).nodes[0]?.id ?? '';
+    }
+    const LEAVERS = 8;
+    const leavers = await Promise.all(Array.from({ length: LEAVERS }, async (_, i) => {
+      const conn = await rawConnect(port);
+      const gateway = sim.gateways[i % sim.gateways.length] as string;
+      const path = i % 2 === 0 ? `/api/gap/batch-connect?mac=${gateway}&access_token=${t}` : `/api/gap/nodes/${firstDevice[gateway]}/connection?mac=${gateway}&access_token=${t}`;
+      conn.write(`POST ${path} HTTP/1.1\r\nhost: ac\r\ncontent-type: application/json\r\nx-sim-request-id: leaver-${i}\r\n`
+        + (i % 4 < 2 ? 'content-length: 50000\r\n\r\n' : 'transfer-encoding: chunked\r\n\r\n1388\r\n') + '{"list":[' + ' '.repeat(4000));
+      return conn;
+    }));
+    // Everything meanwhile is answered (the same gateways, the same proxy).
+    const others = await Promise.all(sim.gateways.map(async (gateway) => (await request(`${proxy.proxyUrl}/api/cassia/info?mac=${gateway}&access_token=${t}`)).statusCode));
+    expect(others).toEqual(sim.gateways.map(() => 200));
+    // The AC has every unfinished request; then the clients go.
+    await until(async () => Object.keys(await records()).filter((k) => k.startsWith('leaver-')).length === LEAVERS, 5000, 'every unfinished request at the simulator', 50);
+    expect(total(await scrape(proxy.adminUrl), 'cassia_proxy_requests_in_flight')).toBe(LEAVERS);
+    for (const conn of leavers) conn.destroy();
+    await until(async () => {
+      const samples = await scrape(proxy.adminUrl);
+      return total(samples, 'cassia_proxy_requests_in_flight') === 0 && total(samples, 'cassia_proxy_requests_total', { reason: 'client_abort' }) === LEAVERS;
+    }, 5000, 'the aborts counted and nothing in flight', 100);
+    const samples = await scrape(proxy.adminUrl);
+    expect(total(samples, 'cassia_proxy_requests_total', { reason: 'client_abort', code: '499', origin: 'client' })).toBe(LEAVERS);
+    expect(total(samples, 'cassia_proxy_client_errors_total')).toBe(0);
+    // The upstream requests were cancelled: the simulator never answered them, so its truth has only the other calls.
+    const seen = await records();
+    for (let i = 0; i < LEAVERS; i++) expect(seen[`leaver-${i}`]?.status, `leaver-${i}`).toBeNull();
+    for (const gateway of sim.gateways) {
+      expect(sim.truth().gateways[gateway]?.requests.total).toBe(2);
+      expect(total(samples, 'cassia_proxy_gateway_requests_total', { gateway, code: '200' })).toBe(2);
+      expect(total(samples, 'cassia_proxy_gateway_requests_total', { gateway, code: '499' })).toBe(LEAVERS / sim.gateways.length);
+    }
   }, 20_000);
 });
