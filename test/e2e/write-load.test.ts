@@ -1,15 +1,16 @@
 /**
  * Writes under load: 16 clients at once doing what Cassia applications do to devices (connect
  * with a JSON body, disconnect, GATT writes and reads, batch connects with bodies up to tens of
- * KiB, some sent chunked) through the proxy to a simulator injecting 502/504 and gateway errors.
+ * KiB, some sent chunked) through the proxy to a simulator injecting 502/504 and gateway errors,
+ * over HTTP and over HTTPS with the AC's own CA.
  * The simulator records every exchange (`x-sim-request-id`, `GET /__sim/requests`), so the test
  * proves each request body arrived as sent and each client got exactly the answer the simulator
  * wrote; the proxy's per-route and per-gateway counts equal what the clients sent and the truth.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { createSimulator, type RequestRecord, type ProfileInput } from '../../src/simulator/index.js';
 import { startProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
@@ -19,8 +20,15 @@ import { simGatewayMap, simToken } from '../helpers/fault-run.js';
 import { scrape, total } from '../helpers/metrics.js';
 import { deadline, until } from '../helpers/until.js';
 import { rawConnect } from '../helpers/raw-client.js';
+import { createTestCas, type TestCas } from '../helpers/certs.js';
 
 const { defer } = cleanupAfterEach();
+
+let certs: TestCas;
+beforeAll(() => {
+  certs = createTestCas('ac');
+}, 30_000);
+afterAll(() => certs?.remove());
 
 const CLIENTS = 16;
 const PER_CLIENT = 25;
@@ -55,10 +63,15 @@ function lcg(seed: number): () => number {
 }
 
 describe('connects, GATT writes and batch connects under load', () => {
-  it('every answer is the simulator\'s byte for byte, bodies arrive intact, counts equal what was sent and the truth', async () => {
-    const sim = await createSimulator({ gateways: 4, capwap: 2, devicesPerGateway: DEVICES, connectedPerGateway: DEVICES, seed: 5, profile: 'clean' });
+  it.each(['http', 'https'] as const)('every answer is the simulator\'s byte for byte, bodies arrive intact, counts equal what was sent and the truth (%s upstream)', async (scheme) => {
+    const ca = certs.cas.ac as NonNullable<TestCas['cas'][string]>;
+    const tls = scheme === 'https' ? { key: ca.key, cert: ca.cert } : undefined;
+    const sim = await createSimulator({ gateways: 4, capwap: 2, devicesPerGateway: DEVICES, connectedPerGateway: DEVICES, seed: 5, profile: 'clean', ...(tls ? { tls } : {}) });
     defer(() => sim.close());
-    const proxy = await startProxy(testConfig(sim.url, { transport: { gateways: simGatewayMap(sim) }, log: { access: false } }), { log: capturedLogger('warn').log });
+    expect(sim.url.startsWith(`${scheme}://`)).toBe(true);
+    const simDispatcher: Dispatcher = new Agent(tls ? { connect: { ca: ca.ca } } : {});
+    defer(() => simDispatcher.close());
+    const proxy = await startProxy(testConfig(sim.url, { ...(tls ? { upstreamCa: ca.caFile } : {}), transport: { gateways: simGatewayMap(sim) }, log: { access: false } }), { log: capturedLogger('warn').log });
     defer(() => proxy.close());
     const t = await simToken(proxy, sim);
     const sent: Sent[] = [];
@@ -124,7 +137,7 @@ describe('connects, GATT writes and batch connects under load', () => {
     await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_requests_in_flight') === 0, 5000, 'no request in flight', 100);
 
     // Every answer is the one the simulator wrote for that request; every body it read is the one sent.
-    const records = ((await (await request(`${sim.url}/__sim/requests`)).body.json()) as { requests: Record<string, RequestRecord> }).requests;
+    const records = ((await (await request(`${sim.url}/__sim/requests`, { dispatcher: simDispatcher })).body.json()) as { requests: Record<string, RequestRecord> }).requests;
     let bodiesChecked = 0;
     for (const s of sent) {
       const r = records[s.id];
