@@ -1,6 +1,36 @@
 /** Small helpers for answering requests and reading bodies with node:http only. */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from './gateway.js';
+
+/** A client that sends this header gets its exchange recorded for `GET /__sim/requests`. */
+export const REQUEST_ID_HEADER = 'x-sim-request-id';
+
+/** Size and SHA-256 (hex) of a body. */
+export interface BodyDigest { bytes: number; sha256: string }
+
+/**
+ * One recorded exchange: the request body as the simulator read it (null when the handler never
+ * read it, e.g. an injected 502), and the answer it sent (null until sent).
+ */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  requestBody: BodyDigest | null;
+  status: number | null;
+  responseBody: BodyDigest | null;
+}
+
+const records = new WeakMap<IncomingMessage, RequestRecord>();
+
+/** Fills `record` as `req` is read and answered (the caller keeps it and bounds how many). */
+export function recordRequest(req: IncomingMessage, record: RequestRecord): void {
+  records.set(req, record);
+}
+
+function digest(body: Buffer | string): BodyDigest {
+  return { bytes: Buffer.byteLength(body), sha256: createHash('sha256').update(body).digest('hex') };
+}
 
 /** One request being answered; `g` is the gateway named by `mac`, whose truth counts the answer. */
 export interface Exchange {
@@ -27,6 +57,11 @@ export function countAnswer(ex: Exchange, status: number): boolean {
 /** Answers with a body; text by default (the AC answers `OK` and error texts as text/plain). */
 export function send(ex: Exchange, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   if (!countAnswer(ex, status)) return;
+  const record = records.get(ex.req);
+  if (record) {
+    record.status = status;
+    record.responseBody = digest(body);
+  }
   ex.res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   ex.res.end(body);
 }
@@ -56,7 +91,12 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const record = records.get(req);
+      if (record) record.requestBody = digest(body);
+      resolve(body.toString('utf8'));
+    });
     req.on('error', reject);
   });
 }

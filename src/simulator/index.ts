@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { createTokenStore } from './auth.js';
 import { builtinProfiles, applyInput, loadProfileFile, validateInput, type ProfileInput } from './profile.js';
-import { createSimServer } from './server.js';
+import { createSimServer, type SimTls } from './server.js';
 import type { KeepaliveForm } from './sse.js';
 import type { Truth } from './truth.js';
 import { SimWorld } from './world.js';
@@ -13,6 +13,8 @@ import { SimWorld } from './world.js';
 export type { Truth, GatewayTruth, StreamTruth, SimStreamKind } from './truth.js';
 export type { FaultProfile, ProfileInput, ProfileSet, SimTransport } from './profile.js';
 export type { KeepaliveForm } from './sse.js';
+export type { SimTls } from './server.js';
+export type { RequestRecord, BodyDigest } from './http-util.js';
 export { DEFAULT_CAPWAP, DEFAULT_MQTT, CLEAN_PROFILE } from './profile.js';
 
 /** Options of `createSimulator`; every field has a default. */
@@ -56,6 +58,8 @@ export interface SimulatorOptions {
   maxConnectionsPerGateway?: number;
   /** How long `/api/cassia/reboot` keeps a gateway offline (default 10000 ms). */
   rebootMs?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP; `url` is then `https://…`. */
+  tls?: SimTls;
 }
 
 /** A running simulator. */
@@ -122,7 +126,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const key = options.key ?? 'sim-key';
   const secret = options.secret ?? 'sim-secret';
   const tokens = createTokenStore(key, secret, positive('tokenTtlSeconds', options.tokenTtlSeconds ?? 3600));
-  const server = createSimServer(world, tokens);
+  const server = createSimServer(world, tokens, options.tls);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -139,7 +143,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
     key, secret,
     gateways: world.gateways.map((g) => g.mac),
     truth: () => world.truth(),

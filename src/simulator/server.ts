@@ -4,10 +4,11 @@
  * before the call reaches its handler.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { acRoute } from './ac-routes.js';
 import { FORBIDDEN_BODY, type TokenStore } from './auth.js';
 import { gatewayRoute } from './gateway-routes.js';
-import { delay, gatewayErrorPage, parseBody, readBody, send, sendJson, type Exchange } from './http-util.js';
+import { REQUEST_ID_HEADER, delay, gatewayErrorPage, parseBody, readBody, send, sendJson, type Exchange } from './http-util.js';
 import { normalizeMac } from './mac.js';
 import type { SimWorld } from './world.js';
 
@@ -34,6 +35,7 @@ async function control(world: SimWorld, ex: Exchange): Promise<void> {
     return sendJson(ex, 200, world.options.profiles);
   }
   if (path === '/__sim/streams' && method === 'GET') return sendJson(ex, 200, { streams: Object.fromEntries(world.streamBytes) });
+  if (path === '/__sim/requests' && method === 'GET') return sendJson(ex, 200, { requests: Object.fromEntries(world.requestRecords) });
   if (path === '/__sim/close-streams' && method === 'POST') return sendJson(ex, 200, { closed: world.closeStreams() });
   send(ex, 404, 'Not Found');
 }
@@ -73,6 +75,8 @@ async function dispatch(world: SimWorld, tokens: TokenStore, req: IncomingMessag
   const url = new URL(req.url ?? '/', 'http://simulator');
   const ex: Exchange = { req, res, url, path: url.pathname.slice(4), g: null };
   if (url.pathname.startsWith('/__sim/')) return control(world, ex);
+  const id = req.headers[REQUEST_ID_HEADER];
+  if (typeof id === 'string') world.recordRequest(req, id, url.pathname);
   if (!url.pathname.startsWith('/api/')) return send(ex, 404, 'Not Found');
   if (url.pathname === '/api/oauth2/token') {
     return req.method === 'POST' ? token(tokens, ex) : send(ex, 405, 'Method Not Allowed');
@@ -94,9 +98,12 @@ async function dispatch(world: SimWorld, tokens: TokenStore, req: IncomingMessag
   return routed === true ? undefined : routed;
 }
 
-/** Creates the node:http server of the simulator (not yet listening). */
-export function createSimServer(world: SimWorld, tokens: TokenStore): Server {
-  const server = createServer((req, res) => {
+/** Key and certificate (PEM) for serving HTTPS instead of HTTP. */
+export interface SimTls { key: string | Buffer; cert: string | Buffer }
+
+/** Creates the node:http (or, with `tls`, node:https) server of the simulator (not yet listening). */
+export function createSimServer(world: SimWorld, tokens: TokenStore, tls?: SimTls): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     dispatch(world, tokens, req, res).catch((err: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -105,7 +112,8 @@ export function createSimServer(world: SimWorld, tokens: TokenStore): Server {
         res.destroy();
       }
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   // Streams are long-lived by design.

@@ -2,8 +2,9 @@
  * The simulated fleet: gateways, open streams, offline periods, fault profiles and the truth.
  * Knows nothing of HTTP routing; the server calls into it.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatchConnector } from './batch.js';
+import { recordRequest, type RequestRecord } from './http-util.js';
 import type { Device } from './devices.js';
 import { createGateway, hubStatusEvent, type Gateway } from './gateway.js';
 import { rngFor } from './prng.js';
@@ -39,6 +40,8 @@ export class SimWorld {
   readonly gateways: Gateway[] = [];
   /** Bytes written on ended streams whose client sent `x-sim-stream-id`, by that id. */
   readonly streamBytes = new Map<string, StreamBytes>();
+  /** Exchanges whose client sent `x-sim-request-id`, by that id (`GET /__sim/requests`). */
+  readonly requestRecords = new Map<string, RequestRecord>();
   readonly byMac = new Map<string, Gateway>();
   readonly combinedSubs = new Set<SseConn>();
   readonly hubSubs = new Set<SseConn>();
@@ -64,6 +67,14 @@ export class SimWorld {
       for (const d of auto) this.connect(g, d);
       this.scheduleOffline(g);
     }
+  }
+
+  /** Records the exchange of `req` under `id` (bounded like tagged streams; a repeated id replaces the older). */
+  recordRequest(req: IncomingMessage, id: string, path: string): void {
+    if (this.requestRecords.size >= MAX_TAGGED_STREAMS && !this.requestRecords.has(id)) return;
+    const record: RequestRecord = { method: req.method ?? 'GET', path, requestBody: null, status: null, responseBody: null };
+    this.requestRecords.set(id, record);
+    recordRequest(req, record);
   }
 
   /** The fault profile in force for a gateway (its transport's, with its own overrides). */

@@ -1,34 +1,29 @@
 /**
  * HTTPS upstreams: the operator's own CA file (on-prem ACs often have one), a certificate that
  * does not verify as `connect_error`, and the explicit insecure switch. Certificates are made at
- * test time with the openssl CLI (.ci/run installs it when missing).
+ * test time (test/helpers/certs.ts, with the openssl CLI).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { startProxy, type RunningProxy } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger } from '../helpers/servers.js';
 import { find, scrape } from '../helpers/metrics.js';
+import { createTestCas, type TestCas } from '../helpers/certs.js';
 
-let dir = '';
+let certs: TestCas | undefined;
+let caFile = '';
 let server: Server | undefined;
 let upstream = '';
 const proxies: RunningProxy[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cassia-tls-'));
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Test AC CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ac.key', '-out', 'ac.csr', '-subj', '/CN=127.0.0.1');
-  openssl('x509', '-req', '-in', 'ac.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'ac.pem', '-days', '2', '-extfile', 'san.ext');
-  server = createServer({ key: readFileSync(join(dir, 'ac.key')), cert: readFileSync(join(dir, 'ac.pem')) }, (_req, res) => {
+  certs = createTestCas('ac');
+  const ac = certs.cas.ac as NonNullable<TestCas['cas'][string]>;
+  caFile = ac.caFile;
+  server = createServer({ key: ac.key, cert: ac.cert }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('[{"mac":"CC:1B:E0:E0:00:01","status":"online"}]');
   });
@@ -44,7 +39,7 @@ afterEach(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  certs?.remove();
 });
 
 async function proxy(overrides: Parameters<typeof testConfig>[1]): Promise<RunningProxy> {
@@ -55,7 +50,7 @@ async function proxy(overrides: Parameters<typeof testConfig>[1]): Promise<Runni
 
 describe('https upstream', () => {
   it('verifies the AC against the operator CA file', async () => {
-    const p = await proxy({ upstreamCa: join(dir, 'ca.pem') });
+    const p = await proxy({ upstreamCa: caFile });
     const res = await request(`${p.proxyUrl}/api/cassia/hubs`);
     expect(res.statusCode).toBe(200);
     expect(await res.body.json()).toEqual([{ mac: 'CC:1B:E0:E0:00:01', status: 'online' }]);
