@@ -195,10 +195,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     if (now - this.stallProgressAt < this.ctx.clientStallMs) return;
     this.stopStallWatch();
     if (this.finished || this.cancelled) return;
-    // Cut the client (its socket will not take an orderly end either) and cancel upstream;
-    // onError records the end as client_stalled.
+    // Cancel upstream (onError records the end as client_stalled), then reset the client's
+    // connection: a plain close would queue the FIN behind the unread data in the kernel, so the
+    // client would never see it and the kernel would keep the data for it.
+    const socket = this.res.socket;
     this.cancel(new CancelError('stalled'));
-    this.res.destroy();
+    if (socket) socket.resetAndDestroy();
+    else this.res.destroy();
   };
 
   private cancel(reason: CancelError): void {
