@@ -220,13 +220,15 @@ describe('a slow event-stream client', () => {
 
     // The stalled client: kernel buffers fill, the proxy pauses its upstream, and after
     // STALL_MS without a byte taken the stream is cancelled upstream and counted ...
-    await until(() => up.streams.get('stalled')?.closed === true, 10_000, 'the stalled stream to be cancelled upstream');
+    await until(() => up.streams.get('stalled')?.closed === true, 12_000, 'the stalled stream to be cancelled upstream');
     await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_total', { end: 'client_stalled' }) === 1, 3000, 'client_stalled in /metrics', 100);
     // ... and its connection reset: a client reading again finds it gone, not the backlog.
     stalled.readFreely();
     await until(() => stalled.closed(), 3000, 'the stalled client to find its connection reset');
     const logged = proxy.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.end !== undefined);
     expect(logged).toMatchObject([{ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_stalled' }]);
+    // Not before it had been paused for STALL_MS (its stream ran at least that long).
+    expect(logged[0]?.durationMs).toBeGreaterThanOrEqual(STALL_MS);
 
     // The slow reader: its upstream is paused too (the upstream's socket refused more) ...
     await until(() => s.blocked > 0 && s.unsent() > 0, 5000, 'the slow stream upstream to be paused');
@@ -264,5 +266,5 @@ describe('a slow event-stream client', () => {
     expect(total(samples, 'cassia_proxy_streams_total', { end: 'client_stalled' })).toBe(1);
     // Paused for STALL_MS and more, neither stream was taken for a silent upstream.
     expect(total(samples, 'cassia_proxy_streams_total', { end: 'idle_timeout' })).toBe(0);
-  }, 20_000);
+  }, 25_000);
 });
