@@ -4,7 +4,7 @@ import type { Outcome } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 
 /** How an event stream ended (the `end` label). */
-export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown';
+export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown' | 'client_stalled';
 
 /** Everything known about one finished exchange. */
 export interface ExchangeRecord {

@@ -37,6 +37,11 @@ export interface ExchangeContext {
   clientError(reason: ClientErrorReason): void;
   /** An upstream failure whose code the outcome tables do not know (classified with the default). */
   unknownFailure(code: string, err: Error): void;
+  /**
+   * ms a client may take no bytes at all while the proxy holds a response chunk for it
+   * (`timeouts.streamIdle`); past it the client is cut (`client_stalled`).
+   */
+  clientStallMs: number;
 }
 
 /** What is known about a request when it is forwarded. */
@@ -54,8 +59,8 @@ export interface ExchangeStart {
 /** Error handed to undici's abort when the proxy itself cancels the upstream request. */
 class CancelError extends Error {
   override name = 'CancelError';
-  constructor(readonly why: 'client' | 'shutdown') {
-    super(why === 'client' ? 'client went away' : 'proxy shutting down');
+  constructor(readonly why: 'client' | 'stalled' | 'shutdown') {
+    super(why === 'client' ? 'client went away' : why === 'stalled' ? 'client took no bytes for timeouts.streamIdle' : 'proxy shutting down');
   }
 }
 
@@ -75,6 +80,12 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   private headersMs = -1;
   private finished = false;
   private cancelled: CancelError | null = null;
+  /** While the upstream is paused for the client: the watch for a client taking nothing. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** performance.now() when the client last took bytes while paused. */
+  private stallProgressAt = 0;
+  /** Bytes the proxy held for the client at that moment. */
+  private stallHeld = 0;
   /** SSE stream kind once headers said `text/event-stream`. */
   stream: StreamKind | null = null;
   /** Links of the proxy's in-flight list (server.ts); null when not in it. */
@@ -148,7 +159,49 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   };
 
   private readonly onDrain = (): void => {
+    this.stopStallWatch();
     this.resumeUpstream?.();
+  };
+
+  /**
+   * The upstream is paused until the client takes what the proxy holds (at most one upstream
+   * chunk plus the socket's write buffer). Reading slowly is fine: any progress of the client
+   * connection (the held bytes shrinking) restarts the clock. A client that takes no byte at all
+   * for `timeouts.streamIdle` is cut: it would hold the upstream stream open forever.
+   */
+  private startStallWatch(): void {
+    if (this.stallTimer || this.ctx.clientStallMs <= 0) return;
+    this.stallProgressAt = performance.now();
+    this.stallHeld = this.res.writableLength;
+    // A check a quarter of the limit apart (at most a second): only while paused, never per chunk.
+    const every = Math.max(10, Math.min(1000, Math.floor(this.ctx.clientStallMs / 4)));
+    this.stallTimer = setInterval(this.checkStall, every);
+    this.stallTimer.unref();
+  }
+
+  private stopStallWatch(): void {
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = null;
+  }
+
+  private readonly checkStall = (): void => {
+    const held = this.res.writableLength;
+    const now = performance.now();
+    if (held < this.stallHeld) {
+      this.stallHeld = held;
+      this.stallProgressAt = now;
+      return;
+    }
+    if (now - this.stallProgressAt < this.ctx.clientStallMs) return;
+    this.stopStallWatch();
+    if (this.finished || this.cancelled) return;
+    // Cancel upstream (onError records the end as client_stalled), then reset the client's
+    // connection: a plain close would queue the FIN behind the unread data in the kernel, so the
+    // client would never see it and the kernel would keep the data for it.
+    const socket = this.res.socket;
+    this.cancel(new CancelError('stalled'));
+    if (socket) socket.resetAndDestroy();
+    else this.res.destroy();
   };
 
   private cancel(reason: CancelError): void {
@@ -199,7 +252,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     const flowing = this.res.write(chunk);
     // The tap runs after the write: analysis never delays a byte.
     this.tap?.write(chunk);
-    if (!flowing) this.res.once('drain', this.onDrain);
+    if (!flowing) {
+      this.res.once('drain', this.onDrain);
+      if (this.stream) this.startStallWatch();
+    }
     return flowing;
   }
 
@@ -211,6 +267,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   onError(err: Error): void {
     if (this.finished) return;
     const cancelled = this.cancelled;
+    if (cancelled?.why === 'stalled') {
+      this.finish(upstreamAnswered(this.status), 'client_stalled');
+      return;
+    }
     if (cancelled?.why === 'client') {
       // After an SSE stream started, the client closing is the normal way a stream ends.
       if (this.stream) this.finish(upstreamAnswered(this.status), 'client_closed');
@@ -246,6 +306,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   private finish(outcome: Outcome, streamEnd: StreamEnd | null): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopStallWatch();
     this.res.off('close', this.onClientClose);
     this.tap?.close();
     this.ctx.release(this);

@@ -129,7 +129,10 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     if (gen !== contextOf || context === null) {
       const { directory } = gen;
       const vouch = (gateway: GatewayHandle): GatewayHandle => (gateway.pending === null ? gateway : directory.vouch(gateway.pending));
-      context = { recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError, unknownFailure };
+      context = {
+        recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError, unknownFailure,
+        clientStallMs: gen.config.timeouts.streamIdle,
+      };
       contextOf = gen;
     }
     return context;

@@ -98,6 +98,7 @@ describe('an error code no table knows', () => {
       release: () => undefined,
       vouch: (g) => g,
       clientError: () => undefined,
+      clientStallMs: 75_000,
       unknownFailure: (code) => void unknown.push(code),
     };
     let exchange: ExchangeType | null = null;
