@@ -1,9 +1,11 @@
 /**
- * A slow event-stream client behind the real proxy: an upstream producing 1,000 events/s, one
- * client reading ~1 KB/s and one that stops reading altogether. The upstream must be paused by
- * TCP backpressure (the proxy holds a bounded amount per stream, never the backlog), the slow
- * client keeps receiving every event in order, and the stalled one is cut after
- * `timeouts.streamIdle` with `end="client_stalled"` (metrics and access log).
+ * Slow event-stream clients behind the real proxy: an upstream producing 1,000 events/s, one
+ * client reading ~0.5 MB/s, one reading 1 KB/s and one that stops reading altogether. The
+ * upstream must be paused by TCP backpressure (the proxy holds a bounded amount per stream, never
+ * the backlog), the slow client keeps receiving every event in order, and the 1 KB/s and stalled
+ * ones — which take less than a third of their send buffer per `timeouts.streamIdle`, the
+ * documented rule — are cut after it with `end="client_stalled"` (metrics and access log), the
+ * 1 KB/s one having received whole events in order until then.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -205,7 +207,7 @@ async function proxyTo(upstream: string): Promise<RunningProxy & { port: number;
 }
 
 describe('a slow event-stream client', () => {
-  it('pauses the upstream instead of buffering, keeps a slow reader, cuts a stalled one as client_stalled', async () => {
+  it('pauses the upstream instead of buffering, keeps a slow reader, cuts a 1 KB/s and a stalled one as client_stalled', async () => {
     const up = await fastUpstream();
     const proxy = await proxyTo(up.url);
     // At most 64 KiB every 100 ms (~0.5 MB/s, a quarter of the upstream's 2 MB/s). The proxy
@@ -214,21 +216,30 @@ describe('a slow event-stream client', () => {
     // 4 MiB. This pace drains that well within STALL_MS; a slower reader needs a longer limit.
     const slow = await pacedClient(proxy.port, '/api/gap/nodes?event=1&client=slow', 65_536, 100);
     const stalled = await pacedClient(proxy.port, '/api/gap/nodes?event=1&client=stalled', 0, 1000);
-    await until(() => up.streams.size === 2, 3000, 'both streams to reach the upstream');
+    // 1 KB/s: the kernel never sees a third of its send buffer drained within STALL_MS.
+    const trickle = await pacedClient(proxy.port, '/api/gap/nodes?event=1&client=trickle', 1024, 1000);
+    await until(() => up.streams.size === 3, 3000, 'the three streams to reach the upstream');
     const s = up.streams.get('slow');
     if (!s) throw new Error('no slow stream');
 
     // The stalled client: kernel buffers fill, the proxy pauses its upstream, and after
     // STALL_MS without a byte taken the stream is cancelled upstream and counted ...
     await until(() => up.streams.get('stalled')?.closed === true, 12_000, 'the stalled stream to be cancelled upstream');
-    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_total', { end: 'client_stalled' }) === 1, 3000, 'client_stalled in /metrics', 100);
+    await until(() => up.streams.get('trickle')?.closed === true, 12_000, 'the 1 KB/s stream to be cancelled upstream');
+    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_streams_total', { end: 'client_stalled' }) === 2, 3000, 'client_stalled in /metrics', 100);
     // ... and its connection reset: a client reading again finds it gone, not the backlog.
     stalled.readFreely();
     await until(() => stalled.closed(), 3000, 'the stalled client to find its connection reset');
     const logged = proxy.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.end !== undefined);
-    expect(logged).toMatchObject([{ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_stalled' }]);
-    // Not before it had been paused for STALL_MS (its stream ran at least that long).
-    expect(logged[0]?.durationMs).toBeGreaterThanOrEqual(STALL_MS);
+    const cut = { route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_stalled' };
+    expect(logged).toMatchObject([cut, cut]);
+    // Not before they had been paused for STALL_MS (each stream ran at least that long).
+    for (const line of logged) expect(line.durationMs).toBeGreaterThanOrEqual(STALL_MS);
+    // What the 1 KB/s client did read: whole events, in order, from the first.
+    trickle.readFreely();
+    await until(() => trickle.closed(), 3000, 'the 1 KB/s client to find its connection reset');
+    expect(trickle.bodyBytes()).toBeGreaterThan(0);
+    checkInOrder(trickle.events().text);
 
     // The slow reader: its upstream is paused too (the upstream's socket refused more) ...
     await until(() => s.blocked > 0 && s.unsent() > 0, 5000, 'the slow stream upstream to be paused');
@@ -263,7 +274,7 @@ describe('a slow event-stream client', () => {
     expect(s.closed).toBe(false);
     expect(checkInOrder(slow.events().text)).toBeGreaterThan(100);
     const samples = await scrape(proxy.adminUrl);
-    expect(total(samples, 'cassia_proxy_streams_total', { end: 'client_stalled' })).toBe(1);
+    expect(total(samples, 'cassia_proxy_streams_total', { end: 'client_stalled' })).toBe(2);
     // Paused for STALL_MS and more, neither stream was taken for a silent upstream.
     expect(total(samples, 'cassia_proxy_streams_total', { end: 'idle_timeout' })).toBe(0);
   }, 25_000);
