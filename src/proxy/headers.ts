@@ -56,20 +56,37 @@ export interface ForwardedInfo {
   proto: 'http' | 'https';
 }
 
+/** What the same pass over the request's headers learns about its framing. */
+export interface RequestFraming {
+  /** A Host field was present. */
+  host: boolean;
+  /** The request has a body: Content-Length other than 0, or any Transfer-Encoding. */
+  hasBody: boolean;
+  /** Transfer-Encoding values joined with ", " (as node does), or null. */
+  transferEncoding: string | null;
+}
+
 /**
  * The headers to send upstream, as undici's flat `[name, value, …]` array, from node's
- * `req.rawHeaders` (original case and order, duplicates kept), plus X-Forwarded-For/-Proto/-Host.
- * Null for a request with more than one Host field, which must be refused (RFC 9112 §3.2).
+ * `req.rawHeaders` (original case and order, duplicates kept), plus X-Forwarded-For/-Proto/-Host;
+ * `framing` is filled from the same pass (reading `req.headers` would make node build a second
+ * copy of every header). Null for a request with more than one Host field, which must be refused
+ * (RFC 9112 §3.2).
  */
-export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedInfo): string[] | null {
+export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedInfo, framing: RequestFraming): string[] | null {
   const named = findConnection(raw);
   const out: string[] = [];
   let forwardedFor: string | null = null;
   let host: string | null = null;
+  let contentLength: string | null = null;
+  let transferEncoding: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
+    // Framing is read before any field is dropped: node frames the body by these whatever Connection names.
+    if (lower === 'transfer-encoding') transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
+    else if (lower === 'content-length') contentLength = value; // node's parser refused differing duplicates
     if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
     if (REQUEST_OWN.has(lower)) {
       if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
@@ -85,25 +102,40 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedIn
   out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${ip}` : ip);
   out.push('x-forwarded-proto', info.proto);
   if (host !== null) out.push('x-forwarded-host', host);
+  framing.host = host !== null;
+  framing.transferEncoding = transferEncoding;
+  framing.hasBody = contentLength !== null ? contentLength.trim() !== '0' : transferEncoding !== null;
   return out;
 }
 
 /**
  * The response headers for the client, from undici's raw `Buffer[]` pairs, as node's
- * `writeHead` flat-array form (keeps duplicate `set-cookie` fields apart).
+ * `writeHead` flat-array form (keeps duplicate `set-cookie` fields apart). One pass; the rare
+ * response whose Connection field names other fields gets a second one that drops them.
  */
 export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
-  const strings: string[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) strings[i] = (raw[i] as Buffer).toString('latin1');
-  const named = findConnection(strings);
   const out: string[] = [];
-  for (let i = 0; i < strings.length; i += 2) {
-    const name = strings[i] as string;
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const value = (raw[i + 1] as Buffer).toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    out.push(name, strings[i + 1] as string);
+    if (HOP_BY_HOP.has(lower)) {
+      const tokens = lower === 'connection' ? connectionTokens(value) : null;
+      if (tokens !== null) {
+        named ??= new Set();
+        for (const t of tokens) named.add(t);
+      }
+      continue;
+    }
+    out.push(name, value);
   }
-  return out;
+  if (named === null) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    if (!named.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
+  }
+  return kept;
 }
 
 /** First value of a header in a flat `[name, value, …]` array, by lower-case name. */

@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { StreamTap } from '../streams/types.js';
 import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
-import { upstreamRequestHeaders } from './headers.js';
+import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
 import { requestBody } from './request-body.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
@@ -144,8 +144,9 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     const method = methodLabel(req.method ?? 'GET');
     const target = parseTarget(req.url ?? '/');
     const gateway = target?.mac != null ? gen.directory.resolveRaw(target.mac) : gen.directory.resolve(null);
-    const headers = target && !closing ? upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }) : null;
-    if (!target || closing || !headers || !requestOk(req)) {
+    const framing: RequestFraming = { host: false, hasBody: false, transferEncoding: null };
+    const headers = target && !closing ? upstreamRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, proto: 'http' }, framing) : null;
+    if (!target || closing || !headers || !requestOk(req, framing)) {
       const reason = target && closing ? 'shutdown' : 'bad_request';
       const status = reason === 'shutdown' ? 503 : 400;
       // A malformed request may have more bytes behind it that cannot be framed: close.
@@ -154,8 +155,6 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway);
       return;
     }
-    const contentLength = req.headers['content-length'];
-    const hasBody = contentLength !== undefined ? contentLength !== '0' : req.headers['transfer-encoding'] !== undefined;
     const exchange = new Exchange(contextFor(gen), res, {
       started,
       route: routeTemplate(target.pathname),
@@ -172,7 +171,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
         method: req.method as Dispatcher.HttpMethod,
         headers,
         // undici reads async iterables (Dispatcher.md: `body`), its types only list streams.
-        body: hasBody ? (requestBody(req, config.timeouts.clientBody, exchange) as unknown as Readable) : null,
+        body: framing.hasBody ? (requestBody(req, config.timeouts.clientBody, exchange) as unknown as Readable) : null,
         headersTimeout: config.timeouts.headers,
         bodyTimeout: config.timeouts.streamIdle,
       },
@@ -322,10 +321,10 @@ function guard(component: string, open: () => StreamTap | null, metrics: Metrics
  *   identity`) only when its body is parsed, after the request was handed over: refuse it here
  *   so that it is never forwarded.
  */
-function requestOk(req: IncomingMessage): boolean {
-  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return false;
-  const te = req.headers['transfer-encoding'];
-  return te === undefined || /(?:^|,)[ \t]*chunked[ \t]*$/i.test(te);
+function requestOk(req: IncomingMessage, framing: RequestFraming): boolean {
+  if (!framing.host && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return false;
+  const te = framing.transferEncoding;
+  return te === null || /(?:^|,)[ \t]*chunked[ \t]*$/i.test(te);
 }
 
 /** Records a request the proxy answered itself without forwarding it. */
