@@ -8,7 +8,7 @@ pinSelf(1);
 const upstream = spawnPinned(1, process.execPath, ['bench/lib/upstream-process.mjs']);
 const { url: upUrl } = await firstJsonLine(upstream);
 const extra = (process.env.NODE_ARGS ?? '').split(' ').filter(Boolean);
-const proxy = spawnPinned(0, process.execPath, [...extra, 'bench/lib/proxy-process.mjs', upUrl]);
+const proxy = spawnPinned(0, process.execPath, [...extra, 'bench/lib/proxy-process.mjs', upUrl], { logPipe: true });
 const { proxyUrl } = await firstJsonLine(proxy);
 const path = process.env.ROUTE ?? '/api/gatt/nodes/C0:5A:22:10:4E:71/handle/14/value?mac=CC:1B:E0:E0:11:22';
 for (let i = 0; i < Number(process.env.RUNS ?? 6); i++) {

@@ -4,7 +4,7 @@ import { spawnPinned, firstJsonLine, stopAll, installCleanup, cpuSeconds, sleep 
 installCleanup();
 const upstream = spawnPinned(1, process.execPath, ['bench/lib/upstream-process.mjs']);
 const { url } = await firstJsonLine(upstream);
-const proxy = spawnPinned(0, process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), 'bench/lib/proxy-process.mjs', url]);
+const proxy = spawnPinned(0, process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), 'bench/lib/proxy-process.mjs', url], { logPipe: true });
 await firstJsonLine(proxy);
 await sleep(3000);
 const c0 = cpuSeconds(proxy.pid);

@@ -75,7 +75,7 @@ const best = (xs, higherIsBetter) => {
 async function startNodeChild(script, args) {
   // BENCH_PROXY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the proxy child only.
   const nodeArgs = script.nodeArgs ?? [];
-  const child = spawnPinned(script.cpu, process.execPath, [...nodeArgs, fileURLToPath(new URL(script.file, import.meta.url)), ...args]);
+  const child = spawnPinned(script.cpu, process.execPath, [...nodeArgs, fileURLToPath(new URL(script.file, import.meta.url)), ...args], { logPipe: script.logPipe ?? false });
   const info = await firstJsonLine(child);
   return { child, info };
 }
@@ -152,7 +152,7 @@ async function main() {
   console.log(`# ${o.rounds} round(s) of ${names.join(', ')} after a ${o.warmup}s proxy warm-up; about ${Math.ceil(estimate / 60)} min`);
 
   const upstream = await startNodeChild({ file: './lib/upstream-process.mjs', cpu: LOAD_CPU }, []);
-  const proxy = await startNodeChild({ file: './lib/proxy-process.mjs', cpu: PROXY_CPU, nodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean) }, [upstream.info.url]);
+  const proxy = await startNodeChild({ file: './lib/proxy-process.mjs', cpu: PROXY_CPU, logPipe: true, nodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean) }, [upstream.info.url]);
   const floor = o.baseline ? await startNodeChild({ file: './lib/baseline-proxy.mjs', cpu: PROXY_CPU }, [upstream.info.url]) : null;
   const nginx = useNginx ? await startNginx({ upstreamUrl: upstream.info.url, cpu: PROXY_CPU }) : null;
   const targets = {

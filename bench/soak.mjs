@@ -74,7 +74,7 @@ const sim = await firstJsonLine(simChild);
 // Diagnosis only: SOAK_PROXY_NODE_ARGS passes node flags to the proxy child (e.g.
 // `--heapsnapshot-signal=SIGUSR2`, then `kill -USR2 <proxy pid>` for a heap snapshot of live objects).
 const proxyNodeArgs = (process.env.SOAK_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const proxyChild = spawnPinned(0, process.execPath, [...proxyNodeArgs, here('./lib/proxy-process.mjs'), sim.url]);
+const proxyChild = spawnPinned(0, process.execPath, [...proxyNodeArgs, here('./lib/proxy-process.mjs'), sim.url], { logPipe: true });
 const proxy = await firstJsonLine(proxyChild);
 for (const child of [simChild, proxyChild]) child.once('exit', (code, signal) => { if (!stopping) fail(`child ${child.pid} exited early (${code ?? signal})`); });
 function fail(message) {

@@ -63,7 +63,7 @@ async function main() {
   await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
-  const proxyChild = spawnPinned(0, process.execPath, [fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl]);
+  const proxyChild = spawnPinned(0, process.execPath, [fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl], { logPipe: true });
   const proxy = await firstJsonLine(proxyChild);
   const budget = setTimeout(() => {
     console.error('SSE benchmark overran its time budget: stopping');

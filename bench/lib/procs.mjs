@@ -1,7 +1,10 @@
 // Child-process plumbing for the benchmarks: pinned spawning, a registry of every child so
 // each is stopped by PID (also on SIGINT and on error), and /proc readings (CPU time, RSS).
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 
 const children = new Set();
@@ -18,9 +21,36 @@ export function pinSelf(cpu) {
   spawnSync('taskset', ['-a', '-pc', String(cpu), String(process.pid)], { stdio: 'ignore' });
 }
 
+/**
+ * A FIFO for a child's fd 3, drained here and thrown away: the proxy writes its logs there
+ * (bench/lib/proxy-process.mjs), as into the FIFO docker and containerd give a container's stdout.
+ */
+function logFifo() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-log-'));
+  const path = join(dir, 'log');
+  try {
+    const made = spawnSync('mkfifo', [path]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(path, constants.O_WRONLY);
+    return { writeFd, reader: new Socket({ fd: readFd, readable: true, writable: false }) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Spawns `command args` pinned to `cpu` with `taskset -c`; registered for cleanup. */
 export function spawnPinned(cpu, command, args, options = {}) {
-  const child = spawn('taskset', ['-c', String(cpu), command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  const { logPipe = false, ...spawnOptions } = options;
+  const log = logPipe ? logFifo() : null;
+  const stdio = log ? ['pipe', 'pipe', 'pipe', log.writeFd] : ['pipe', 'pipe', 'pipe'];
+  const child = spawn('taskset', ['-c', String(cpu), command, ...args], { stdio, ...spawnOptions });
+  if (log) {
+    closeSync(log.writeFd);
+    log.reader.on('error', () => undefined);
+    log.reader.resume();
+    child.once('exit', () => log.reader.destroy());
+  }
   children.add(child);
   child.once('exit', () => children.delete(child));
   // taskset execs the command, so child.pid is the command's own PID.

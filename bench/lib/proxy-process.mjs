@@ -2,6 +2,7 @@
 // starts the proxy from dist/ with metrics and access logging on, the logger writing to
 // /dev/null (a real deployment pays the same serialisation), and prints one JSON line
 // {"proxyUrl","adminUrl","pid"} on stdout. Usage: node proxy-process.mjs <upstream-url>
+import { fstatSync } from 'node:fs';
 import { pino } from 'pino';
 import { startProxy } from '../../dist/src/main.js';
 import { bufferedDestination, createLogOutput } from '../../dist/src/log.js';
@@ -27,9 +28,18 @@ const config = {
   gatewaysFile: null,
 };
 
-// The same buffered destination a deployment's stdout gets (src/log-writer.ts), pointed at
-// /dev/null. BENCH_LOG_SYNC=1 writes synchronously through pino instead, for diagnosis only.
-const log = createLogOutput('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination('/dev/null'));
+// The same buffered destination a deployment's stdout gets (src/log-writer.ts), writing into a
+// FIFO the benchmark drains (fd 3, from bench/lib/procs.mjs `logPipe`), as into the FIFO a
+// container runtime gives a container's stdout; /dev/null when started without one. BENCH_LOG_SYNC=1 writes synchronously through pino
+// instead, for diagnosis only.
+const logTarget = (() => {
+  try {
+    return fstatSync(3).isFIFO() ? 3 : '/dev/null';
+  } catch {
+    return '/dev/null';
+  }
+})();
+const log = createLogOutput('info', process.env.BENCH_LOG_SYNC === '1' ? pino.destination({ dest: '/dev/null', sync: true }) : bufferedDestination(logTarget));
 const running = await startProxy(config, { log });
 process.stdout.write(`${JSON.stringify({ proxyUrl: running.proxyUrl, adminUrl: running.adminUrl, pid: process.pid })}\n`);
 
