@@ -18,19 +18,26 @@ export function methodLabel(method: string): string {
   return METHODS.has(method) ? method : 'other';
 }
 
-const SEP = '\u0000';
+/** One level of a cell cache: a Map from one label value to the next level (or the cell). */
+type Level = Map<string | number, unknown>;
 
-/** A cache of cells keyed by label values joined with NUL. */
-function cells<C>(make: (values: string[]) => C): (key: string) => C {
-  const cache = new Map<string, C>();
-  return (key) => {
-    let cell = cache.get(key);
-    if (cell === undefined) {
-      cell = make(key.split(SEP));
-      cache.set(key, cell);
-    }
-    return cell;
-  };
+function next(level: Level, key: string | number): Level {
+  let found = level.get(key) as Level | undefined;
+  if (found === undefined) {
+    found = new Map();
+    level.set(key, found);
+  }
+  return found;
+}
+
+/** The cell under `key`, made on first use (for the per-stream cells; the per-request ones are inlined). */
+function leaf<C>(level: Level, key: string, make: () => C): C {
+  let cell = level.get(key) as C | undefined;
+  if (cell === undefined) {
+    cell = make();
+    level.set(key, cell);
+  }
+  return cell;
 }
 
 export interface Recorder {
@@ -52,29 +59,55 @@ export interface RecorderDeps {
 export function createRecorder(deps: RecorderDeps): Recorder {
   const { metrics } = deps;
   const writeAccessLine = createAccessLog(deps.log, deps.writeLine);
-  const requests = cells<ValueCell>((v) => metrics.requests.cell(...v));
-  const durations = cells<HistogramCell>((v) => metrics.requestDuration.cell(...v));
-  const active = cells<ValueCell>((v) => metrics.streamsActive.cell(...v));
-  const ended = cells<ValueCell>((v) => metrics.streamsEnded.cell(...v));
-  const streamDurations = cells<HistogramCell>((v) => metrics.streamDuration.cell(...v));
+  // Metric cells, resolved once per label combination: a tree of Maps keyed by the label values
+  // themselves (route templates, methods, outcome names and transports are constant strings whose
+  // hashes V8 keeps), so a request costs a few Map lookups and no key string is built.
+  const requests: Level = new Map();
+  const durations: Level = new Map();
+  const active: Level = new Map();
+  const ended: Level = new Map();
+  const streamDurations: Level = new Map();
+  const durationCell = (route: string, method: string, transport: string): HistogramCell => {
+    const level = next(next(durations, route), method);
+    let cell = level.get(transport) as HistogramCell | undefined;
+    if (cell === undefined) {
+      cell = metrics.requestDuration.cell(route, method, transport);
+      level.set(transport, cell);
+    }
+    return cell;
+  };
+  const requestCell = (route: string, method: string, status: number, origin: string, reason: string, transport: string): ValueCell => {
+    const level = next(next(next(next(next(requests, route), method), status), origin), reason);
+    let cell = level.get(transport) as ValueCell | undefined;
+    if (cell === undefined) {
+      cell = metrics.requests.cell(route, method, String(status), origin, reason, transport);
+      level.set(transport, cell);
+    }
+    return cell;
+  };
+  const activeCell = (stream: string, transport: string): ValueCell =>
+    leaf(next(active, stream), transport, () => metrics.streamsActive.cell(stream, transport));
   return {
     headers(route, method, transport, seconds) {
-      metrics.requestDuration.observe(durations(route + SEP + method + SEP + transport), seconds);
+      metrics.requestDuration.observe(durationCell(route, method, transport), seconds);
     },
     streamStarted(stream, transport) {
-      active(stream + SEP + transport).value += 1;
+      activeCell(stream, transport).value += 1;
     },
     finish(r, accessLog) {
       // Accounting must never disturb traffic: a fault is counted and logged, the exchange is done anyway.
       try {
         const { outcome, gateway } = r;
         const transport = gateway.transport;
-        requests(`${r.route}${SEP}${r.method}${SEP}${outcome.status}${SEP}${outcome.origin}${SEP}${outcome.reason}${SEP}${transport}`).value += 1;
-        gateway.counts.request(outcome.status, outcome.origin, r.headersMs);
-        if (r.stream !== null && r.streamEnd !== null) {
-          active(r.stream + SEP + transport).value -= 1;
-          ended(r.stream + SEP + transport + SEP + r.streamEnd).value += 1;
-          metrics.streamDuration.observe(streamDurations(r.stream + SEP + transport), r.totalMs / 1000);
+        const { route, method } = r;
+        const { status, origin, reason } = outcome;
+        requestCell(route, method, status, origin, reason, transport).value += 1;
+        gateway.counts.request(status, origin, r.headersMs);
+        const { stream, streamEnd } = r;
+        if (stream !== null && streamEnd !== null) {
+          activeCell(stream, transport).value -= 1;
+          leaf(next(next(ended, stream), transport), streamEnd, () => metrics.streamsEnded.cell(stream, transport, streamEnd)).value += 1;
+          metrics.streamDuration.observe(leaf(next(streamDurations, stream), transport, () => metrics.streamDuration.cell(stream, transport)), r.totalMs / 1000);
         }
         if (accessLog) writeAccessLine(r);
       } catch (err) {

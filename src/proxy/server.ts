@@ -111,9 +111,29 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   const exchanges = new InFlight();
   let closing = false;
 
-  const openTap: ExchangeContext['openTap'] = (kind, gateway) => guard('stream_tap', () => deps.openTap(kind, gateway), metrics, log);
-  const openBodyTap: ExchangeContext['openBodyTap'] = deps.openBodyTap
-    ? (route, status) => guard('body_tap', () => deps.openBodyTap?.(route, status) ?? null, metrics, log)
+  const analysisFailed = (component: string, err: unknown, msg: string): void => {
+    metrics.analysisErrors.labels(component).inc();
+    log.error({ err, component }, msg);
+  };
+  const openTap: ExchangeContext['openTap'] = (kind, gateway) => {
+    try {
+      return guard('stream_tap', deps.openTap(kind, gateway), analysisFailed);
+    } catch (err) {
+      analysisFailed('stream_tap', err, 'analysis failed to start; forwarding continues without it');
+      return null;
+    }
+  };
+  const bodyTaps = deps.openBodyTap;
+  // Runs on every plain response: no closure per call.
+  const openBodyTap: ExchangeContext['openBodyTap'] = bodyTaps
+    ? (route, status) => {
+      try {
+        return guard('body_tap', bodyTaps(route, status), analysisFailed);
+      } catch (err) {
+        analysisFailed('body_tap', err, 'analysis failed to start; forwarding continues without it');
+        return null;
+      }
+    }
     : () => null;
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
   const unknownFailure = createUnknownFailureLog(log);
@@ -274,23 +294,14 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   };
 }
 
-/** Wraps a tap so that a fault in analysis is counted and logged once, and never reaches traffic. */
-function guard(component: string, open: () => StreamTap | null, metrics: Metrics, log: Logger): StreamTap | null {
-  let tap: StreamTap | null;
-  try {
-    tap = open();
-  } catch (err) {
-    metrics.analysisErrors.labels(component).inc();
-    log.error({ err, component }, 'analysis failed to start; forwarding continues without it');
-    return null;
-  }
+/** Wraps an open tap so that a fault in analysis is counted and logged once, and never reaches traffic. */
+function guard(component: string, tap: StreamTap | null, failed: (component: string, err: unknown, msg: string) => void): StreamTap | null {
   if (!tap) return null;
   const inner = tap;
   let broken = false;
   const fail = (err: unknown): void => {
     broken = true;
-    metrics.analysisErrors.labels(component).inc();
-    log.error({ err, component }, 'analysis failed; forwarding continues, this response is no longer analysed');
+    failed(component, err, 'analysis failed; forwarding continues, this response is no longer analysed');
   };
   return {
     write(chunk) {
