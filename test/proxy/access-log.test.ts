@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Readable } from 'node:stream';
 import { startProxy } from '../../src/main.js';
+import { tenths } from '../../src/proxy/access-log.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { openSse } from '../helpers/sse-client.js';
@@ -12,6 +13,12 @@ import { until } from '../helpers/until.js';
 const { defer, track } = cleanupAfterEach();
 
 describe('access log', () => {
+  it('writes durations to 0.1 ms, the same text as String(Math.round(ms * 10) / 10)', () => {
+    const values = [-1, 0, 0.04, 0.05, 0.96, 1, 1.25, 9.95, 12.34, 999.99, 86_400_000.07, 3e9 + 0.3];
+    for (let i = 0; i < 5_000; i++) values.push(i * 0.0731, i * 7.919 + 0.05);
+    for (const ms of values) expect(tenths(ms), String(ms)).toBe(String(Math.round(ms * 10) / 10));
+  });
+
   it('bytesIn is the body bytes received, with or without Content-Length, never the declared length', async () => {
     const up = track(await httpServer((req, res) => { req.resume(); req.on('end', () => res.end('{}')); }));
     const { log, lines } = capturedLogger();
