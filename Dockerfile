@@ -35,5 +35,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
 # Node is PID 1 and the CLI handles SIGTERM itself: stop accepting, drain in-flight requests up
 # to timeouts.shutdown, end streams. No tini needed (no child processes to reap).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/src/cli.js"]
+# V8's young generation fixed at 2 × 16 MiB (docs/operations.md "Memory"): memory flat from the
+# first minutes instead of V8 growing and shrinking it with the load. Same flags as `npm start`.
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--min-semi-space-size=16", "dist/src/cli.js"]
 CMD ["serve"]

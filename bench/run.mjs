@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll, stopChild, sumOver } from './lib/procs.mjs';
+import { PRODUCT_NODE_FLAGS, cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll, stopChild, sumOver } from './lib/procs.mjs';
 import { hasWrk, runWrk, WRK } from './lib/wrk.mjs';
 import { hasNginx, startNginx } from './lib/nginx.mjs';
 
@@ -152,8 +152,9 @@ async function main() {
   console.log(`# ${o.rounds} round(s) of ${names.join(', ')} after a ${o.warmup}s proxy warm-up; about ${Math.ceil(estimate / 60)} min`);
 
   const upstream = await startNodeChild({ file: './lib/upstream-process.mjs', cpu: LOAD_CPU }, []);
-  const proxy = await startNodeChild({ file: './lib/proxy-process.mjs', cpu: PROXY_CPU, logPipe: true, nodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean) }, [upstream.info.url]);
-  const floor = o.baseline ? await startNodeChild({ file: './lib/baseline-proxy.mjs', cpu: PROXY_CPU }, [upstream.info.url]) : null;
+  const proxy = await startNodeChild({ file: './lib/proxy-process.mjs', cpu: PROXY_CPU, logPipe: true, nodeArgs: [...PRODUCT_NODE_FLAGS, ...(process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean)] }, [upstream.info.url]);
+  // The floor runs with the same V8 flags as the proxy: same runtime, only the code differs.
+  const floor = o.baseline ? await startNodeChild({ file: './lib/baseline-proxy.mjs', cpu: PROXY_CPU, nodeArgs: PRODUCT_NODE_FLAGS }, [upstream.info.url]) : null;
   const nginx = useNginx ? await startNginx({ upstreamUrl: upstream.info.url, cpu: PROXY_CPU }) : null;
   const targets = {
     direct: { url: upstream.info.url, path: HUBS_PATH, pids: () => [] },

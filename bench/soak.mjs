@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { createSseTextReader } from '../dist/src/streams/sse-parser.js';
-import { cpuSeconds, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll } from './lib/procs.mjs';
+import { PRODUCT_NODE_FLAGS, cpuSeconds, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll } from './lib/procs.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -74,7 +74,7 @@ const sim = await firstJsonLine(simChild);
 // Diagnosis only: SOAK_PROXY_NODE_ARGS passes node flags to the proxy child (e.g.
 // `--heapsnapshot-signal=SIGUSR2`, then `kill -USR2 <proxy pid>` for a heap snapshot of live objects).
 const proxyNodeArgs = (process.env.SOAK_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const proxyChild = spawnPinned(0, process.execPath, [...proxyNodeArgs, here('./lib/proxy-process.mjs'), sim.url], { logPipe: true });
+const proxyChild = spawnPinned(0, process.execPath, [...PRODUCT_NODE_FLAGS, ...proxyNodeArgs, here('./lib/proxy-process.mjs'), sim.url], { logPipe: true });
 const proxy = await firstJsonLine(proxyChild);
 for (const child of [simChild, proxyChild]) child.once('exit', (code, signal) => { if (!stopping) fail(`child ${child.pid} exited early (${code ?? signal})`); });
 function fail(message) {

@@ -7,7 +7,7 @@
 // Usage: node bench/sse-latency.mjs [--idle-rate 50] [--idle-seconds 10] [--rate 20000] [--seconds 10] [--warmup 5] [--apart-ms 1] [--quick]
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, sleep, spawnPinned, stopAll, stopChild } from './lib/procs.mjs';
+import { PRODUCT_NODE_FLAGS, cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, sleep, spawnPinned, stopAll, stopChild } from './lib/procs.mjs';
 import { notificationFrame } from './lib/fixtures.mjs';
 import { openSseStream } from './lib/sse-client.mjs';
 
@@ -63,7 +63,7 @@ async function main() {
   await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
-  const proxyChild = spawnPinned(0, process.execPath, [fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl], { logPipe: true });
+  const proxyChild = spawnPinned(0, process.execPath, [...PRODUCT_NODE_FLAGS, fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl], { logPipe: true });
   const proxy = await firstJsonLine(proxyChild);
   const budget = setTimeout(() => {
     console.error('SSE benchmark overran its time budget: stopping');

@@ -2,12 +2,18 @@
 // each is stopped by PID (also on SIGINT and on error), and /proc readings (CPU time, RSS).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
 const children = new Set();
+
+/**
+ * The node flags the product runs with: those of `npm start`, which the Docker image's ENTRYPOINT
+ * repeats (V8's young generation fixed at 2 × 16 MiB, docs/operations.md "Memory").
+ */
+export const PRODUCT_NODE_FLAGS = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  .scripts.start.split(' ').filter((arg) => arg.startsWith('--'));
 
 /** Clock ticks per second for /proc/<pid>/stat utime/stime. */
 export const CLK_TCK = (() => {
@@ -22,34 +28,45 @@ export function pinSelf(cpu) {
 }
 
 /**
- * A FIFO for a child's fd 3, drained here and thrown away: the proxy writes its logs there
- * (bench/lib/proxy-process.mjs), as into the FIFO docker and containerd give a container's stdout.
+ * A FIFO for a child's fd 3, drained by `cat > /dev/null` on the load CPU at a higher priority
+ * than the load (a log reader that keeps up, as docker's and containerd's do): the proxy writes
+ * its logs there (bench/lib/proxy-process.mjs), as into the FIFO a container runtime gives a
+ * container's stdout.
  */
-function logFifo() {
+function logFifo(readerCpu) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-log-'));
   const path = join(dir, 'log');
   try {
     const made = spawnSync('mkfifo', [path]);
     if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
-    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Non-blocking so that the open returns before a writer exists; the reader gets a blocking copy.
+    const probe = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(path, constants.O_WRONLY);
-    return { writeFd, reader: new Socket({ fd: readFd, readable: true, writable: false }) };
+    const readFd = openSync(`/proc/self/fd/${probe}`, constants.O_RDONLY);
+    closeSync(probe);
+    const drain = spawn('taskset', ['-c', String(readerCpu), 'nice', '-n', '-5', 'cat'], { stdio: [readFd, 'ignore', 'ignore'] });
+    closeSync(readFd);
+    children.add(drain);
+    drain.once('exit', () => children.delete(drain));
+    return { writeFd, drain };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Spawns `command args` pinned to `cpu` with `taskset -c`; registered for cleanup. */
+/**
+ * Spawns `command args` pinned to `cpu` with `taskset -c`; registered for cleanup. `logPipe`:
+ * fd 3 of the child is a drained FIFO (logFifo).
+ */
 export function spawnPinned(cpu, command, args, options = {}) {
   const { logPipe = false, ...spawnOptions } = options;
-  const log = logPipe ? logFifo() : null;
+  const log = logPipe ? logFifo(cpu === 0 ? 1 : 0) : null;
   const stdio = log ? ['pipe', 'pipe', 'pipe', log.writeFd] : ['pipe', 'pipe', 'pipe'];
   const child = spawn('taskset', ['-c', String(cpu), command, ...args], { stdio, ...spawnOptions });
   if (log) {
     closeSync(log.writeFd);
-    log.reader.on('error', () => undefined);
-    log.reader.resume();
-    child.once('exit', () => log.reader.destroy());
+    // cat ends by itself when the child's end of the FIFO closes; this is for a child that hangs.
+    child.once('exit', () => log.drain.kill());
   }
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -216,7 +216,7 @@ describe('Dockerfile', async () => {
     .replace(/\\\n\s*/g, ' ')
     .split('\n')
     .filter((line) => line.trim() && !line.trim().startsWith('#'));
-  const pkg = JSON.parse(await read('package.json')) as { bin: Record<string, string> };
+  const pkg = JSON.parse(await read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
 
   it('is multi-stage on node:24-bookworm-slim, runs non-root production deps only', () => {
     expect(instructions.filter((l) => l.startsWith('FROM '))).toEqual([
@@ -234,7 +234,10 @@ describe('Dockerfile', async () => {
     expect(runtime).toContain('USER node');
     expect(runtime.find((l) => l.startsWith('ENV '))).toMatch(/PROXY_LISTEN=0\.0\.0\.0:8080 .*ADMIN_LISTEN=0\.0\.0\.0:9464/);
     expect(runtime).toContain('STOPSIGNAL SIGTERM');
-    expect(runtime).toContain(`ENTRYPOINT ["node", "${pkg.bin['cassia-ac-proxy']}"]`);
+    // The same V8 flags as `npm start` (docs/operations.md "Memory"), then the package's bin.
+    const startFlags = /^node ((?:--\S+ )*)dist\/src\/cli\.js serve$/.exec(pkg.scripts.start)?.[1]?.trim().split(' ') ?? [];
+    expect(startFlags).toEqual(['--max-semi-space-size=16', '--min-semi-space-size=16']);
+    expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(['node', ...startFlags, pkg.bin['cassia-ac-proxy']]).replaceAll('","', '", "')}`);
   });
 
   it('.dockerignore keeps out what the build does not need but not what it copies', async () => {
