@@ -40,10 +40,10 @@ export type Reason = (typeof REASONS)[number];
 export type Phase = 'connect' | 'headers' | 'body';
 
 export interface Outcome {
-  origin: Origin;
-  reason: Reason;
+  readonly origin: Origin;
+  readonly reason: Reason;
   /** Status the client saw: the proxy's own 502/504 before headers, the upstream's after, 499 for a client abort. */
-  status: number;
+  readonly status: number;
 }
 
 /** Status recorded for exchanges the client abandoned (nginx's convention; never sent). */
@@ -211,9 +211,18 @@ export function classifyFailure(err: FailureInfo, phase: Phase, upstreamStatus =
   return answer(reason === 'response' || reason === 'body_reset' ? UNKNOWN_FAILURE_REASON : reason);
 }
 
+/** Outcomes of answered exchanges, one per status code. */
+const answered = new Map<number, Outcome>();
+
 /** The outcome of an exchange the upstream answered. */
 export function upstreamAnswered(status: number): Outcome {
-  return { origin: 'upstream', reason: 'response', status };
+  // One shared object per status: this runs for every exchange.
+  let outcome = answered.get(status);
+  if (outcome === undefined) {
+    outcome = Object.freeze({ origin: 'upstream', reason: 'response', status });
+    if (answered.size < 1000) answered.set(status, outcome);
+  }
+  return outcome;
 }
 
 /** The outcome of an exchange the client abandoned, whatever phase it was in. */

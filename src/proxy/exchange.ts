@@ -56,6 +56,18 @@ export interface ExchangeStart {
   gateway: GatewayHandle;
 }
 
+/** The exchange answering on a response, for the listeners below (shared, not one closure per exchange). */
+const kExchange = Symbol('exchange');
+type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
+
+function onResponseClose(this: ExchangeResponse): void {
+  this[kExchange]?.clientClosed();
+}
+
+function onResponseDrain(this: ExchangeResponse): void {
+  this[kExchange]?.drained();
+}
+
 /** Error handed to undici's abort when the proxy itself cancels the upstream request. */
 class CancelError extends Error {
   override name = 'CancelError';
@@ -97,7 +109,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     private readonly res: ServerResponse,
     private readonly start: ExchangeStart,
   ) {
-    res.on('close', this.onClientClose);
+    (res as ExchangeResponse)[kExchange] = this;
+    res.on('close', onResponseClose);
   }
 
   /** Cancels the upstream request because the proxy is shutting down. */
@@ -154,14 +167,16 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.cancel(new CancelError('client'));
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client's connection closed (res 'close'). */
+  clientClosed(): void {
     if (!this.finished) this.cancel(new CancelError('client'));
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  /** The client took what the proxy held (res 'drain'). */
+  drained(): void {
     this.stopStallWatch();
     this.resumeUpstream?.();
-  };
+  }
 
   /**
    * The upstream is paused until the client takes what the proxy holds (at most one upstream
@@ -175,7 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.stallHeld = this.res.writableLength;
     // A check a quarter of the limit apart (at most a second): only while paused, never per chunk.
     const every = Math.max(10, Math.min(1000, Math.floor(this.ctx.clientStallMs / 4)));
-    this.stallTimer = setInterval(this.checkStall, every);
+    this.stallTimer = setInterval(() => this.checkStall(), every);
     this.stallTimer.unref();
   }
 
@@ -184,7 +199,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.stallTimer = null;
   }
 
-  private readonly checkStall = (): void => {
+  private checkStall(): void {
     const held = this.res.writableLength;
     const now = performance.now();
     if (held < this.stallHeld) {
@@ -202,7 +217,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.cancel(new CancelError('stalled'));
     if (socket) socket.resetAndDestroy();
     else this.res.destroy();
-  };
+  }
 
   private cancel(reason: CancelError): void {
     if (this.finished || this.cancelled) return;
@@ -253,7 +268,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     // The tap runs after the write: analysis never delays a byte.
     this.tap?.write(chunk);
     if (!flowing) {
-      this.res.once('drain', this.onDrain);
+      this.res.once('drain', onResponseDrain);
       if (this.stream) this.startStallWatch();
     }
     return flowing;
@@ -307,7 +322,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     if (this.finished) return;
     this.finished = true;
     this.stopStallWatch();
-    this.res.off('close', this.onClientClose);
+    this.res.off('close', onResponseClose);
     this.tap?.close();
     this.ctx.release(this);
     const { start } = this;

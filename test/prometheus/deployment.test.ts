@@ -235,7 +235,7 @@ describe('Dockerfile', async () => {
     expect(runtime.find((l) => l.startsWith('ENV '))).toMatch(/PROXY_LISTEN=0\.0\.0\.0:8080 .*ADMIN_LISTEN=0\.0\.0\.0:9464/);
     expect(runtime).toContain('STOPSIGNAL SIGTERM');
     // The same V8 flags as `npm start` (docs/operations.md "Memory"), then the package's bin.
-    const startFlags = /^node ((?:--\S+ )*)dist\/src\/cli\.js serve$/.exec(pkg.scripts.start)?.[1]?.trim().split(' ') ?? [];
+    const startFlags = /^node ((?:--\S+ )*)dist\/src\/cli\.js serve$/.exec(pkg.scripts.start ?? '')?.[1]?.trim().split(' ') ?? [];
     expect(startFlags).toEqual(['--max-semi-space-size=16', '--min-semi-space-size=16']);
     expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(['node', ...startFlags, pkg.bin['cassia-ac-proxy']]).replaceAll('","', '", "')}`);
   });
