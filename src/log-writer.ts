@@ -33,7 +33,7 @@ export interface LineWriter {
   flush(): void;
   /** Writes everything buffered, synchronously (for exit). */
   flushSync(): void;
-  /** Lines dropped because the reader could not keep up. */
+  /** Lines dropped because the reader could not keep up (or is gone). */
   dropped(): number;
   end(): void;
 }
@@ -164,8 +164,7 @@ export function createLineWriter(target: number | string, opts: LineWriterOption
   return {
     mode,
     write(line) {
-      if (broken) return false;
-      if (size + (inFlight?.length ?? 0) > maxBufferBytes) {
+      if (broken || size + (inFlight?.length ?? 0) > maxBufferBytes) {
         droppedLines += 1;
         return false;
       }
