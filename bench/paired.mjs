@@ -8,10 +8,9 @@
 // Usage: node bench/paired.mjs [--rounds 8] [--duration 5] [--warmup 5] [--connections 16] [--gatt]
 import { cpuSeconds, firstJsonLine, installCleanup, pinSelf, PRODUCT_NODE_FLAGS, spawnPinned, stopAll } from './lib/procs.mjs';
 import { hasWrk, runWrk, WRK } from './lib/wrk.mjs';
+import { GATT_PATH, HUBS_PATH } from './lib/fixtures.mjs';
 import { fileURLToPath } from 'node:url';
 
-const HUBS_PATH = '/api/cassia/hubs';
-const GATT_PATH = '/api/gatt/nodes/C0:5A:22:10:4E:71/handle/14/value?mac=CC:1B:E0:E0:11:22';
 
 function options(argv) {
   const o = { rounds: 8, duration: 5, warmup: 5, connections: 16, path: HUBS_PATH };

@@ -10,13 +10,10 @@ import { cpus } from 'node:os';
 import { PRODUCT_NODE_FLAGS, cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, spawnPinned, stopAll, stopChild, sumOver } from './lib/procs.mjs';
 import { hasWrk, runWrk, WRK } from './lib/wrk.mjs';
 import { hasNginx, startNginx } from './lib/nginx.mjs';
+import { GATT_PATH, HUBS_PATH } from './lib/fixtures.mjs';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
-/** The hub list: the proxy also parses it (passive gateway discovery), so it costs more than most routes. */
-const HUBS_PATH = '/api/cassia/hubs';
-/** A GATT read naming its gateway: forwarded, attributed and logged, body not parsed. */
-const GATT_PATH = '/api/gatt/nodes/C0:5A:22:10:4E:71/handle/14/value?mac=CC:1B:E0:E0:11:22';
 const TARGET_CPU_US = 60;
 
 function options(argv) {

@@ -1,4 +1,10 @@
-// Payloads shaped like real Cassia AC answers, used by the upstreams of the benchmarks.
+// Payloads shaped like real Cassia AC answers, used by the upstreams of the benchmarks, and the
+// request paths the request benchmarks send.
+
+/** The hub list: the proxy also parses it (passive gateway discovery), so it costs more than most routes. */
+export const HUBS_PATH = '/api/cassia/hubs';
+/** A GATT read naming its gateway: forwarded, attributed and logged, body not parsed. */
+export const GATT_PATH = '/api/gatt/nodes/C0:5A:22:10:4E:71/handle/14/value?mac=CC:1B:E0:E0:11:22';
 
 /** A `/api/cassia/hubs` answer of two gateways, padded to exactly 621 bytes. */
 export function hubsBody() {
