@@ -2,7 +2,7 @@
 // trackers + batched metrics) on recorded-style scan and notification traffic, then the RSS of
 // a process holding 200,000 sequence trackers.
 //   npx tsc -p tsconfig.build.json && node --expose-gc bench/analysis-throughput.mjs [seconds]
-// Targets (issue 4): >= 300,000 events/s on one core; <= 150 MiB RSS with 200k trackers.
+// Targets: >= 300,000 events/s on one core; <= 150 MiB RSS with 200k trackers.
 import { pino } from 'pino';
 import { createCountsFactory } from '../dist/src/gateways/counts.js';
 import { createGatewayDirectory } from '../dist/src/gateways/directory.js';

@@ -192,7 +192,7 @@ async function main() {
   console.log('');
   for (const name of names.filter((n) => n.startsWith('proxy'))) {
     const proxyCpu = median(runs.map((r) => r[name].cpuUsPerReq));
-    console.log(`${name} CPU per request, median ${fmt(proxyCpu, 1)} µs: ${proxyCpu <= TARGET_CPU_US ? 'within' : 'OVER'} the ${TARGET_CPU_US} µs target (issue 2).`);
+    console.log(`${name} CPU per request, median ${fmt(proxyCpu, 1)} µs: ${proxyCpu <= TARGET_CPU_US ? 'within' : 'OVER'} the ${TARGET_CPU_US} µs target.`);
   }
   console.log('Ratios are computed per round (same minutes of machine noise) and then summarised; CPU µs/req is the steadiest figure.');
   const noisy = runs.flatMap((round) => Object.values(round)).filter((r) => r.otherLoad > 0.1).length;
