@@ -1,6 +1,6 @@
 // Child-process launcher for the proxy under benchmark: builds a Config directly (no loader),
-// starts the proxy from dist/ with metrics and access logging on, the logger writing to
-// /dev/null (a real deployment pays the same serialisation), and prints one JSON line
+// starts the proxy from dist/ with metrics and access logging on, the logger writing into a
+// drained FIFO (a real deployment pays the same serialisation and writes), and prints one JSON line
 // {"proxyUrl","adminUrl","pid"} on stdout. Usage: node proxy-process.mjs <upstream-url>
 import { fstatSync } from 'node:fs';
 import { pino } from 'pino';
@@ -30,8 +30,8 @@ const config = {
 
 // The same buffered destination a deployment's stdout gets (src/log-writer.ts), writing into a
 // FIFO the benchmark drains (fd 3, from bench/lib/procs.mjs `logPipe`), as into the FIFO a
-// container runtime gives a container's stdout; /dev/null when started without one. BENCH_LOG_SYNC=1 writes synchronously through pino
-// instead, for diagnosis only.
+// container runtime gives a container's stdout; /dev/null when started without one.
+// BENCH_LOG_SYNC=1 writes synchronously through pino instead, for diagnosis only.
 const logTarget = (() => {
   try {
     return fstatSync(3).isFIFO() ? 3 : '/dev/null';
