@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Readable } from 'node:stream';
 import { startProxy } from '../../src/main.js';
-import { tenths } from '../../src/proxy/access-log.js';
+import { pino } from 'pino';
+import { createAccessLog, tenths } from '../../src/proxy/access-log.js';
+import type { ExchangeRecord } from '../../src/proxy/exchange-record.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { openSse } from '../helpers/sse-client.js';
@@ -13,6 +15,27 @@ import { until } from '../helpers/until.js';
 const { defer, track } = cleanupAfterEach();
 
 describe('access log', () => {
+  it('writes the documented line, and the stream fields before msg', () => {
+    const lines: string[] = [];
+    const write = createAccessLog(pino({ level: 'info' }, { write: () => undefined }), (l) => lines.push(l));
+    const r = {
+      route: '/api/gatt/nodes/{device}/handle/{handle}/value', method: 'GET',
+      gateway: { label: 'CC:1B:E0:E0:00:01', transport: 'capwap' },
+      outcome: { origin: 'upstream', reason: 'response', status: 502 },
+      headersMs: 812.44, totalMs: 812.61, bytesIn: 0, bytesOut: 19, stream: null, streamEnd: null,
+    } as unknown as ExchangeRecord;
+    write(r);
+    // The example line of README "Logs".
+    expect(lines[0]?.replace(/"time":"[^"]+"/, '"time":"2026-11-27T05:52:04.155Z"')).toBe(
+      '{"level":"info","time":"2026-11-27T05:52:04.155Z","app":"cassia-ac-proxy","route":"/api/gatt/nodes/{device}/handle/{handle}/value",' +
+      '"method":"GET","gateway":"CC:1B:E0:E0:00:01","transport":"capwap","code":502,"origin":"upstream","reason":"response",' +
+      '"headersMs":812.4,"durationMs":812.6,"bytesIn":0,"bytesOut":19,"msg":"GET /api/gatt/nodes/{device}/handle/{handle}/value 502 upstream/response"}\n',
+    );
+    const stream = { ...r, route: '/api/gap/nodes', outcome: { origin: 'upstream', reason: 'response', status: 200 }, stream: 'scan', streamEnd: 'client_closed' } as unknown as ExchangeRecord;
+    write(stream);
+    expect(JSON.parse(lines[1] ?? '')).toMatchObject({ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_closed', msg: 'GET /api/gap/nodes 200 upstream/response' });
+  });
+
   it('writes durations to 0.1 ms, the same text as String(Math.round(ms * 10) / 10)', () => {
     const values = [-1, 0, 0.04, 0.05, 0.96, 1, 1.25, 9.95, 12.34, 999.99, 86_400_000.07, 3e9 + 0.3];
     for (let i = 0; i < 5_000; i++) values.push(i * 0.0731, i * 7.919 + 0.05);
