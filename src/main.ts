@@ -74,7 +74,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     reorderWindowTime: initial.sequence.reorderWindowTime,
     maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
-  const recorder = createRecorder({ metrics, log, writeLine: output.line });
+  const recorder = createRecorder({ metrics, log, writeLine: output.lineBytes });
   const proxy = await createProxyServer({
     listen: initial.listen,
     generation: () => generation,

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { StreamKind, TransportLabel } from '../config/types.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
-import { createAccessLog } from './access-log.js';
+import { createAccessLog, type LineSink } from './access-log.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
 export type { ExchangeRecord, StreamEnd } from './exchange-record.js';
@@ -52,8 +52,8 @@ export interface RecorderDeps {
   metrics: Metrics;
   /** Level check for the access log (lines only at info or below), and the recorder's own faults. */
   log: Logger;
-  /** Writes one finished access-log line to the log's destination. */
-  writeLine(line: string): void;
+  /** Writes one finished access-log line, as bytes, to the log's destination (LogOutput.lineBytes). */
+  writeLine: LineSink;
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,24 @@ describe('logging', () => {
   it('caches the ISO time per millisecond', () => {
     expect(cachedIsoTime()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
   });
+
+  it('gives the same text as toISOString, across second, day and year boundaries', () => {
+    const starts = [Date.UTC(2026, 11, 31, 23, 59, 58, 990), Date.UTC(2026, 2, 1, 0, 0, 0, 0) - 3, 1_764_780_752_000];
+    const now = vi.spyOn(Date, 'now');
+    try {
+      for (const start of starts) {
+        // Forwards in 1-7 ms steps over ~2.5 s, and one step back (clocks may be set back).
+        for (let t = start, i = 0; t < start + 2500; t += 1 + (i++ % 7)) {
+          now.mockReturnValue(t);
+          expect(cachedIsoTime()).toBe(`,"time":"${new Date(t).toISOString()}"`);
+        }
+        now.mockReturnValue(start - 1000);
+        expect(cachedIsoTime()).toBe(`,"time":"${new Date(start - 1000).toISOString()}"`);
+      }
+    } finally {
+      now.mockRestore();
+    }
+  });
 });
 
 describe('createLineWriter', () => {
@@ -83,5 +101,33 @@ describe('createLineWriter', () => {
     expect(w.dropped()).toBe(1);
     w.end();
     expect(read(file)).toBe(`${'a'.repeat(20)}\n${'b'.repeat(20)}\n`);
+  }));
+
+  it('keeps string lines and lines written as bytes in order, UTF-8 and lines larger than its buffer included', () => withDir(async (file) => {
+    // flushBytes 1000: chunks of 64 KiB, several writes, a line of 200 KiB that needs a chunk of its own.
+    const w = createLineWriter(file, { flushBytes: 1000, intervalMs: 60_000 });
+    const fill = (buf: Buffer, off: number, text: string): number => off + buf.write(text, off, 'utf8');
+    const expected: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const text = i % 3 === 0 ? `bytes ${i} ${'b'.repeat(i % 50)}\n` : `text ${i} Gerät ✓ ${'t'.repeat(i % 70)}\n`;
+      if (i % 3 === 0) expect(w.writeBytes(Buffer.byteLength(text) + 7, fill, text)).toBe(true);
+      else expect(w.write(text)).toBe(true);
+      expected.push(text);
+      if (i === 1500) {
+        const big = `big ${'x'.repeat(200 * 1024)}\n`;
+        w.write(big);
+        expected.push(big);
+      }
+    }
+    w.end();
+    expect(read(file)).toBe(expected.join(''));
+  }));
+
+  it('refuses a fill that writes more than it asked for', () => withDir(async (file) => {
+    const w = createLineWriter(file, { flushBytes: 1 << 20, intervalMs: 60_000 });
+    expect(() => w.writeBytes(2, (buf, off) => off + buf.write('too long\n', off), null)).toThrow(RangeError);
+    w.write('next\n');
+    w.end();
+    expect(read(file)).toBe('next\n');
   }));
 });

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { Readable } from 'node:stream';
 import { startProxy } from '../../src/main.js';
 import { pino } from 'pino';
-import { createAccessLog, tenths } from '../../src/proxy/access-log.js';
+import { createAccessLog, putTenths, type LineSink } from '../../src/proxy/access-log.js';
 import type { ExchangeRecord } from '../../src/proxy/exchange-record.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
@@ -17,7 +17,14 @@ const { defer, track } = cleanupAfterEach();
 describe('access log', () => {
   it('writes the documented line, and the stream fields before msg', () => {
     const lines: string[] = [];
-    const write = createAccessLog(pino({ level: 'info' }, { write: () => undefined }), (l) => lines.push(l));
+    const sink: LineSink = (maxBytes, fill, item) => {
+      // Bytes past the fill's end would show as garbage: start from a marked buffer.
+      const buf = Buffer.alloc(maxBytes + 16, '~');
+      const end = fill(buf, 0, item);
+      expect(end).toBeLessThanOrEqual(maxBytes);
+      lines.push(buf.toString('utf8', 0, end));
+    };
+    const write = createAccessLog(pino({ level: 'info' }, { write: () => undefined }), sink);
     const r = {
       route: '/api/gatt/nodes/{device}/handle/{handle}/value', method: 'GET',
       gateway: { label: 'CC:1B:E0:E0:00:01', transport: 'capwap' },
@@ -37,9 +44,10 @@ describe('access log', () => {
   });
 
   it('writes durations to 0.1 ms, the same text as String(Math.round(ms * 10) / 10)', () => {
-    const values = [-1, 0, 0.04, 0.05, 0.96, 1, 1.25, 9.95, 12.34, 999.99, 86_400_000.07, 3e9 + 0.3];
+    const values = [-1, 0, 0.04, 0.05, 0.96, 1, 1.25, 9.95, 12.34, 999.99, 86_400_000.07, 3e9 + 0.3, 1e300, -0.5, Number.NaN];
     for (let i = 0; i < 5_000; i++) values.push(i * 0.0731, i * 7.919 + 0.05);
-    for (const ms of values) expect(tenths(ms), String(ms)).toBe(String(Math.round(ms * 10) / 10));
+    const buf = Buffer.alloc(64);
+    for (const ms of values) expect(buf.toString('latin1', 8, putTenths(buf, 8, ms)), String(ms)).toBe(String(Math.round(ms * 10) / 10));
   });
 
   it('bytesIn is the body bytes received, with or without Content-Length, never the declared length', async () => {

@@ -43,7 +43,7 @@ describe.each<[string, TapFactory]>([
     const report = createReport({ gatewaySnapshot: () => [] });
     const generation = buildGeneration(config, { state, counts: createCountsFactory(metrics, report.recorder), log: logger }, null);
     state.activate(generation.directory, config);
-    const recorder = createRecorder({ metrics, log: logger, writeLine: log.line });
+    const recorder = createRecorder({ metrics, log: logger, writeLine: log.lineBytes });
     const proxy = await createProxyServer({ listen: config.listen, generation: () => generation, metrics, recorder, log: logger, openTap });
     defer(async () => {
       await proxy.close(1000);
