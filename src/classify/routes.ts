@@ -82,14 +82,15 @@ const ROUTE_TEMPLATES = [
 ] as const;
 
 interface Node {
-  literal: Map<string, Node>;
+  /** Literal segments and the node each leads to (a handful per node: a scan beats hashing a substring). */
+  literals: Array<[segment: string, node: Node]>;
   param: Node | null;
   /** `{*}`: the rest of the path, any depth. */
   rest: string | null;
   template: string | null;
 }
 
-const newNode = (): Node => ({ literal: new Map(), param: null, rest: null, template: null });
+const newNode = (): Node => ({ literals: [], param: null, rest: null, template: null });
 
 function buildTrie(prefix: string): Node {
   const root = newNode();
@@ -104,10 +105,10 @@ function buildTrie(prefix: string): Node {
         node.param ??= newNode();
         node = node.param;
       } else {
-        let next = node.literal.get(segment);
+        let next = node.literals.find(([literal]) => literal === segment)?.[1];
         if (!next) {
           next = newNode();
-          node.literal.set(segment, next);
+          node.literals.push([segment, next]);
         }
         node = next;
       }
@@ -120,9 +121,19 @@ function buildTrie(prefix: string): Node {
 const AC_ROUTES = buildTrie('/api');
 const LOCAL_ROUTES = buildTrie('');
 
+/** The child of `node` for the segment `path[start, end)`: a literal that matches it, else the parameter. */
+function child(node: Node, path: string, start: number, end: number): Node | null {
+  const length = end - start;
+  for (const [literal, next] of node.literals) {
+    if (literal.length === length && path.startsWith(literal, start)) return next;
+  }
+  return node.param;
+}
+
 /**
  * The route template of a request path (no query string), e.g.
  * `/api/gatt/nodes/C0:00:5B:D1:AA:BC/handle/39/value` → `/api/gatt/nodes/{device}/handle/{handle}/value`.
+ * Walks the path in place: no substring per segment.
  */
 export function routeTemplate(pathname: string): string {
   let root = LOCAL_ROUTES;
@@ -136,11 +147,10 @@ export function routeTemplate(pathname: string): string {
   while (start <= pathname.length) {
     let end = pathname.indexOf('/', start);
     if (end === -1) end = pathname.length;
-    const segment = pathname.slice(start, end);
     if (node.rest) restTemplate = node.rest;
     // A trailing slash or an empty segment never matches a Cassia route.
-    if (segment.length === 0) return restTemplate ?? OTHER_ROUTE;
-    const next: Node | null | undefined = node.literal.get(segment) ?? node.param;
+    if (end === start) return restTemplate ?? OTHER_ROUTE;
+    const next = child(node, pathname, start, end);
     if (!next) return restTemplate ?? OTHER_ROUTE;
     node = next;
     start = end + 1;

@@ -16,7 +16,7 @@ import { streamKindOf } from '../streams/stream-kind.js';
 import type { StreamTap } from '../streams/types.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
-import type { StreamEnd } from './exchange-record.js';
+import type { ExchangeRecord, StreamEnd } from './exchange-record.js';
 import type { Recorder } from './recorder.js';
 import type { BodyWatcher } from './request-body.js';
 
@@ -68,6 +68,9 @@ function onResponseDrain(this: ExchangeResponse): void {
   this[kExchange]?.drained();
 }
 
+/** `outcome` of an exchange still running (never recorded: finish() sets the real one first). */
+const NOT_FINISHED: Outcome = Object.freeze({ origin: 'proxy', reason: 'shutdown', status: 0 });
+
 /** Error handed to undici's abort when the proxy itself cancels the upstream request. */
 class CancelError extends Error {
   override name = 'CancelError';
@@ -80,16 +83,12 @@ class CancelError extends Error {
  * The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's
  * native path), and the request body (request-body.ts) the BodyWatcher ones.
  */
-export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
+export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, ExchangeRecord {
   private phase: Phase = 'connect';
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private status = 0;
   private tap: StreamTap | null = null;
-  private bytesOut = 0;
-  /** Request body bytes received from the client. */
-  private bytesIn = 0;
-  private headersMs = -1;
   private finished = false;
   private cancelled: CancelError | null = null;
   /** While the upstream is paused for the client: the watch for a client taking nothing. */
@@ -98,8 +97,23 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   private stallProgressAt = 0;
   /** Bytes the proxy held for the client at that moment. */
   private stallHeld = 0;
+  // The exchange is its own record (ExchangeRecord) for the recorder and the access log.
+  readonly route: string;
+  readonly method: string;
+  /** Replaced by the gateway's own handle once the AC vouched for a pending MAC. */
+  gateway: GatewayHandle;
+  /** How it ended; set when it finishes. */
+  outcome: Outcome = NOT_FINISHED;
+  headersMs = -1;
+  totalMs = -1;
+  /** Request body bytes received from the client. */
+  bytesIn = 0;
+  bytesOut = 0;
   /** SSE stream kind once headers said `text/event-stream`. */
   stream: StreamKind | null = null;
+  streamEnd: StreamEnd | null = null;
+  private readonly started: number;
+  private readonly pathname: string;
   /** Links of the proxy's in-flight list (server.ts); null when not in it. */
   prevInFlight: Exchange | null = null;
   nextInFlight: Exchange | null = null;
@@ -107,8 +121,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly res: ServerResponse,
-    private readonly start: ExchangeStart,
+    start: ExchangeStart,
   ) {
+    this.started = start.started;
+    this.route = start.route;
+    this.pathname = start.pathname;
+    this.method = start.method;
+    this.gateway = start.gateway;
     (res as ExchangeResponse)[kExchange] = this;
     res.on('close', onResponseClose);
   }
@@ -138,8 +157,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
       const socket = this.res.socket;
       sendProxyError(this.res, status, reason, { connection: 'close' });
       this.res.once('finish', () => socket?.destroy());
-      this.headersMs = performance.now() - this.start.started;
-      this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
+      this.headersMs = performance.now() - this.started;
+      this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
     } else {
       this.res.destroy();
     }
@@ -238,28 +257,28 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.status = statusCode;
     this.resumeUpstream = resume;
     // An answer below 400 shows the gateway exists: it gets its own label from this call on.
-    if (this.start.gateway.pending !== null && statusCode < 400) this.start.gateway = this.ctx.vouch(this.start.gateway);
+    if (this.gateway.pending !== null && statusCode < 400) this.gateway = this.ctx.vouch(this.gateway);
     const headers = clientResponseHeaders(rawHeaders);
     // node re-validates header names and values; one it refuses makes this throw, undici aborts,
     // and onError (still in the headers phase) answers 502 bad_response.
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.phase = 'body';
-    this.headersMs = performance.now() - this.start.started;
-    this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
-    else this.tap = this.ctx.openBodyTap(this.start.route, statusCode);
+    else this.tap = this.ctx.openBodyTap(this.route, statusCode);
     return true;
   }
 
   private startStream(): void {
     // The response says it is a stream, so `/gap/nodes` without `event=1` still counts as scan.
-    const kind = streamKindOf(this.start.pathname) ?? 'other';
+    const kind = streamKindOf(this.pathname) ?? 'other';
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();
-    this.ctx.recorder.streamStarted(kind, this.start.gateway.transport);
-    this.tap = this.ctx.openTap(kind, this.start.gateway);
+    this.ctx.recorder.streamStarted(kind, this.gateway.transport);
+    this.tap = this.ctx.openTap(kind, this.gateway);
   }
 
   onData(chunk: Buffer): boolean {
@@ -313,8 +332,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
       return;
     }
     sendProxyError(this.res, outcome.status, outcome.reason);
-    this.headersMs = performance.now() - this.start.started;
-    this.ctx.recorder.headers(this.start.route, this.start.method, this.start.gateway.transport, this.headersMs / 1000);
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
     this.finish(outcome, null);
   }
 
@@ -325,18 +344,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher {
     this.res.off('close', onResponseClose);
     this.tap?.close();
     this.ctx.release(this);
-    const { start } = this;
-    this.ctx.recorder.finish({
-      route: start.route,
-      method: start.method,
-      gateway: start.gateway,
-      outcome,
-      headersMs: this.headersMs,
-      totalMs: performance.now() - start.started,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      stream: this.stream,
-      streamEnd: this.stream ? streamEnd : null,
-    }, this.ctx.accessLog);
+    this.outcome = outcome;
+    this.totalMs = performance.now() - this.started;
+    this.streamEnd = this.stream ? streamEnd : null;
+    this.ctx.recorder.finish(this, this.ctx.accessLog);
   }
 }

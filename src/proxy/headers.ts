@@ -83,19 +83,28 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedIn
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    const lower = name.toLowerCase();
-    // Framing is read before any field is dropped: node frames the body by these whatever Connection names.
-    if (lower === 'transfer-encoding') transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
-    else if (lower === 'content-length') contentLength = value; // node's parser refused differing duplicates
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    if (REQUEST_OWN.has(lower)) {
-      if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
-      else if (lower === 'host') {
+    const field = requestField(name);
+    switch (field.role) {
+      // Framing is read before any field is dropped: node frames the body by these whatever Connection names.
+      case 'transfer-encoding':
+        transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
+        continue;
+      case 'content-length':
+        contentLength = value; // node's parser refused differing duplicates
+        break;
+      case 'drop':
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+        continue;
+      case 'host':
         if (host !== null) return null;
         host = value;
-      }
-      continue;
+        continue;
+      case 'forward':
+        break;
     }
+    if (named?.has(field.lower)) continue;
     out.push(name, value);
   }
   const ip = info.clientIp ?? 'unknown';
@@ -108,6 +117,59 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedIn
   return out;
 }
 
+/** What the proxy does with a request field: read it (framing, Host, X-Forwarded-For), drop it, forward it. */
+interface RequestField {
+  lower: string;
+  role: 'forward' | 'drop' | 'host' | 'x-forwarded-for' | 'transfer-encoding' | 'content-length';
+}
+
+/** Request field names as node hands them (clients send the same few), with their role. */
+const requestFields = new Map<string, RequestField>();
+const MAX_REQUEST_FIELDS = 256;
+
+function requestField(name: string): RequestField {
+  const seen = requestFields.get(name);
+  if (seen !== undefined) return seen;
+  const lower = name.toLowerCase();
+  const role: RequestField['role'] = lower === 'transfer-encoding' || lower === 'content-length' || lower === 'host' || lower === 'x-forwarded-for'
+    ? lower
+    : HOP_BY_HOP.has(lower) || REQUEST_OWN.has(lower) ? 'drop' : 'forward';
+  const field = { lower, role };
+  if (requestFields.size < MAX_REQUEST_FIELDS) requestFields.set(name, field);
+  return field;
+}
+
+/** A response field name as the proxy handles it: the text forwarded, lower-cased, whether hop-by-hop. */
+interface FieldName {
+  name: string;
+  lower: string;
+  hopByHop: boolean;
+}
+
+/** Field names seen in responses, by length, first and last byte (an AC sends the same few on every answer). */
+const fieldNames = new Map<number, FieldName>();
+/** Bound on `fieldNames`: past it new names are converted every time (a hostile upstream cannot grow it). */
+const MAX_FIELD_NAMES = 256;
+
+function sameLatin1(buf: Buffer, text: string): boolean {
+  if (buf.length !== text.length) return false;
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The field name in `buf`, from the cache when it was seen before (no string, no lower-casing). */
+function fieldName(buf: Buffer): FieldName {
+  const n = buf.length;
+  const key = n === 0 ? 0 : n * 65536 + (buf[0] as number) * 256 + (buf[n - 1] as number);
+  const seen = fieldNames.get(key);
+  if (seen !== undefined && sameLatin1(buf, seen.name)) return seen;
+  const name = buf.toString('latin1');
+  const lower = name.toLowerCase();
+  const field = { name, lower, hopByHop: HOP_BY_HOP.has(lower) };
+  if (seen === undefined && fieldNames.size < MAX_FIELD_NAMES) fieldNames.set(key, field);
+  return field;
+}
+
 /**
  * The response headers for the client, from undici's raw `Buffer[]` pairs, as node's
  * `writeHead` flat-array form (keeps duplicate `set-cookie` fields apart). One pass; the rare
@@ -117,18 +179,17 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let named: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1');
-    const value = (raw[i + 1] as Buffer).toString('latin1');
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      const tokens = lower === 'connection' ? connectionTokens(value) : null;
+    const field = fieldName(raw[i] as Buffer);
+    if (field.hopByHop) {
+      // Only Connection's value matters (the fields it names); the others are dropped unread.
+      const tokens = field.lower === 'connection' ? connectionTokens((raw[i + 1] as Buffer).toString('latin1')) : null;
       if (tokens !== null) {
         named ??= new Set();
         for (const t of tokens) named.add(t);
       }
       continue;
     }
-    out.push(name, value);
+    out.push(field.name, (raw[i + 1] as Buffer).toString('latin1'));
   }
   if (named === null) return out;
   const kept: string[] = [];

@@ -8,8 +8,6 @@ export interface Target {
   /** Path and query to send upstream, byte for byte as received (origin-form). */
   path: string;
   pathname: string;
-  /** Query string without `?`, or '' */
-  query: string;
   /** The raw value of the first `mac=` parameter, or null when there is none. */
   mac: string | null;
 }
@@ -31,18 +29,16 @@ export function parseTarget(url: string): Target | null {
     else path = url.slice(slash);
   }
   const q = path.indexOf('?');
-  const pathname = q === -1 ? path : path.slice(0, q);
-  const query = q === -1 ? '' : path.slice(q + 1);
-  return { path, pathname, query, mac: query ? macOf(query) : null };
+  if (q === -1) return { path, pathname: path, mac: null };
+  return { path, pathname: path.slice(0, q), mac: macOf(path, q + 1) };
 }
 
-/** The `mac` query parameter as sent; null when absent. */
-function macOf(query: string): string | null {
-  let start = 0;
-  while (start < query.length) {
-    let end = query.indexOf('&', start);
-    if (end === -1) end = query.length;
-    if (query.startsWith('mac=', start)) return query.slice(start + 4, end);
+/** The first `mac` query parameter as sent (the query starts at `start` of `path`); null when absent. */
+function macOf(path: string, start: number): string | null {
+  while (start < path.length) {
+    let end = path.indexOf('&', start);
+    if (end === -1) end = path.length;
+    if (path.startsWith('mac=', start)) return path.slice(start + 4, end);
     start = end + 1;
   }
   return null;
