@@ -82,15 +82,16 @@ const ROUTE_TEMPLATES = [
 ] as const;
 
 interface Node {
-  /** Literal segments and the node each leads to (a handful per node: a scan beats hashing a substring). */
-  literals: Array<[segment: string, node: Node]>;
+  /** Literal segments and, at the same index, the node each leads to (a handful per node: a scan needs no substring). */
+  literals: string[];
+  next: Node[];
   param: Node | null;
   /** `{*}`: the rest of the path, any depth. */
   rest: string | null;
   template: string | null;
 }
 
-const newNode = (): Node => ({ literals: [], param: null, rest: null, template: null });
+const newNode = (): Node => ({ literals: [], next: [], param: null, rest: null, template: null });
 
 function buildTrie(prefix: string): Node {
   const root = newNode();
@@ -105,10 +106,12 @@ function buildTrie(prefix: string): Node {
         node.param ??= newNode();
         node = node.param;
       } else {
-        let next = node.literals.find(([literal]) => literal === segment)?.[1];
-        if (!next) {
+        const at = node.literals.indexOf(segment);
+        let next = node.next[at];
+        if (at === -1 || next === undefined) {
           next = newNode();
-          node.literals.push([segment, next]);
+          node.literals.push(segment);
+          node.next.push(next);
         }
         node = next;
       }
@@ -124,8 +127,10 @@ const LOCAL_ROUTES = buildTrie('');
 /** The child of `node` for the segment `path[start, end)`: a literal that matches it, else the parameter. */
 function child(node: Node, path: string, start: number, end: number): Node | null {
   const length = end - start;
-  for (const [literal, next] of node.literals) {
-    if (literal.length === length && path.startsWith(literal, start)) return next;
+  const { literals } = node;
+  for (let i = 0; i < literals.length; i++) {
+    const literal = literals[i] as string;
+    if (literal.length === length && path.startsWith(literal, start)) return node.next[i] as Node;
   }
   return node.param;
 }

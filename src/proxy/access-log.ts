@@ -28,7 +28,6 @@ const NUMBER_MAX = 32;
 const DURATION = bytes(',"durationMs":');
 const BYTES_IN = bytes(',"bytesIn":');
 const BYTES_OUT = bytes(',"bytesOut":');
-const TAIL = bytes('"}\n');
 
 /** Copies `part` into `buf` at `off`; returns the end. */
 function put(buf: Buffer, off: number, part: Buffer): number {
@@ -99,8 +98,49 @@ interface RouteParts {
 interface OutcomeParts {
   /** `502,"origin":"upstream","reason":"response","headersMs":` (after `"code":`) */
   fields: Buffer;
-  /** `502 upstream/response` */
+  /** `502 upstream/response"}\n` (ends the line) */
   msg: Buffer;
+}
+
+/**
+ * Parts joined once for a combination seen before, so a line is a few copies (each copy costs
+ * ~50 ns whatever its length). Combinations are bounded (COMBINATIONS): past it lines are put
+ * together from the single parts, as fast as before the cache, and memory stays bounded.
+ */
+const COMBINATIONS = 4096;
+
+class Joined {
+  private readonly heads = new Map<RouteParts, Map<Buffer, Map<OutcomeParts, Buffer>>>();
+  private readonly tails = new Map<RouteParts, Map<OutcomeParts, Buffer>>();
+  private size = 0;
+
+  /** route.head + gateway + outcome.fields, or null once the bound is reached. */
+  head(route: RouteParts, gateway: Buffer, outcome: OutcomeParts): Buffer | null {
+    let byGateway = this.heads.get(route);
+    let byOutcome = byGateway?.get(gateway);
+    const found = byOutcome?.get(outcome);
+    if (found !== undefined) return found;
+    if (this.size >= COMBINATIONS) return null;
+    if (byGateway === undefined) this.heads.set(route, (byGateway = new Map()));
+    if (byOutcome === undefined) byGateway.set(gateway, (byOutcome = new Map()));
+    const joined = Buffer.concat([route.head, gateway, outcome.fields]);
+    byOutcome.set(outcome, joined);
+    this.size++;
+    return joined;
+  }
+
+  /** route.msg + outcome.msg, or null once the bound is reached. */
+  tail(route: RouteParts, outcome: OutcomeParts): Buffer | null {
+    let byOutcome = this.tails.get(route);
+    const found = byOutcome?.get(outcome);
+    if (found !== undefined) return found;
+    if (this.size >= COMBINATIONS) return null;
+    if (byOutcome === undefined) this.tails.set(route, (byOutcome = new Map()));
+    const joined = Buffer.concat([route.msg, outcome.msg]);
+    byOutcome.set(outcome, joined);
+    this.size++;
+    return joined;
+  }
 }
 
 /** What one line is made of, gathered before the writer hands out the bytes. */
@@ -111,6 +151,10 @@ interface Line {
   route: RouteParts;
   gateway: Buffer;
   outcome: OutcomeParts;
+  /** The three above joined (Joined.head), when cached. */
+  head: Buffer | null;
+  /** route.msg + outcome.msg (Joined.tail), when cached. */
+  tail: Buffer | null;
   stream: Buffer | null;
   headersMs: number;
   totalMs: number;
@@ -123,9 +167,14 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
   buf[off] = 48 + Math.floor(l.ms / 100);
   buf[off + 1] = 48 + (Math.floor(l.ms / 10) % 10);
   buf[off + 2] = 48 + (l.ms % 10);
-  off = put(buf, off + 3, l.route.head);
-  off = put(buf, off, l.gateway);
-  off = put(buf, off, l.outcome.fields);
+  off += 3;
+  if (l.head !== null) {
+    off = put(buf, off, l.head);
+  } else {
+    off = put(buf, off, l.route.head);
+    off = put(buf, off, l.gateway);
+    off = put(buf, off, l.outcome.fields);
+  }
   off = putTenths(buf, off, l.headersMs);
   off = put(buf, off, DURATION);
   off = putTenths(buf, off, l.totalMs);
@@ -134,9 +183,9 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
   off = put(buf, off, BYTES_OUT);
   off = putNumber(buf, off, l.bytesOut);
   if (l.stream !== null) off = put(buf, off, l.stream);
+  if (l.tail !== null) return put(buf, off, l.tail);
   off = put(buf, off, l.route.msg);
-  off = put(buf, off, l.outcome.msg);
-  return put(buf, off, TAIL);
+  return put(buf, off, l.outcome.msg);
 }
 
 /** Returns a function that writes one access line for a finished exchange, when `log` is at info or below. */
@@ -149,14 +198,15 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
   const originReasons = new Cache2<Outcome['origin'], string, { origin: string; reason: string }>((origin, reason) => ({ origin, reason }));
   const outcomes = new Cache2<number, { origin: string; reason: string }, OutcomeParts>((status, { origin, reason }) => ({
     fields: bytes(`${status},"origin":"${origin}","reason":"${reason}","headersMs":`),
-    msg: bytes(`${status} ${origin}/${reason}`),
+    msg: bytes(`${status} ${origin}/${reason}"}\n`),
   }));
   const streams = new Cache2<string, string, Buffer>((stream, end) => bytes(`,"stream":"${stream}","end":"${end}"`));
+  const joined = new Joined();
   const none = Buffer.alloc(0);
   let second = -1;
   // One line object, reused: the sink fills it synchronously.
   const line: Line = {
-    second: none, ms: 0, route: { head: none, msg: none }, gateway: none, outcome: { fields: none, msg: none },
+    second: none, ms: 0, route: { head: none, msg: none }, gateway: none, outcome: { fields: none, msg: none }, head: null, tail: null,
     stream: null, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
   };
 
@@ -170,18 +220,23 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
       line.second = bytes(`{"level":"info","time":"${new Date(s * 1000).toISOString().slice(0, -4)}`);
     }
     line.ms = now - s * 1000;
-    line.route = routes.get(r.route, r.method);
-    line.gateway = gateways.get(r.gateway.label, r.gateway.transport);
+    const route = routes.get(r.route, r.method);
+    const gateway = gateways.get(r.gateway.label, r.gateway.transport);
     const o = r.outcome;
-    line.outcome = outcomes.get(o.status, originReasons.get(o.origin, o.reason));
+    const outcome = outcomes.get(o.status, originReasons.get(o.origin, o.reason));
+    line.route = route;
+    line.gateway = gateway;
+    line.outcome = outcome;
+    line.head = joined.head(route, gateway, outcome);
+    line.tail = joined.tail(route, outcome);
     line.stream = r.stream === null ? null : streams.get(r.stream, r.streamEnd ?? '');
     line.headersMs = r.headersMs;
     line.totalMs = r.totalMs;
     line.bytesIn = r.bytesIn;
     line.bytesOut = r.bytesOut;
-    const max = line.second.length + 3 + line.route.head.length + line.gateway.length + line.outcome.fields.length +
+    const max = line.second.length + 3 + route.head.length + gateway.length + outcome.fields.length +
       DURATION.length + BYTES_IN.length + BYTES_OUT.length + 4 * NUMBER_MAX + (line.stream?.length ?? 0) +
-      line.route.msg.length + line.outcome.msg.length + TAIL.length;
+      route.msg.length + outcome.msg.length;
     sink(max, fillLine, line);
   };
 }

@@ -43,6 +43,35 @@ describe('access log', () => {
     expect(JSON.parse(lines[1] ?? '')).toMatchObject({ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_closed', msg: 'GET /api/gap/nodes 200 upstream/response' });
   });
 
+  it('writes the same fields past the bound of its cache of joined parts', () => {
+    const lines: string[] = [];
+    const sink: LineSink = (maxBytes, fill, item) => {
+      const buf = Buffer.alloc(maxBytes);
+      lines.push(buf.toString('utf8', 0, fill(buf, 0, item)));
+    };
+    const write = createAccessLog(pino({ level: 'info' }, { write: () => undefined }), sink);
+    // 3,000 gateways × 2 outcomes: past the 4,096 joined combinations, lines come from the single parts.
+    const expected: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3000; i++) {
+      for (const status of [200, 504]) {
+        const label = `CC:1B:E0:${String(i).padStart(6, '0').replace(/(..)(..)(..)/, '$1:$2:$3')}`;
+        const origin = status === 200 ? 'upstream' : 'proxy';
+        const reason = status === 200 ? 'response' : 'headers_timeout';
+        write({
+          route: '/api/gap/nodes', method: 'GET', gateway: { label, transport: 'mqtt' }, outcome: { origin, reason, status },
+          headersMs: i / 10, totalMs: i, bytesIn: i, bytesOut: 2 ** 40 + i, stream: i % 2 ? 'scan' : null, streamEnd: i % 2 ? 'idle_timeout' : null,
+        } as unknown as ExchangeRecord);
+        expected.push({
+          route: '/api/gap/nodes', gateway: label, transport: 'mqtt', code: status, origin, reason, headersMs: Math.round(i) / 10,
+          durationMs: i, bytesIn: i, bytesOut: 2 ** 40 + i, ...(i % 2 ? { stream: 'scan', end: 'idle_timeout' } : {}),
+          msg: `GET /api/gap/nodes ${status} ${origin}/${reason}`,
+        });
+      }
+    }
+    expect(lines).toHaveLength(expected.length);
+    lines.forEach((line, i) => expect(JSON.parse(line), line).toMatchObject(expected[i] as Record<string, unknown>));
+  });
+
   it('writes durations to 0.1 ms, the same text as String(Math.round(ms * 10) / 10)', () => {
     const values = [-1, 0, 0.04, 0.05, 0.96, 1, 1.25, 9.95, 12.34, 999.99, 86_400_000.07, 3e9 + 0.3, 1e300, -0.5, Number.NaN];
     for (let i = 0; i < 5_000; i++) values.push(i * 0.0731, i * 7.919 + 0.05);
