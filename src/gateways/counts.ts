@@ -28,8 +28,11 @@ export interface StreamSeries {
 export interface GatewayCounts {
   readonly label: string;
   readonly transport: TransportLabel;
-  /** One finished exchange: the code the client got, who produced it, ms to headers (NaN/-1: none). */
-  request(status: number, origin: Origin, headersMs: number): void;
+  /**
+   * One finished exchange: the code the client got, who produced it, ms to headers (NaN/-1: none),
+   * and when it finished (epoch ms; default now).
+   */
+  request(status: number, origin: Origin, headersMs: number, at?: number): void;
   /** The batched event counts of one stream kind (one object per kind, kept). */
   stream(kind: StreamKind): StreamSeries;
 }
@@ -86,7 +89,7 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
     return {
       label,
       transport,
-      request(status, origin, headersMs) {
+      request(status, origin, headersMs, at) {
         if (perGateway) {
           let cell = codes.get(status);
           if (cell === undefined) {
@@ -100,7 +103,7 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
             errors.value += 1;
           }
         }
-        report.addExchange(seg(), status, origin, headersMs);
+        report.addExchange(seg(), status, origin, headersMs, at);
       },
       stream,
     };

@@ -212,7 +212,8 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
 
   return (r) => {
     if (!log.isLevelEnabled('info')) return;
-    const now = Date.now();
+    // The exchange's own end (one clock read for it all); a record without one gets the time now.
+    const now = r.endedAt > 0 ? Math.floor(r.endedAt) : Date.now();
     const s = Math.floor(now / 1000);
     if (s !== second) {
       second = s;

@@ -15,6 +15,8 @@ export interface ExchangeRecord {
   /** ms from request start to response headers (or to the proxy's error answer); -1 if never. */
   headersMs: number;
   totalMs: number;
+  /** Wall-clock time (epoch ms) when it finished. */
+  endedAt: number;
   bytesIn: number;
   bytesOut: number;
   stream: StreamKind | null;

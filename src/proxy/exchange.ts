@@ -14,6 +14,7 @@ import { classifyFailure, clientAborted, failureCode, isKnownFailure, upstreamAn
 import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
 import type { StreamTap } from '../streams/types.js';
+import { wallTime } from '../wall-clock.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
 import type { ExchangeRecord, StreamEnd } from './exchange-record.js';
@@ -106,6 +107,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   outcome: Outcome = NOT_FINISHED;
   headersMs = -1;
   totalMs = -1;
+  endedAt = 0;
   /** Request body bytes received from the client. */
   bytesIn = 0;
   bytesOut = 0;
@@ -345,7 +347,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     this.tap?.close();
     this.ctx.release(this);
     this.outcome = outcome;
-    this.totalMs = performance.now() - this.started;
+    const end = performance.now();
+    this.totalMs = end - this.started;
+    this.endedAt = wallTime(end);
     this.streamEnd = this.stream ? streamEnd : null;
     this.ctx.recorder.finish(this, this.ctx.accessLog);
   }

@@ -102,7 +102,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         const { route, method } = r;
         const { status, origin, reason } = outcome;
         requestCell(route, method, status, origin, reason, transport).value += 1;
-        gateway.counts.request(status, origin, r.headersMs);
+        gateway.counts.request(status, origin, r.headersMs, r.endedAt);
         const { stream, streamEnd } = r;
         if (stream !== null && streamEnd !== null) {
           activeCell(stream, transport).value -= 1;

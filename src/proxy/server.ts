@@ -347,6 +347,6 @@ function recordRefusal(
   ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
   ctx.recorder.finish({
     route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
-    bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
+    endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
   }, ctx.accessLog);
 }

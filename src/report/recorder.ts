@@ -39,7 +39,8 @@ export interface Recorder {
    * One finished exchange: `status` is what the client got (499 for client aborts), `headersMs`
    * the time to response headers (NaN or negative when headers never came).
    */
-  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number): void;
+  /** One exchange; `at` = when it finished (epoch ms), default now. */
+  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
@@ -71,8 +72,8 @@ export function createRecorder(opts: RecorderOptions = {}): Recorder {
       list.push(seg);
       return seg;
     },
-    addExchange(seg, status, origin, headersMs) {
-      const t = now();
+    addExchange(seg, status, origin, headersMs, at) {
+      const t = at ?? now();
       seg.lastAt = t;
       const epoch = Math.floor(t / bucketMs);
       add(seg, epoch, F.requests, 1);
