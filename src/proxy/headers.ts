@@ -144,6 +144,21 @@ interface FieldName {
   name: string;
   lower: string;
   hopByHop: boolean;
+  /** The last value seen under this name (content-type, content-length repeat), reused when the bytes match. */
+  lastValue: string;
+}
+
+/** Values up to this length are compared with the last one before a new string is made. */
+const MAX_REUSED_VALUE = 64;
+
+function fieldValue(field: FieldName, buf: Buffer): string {
+  if (buf.length <= MAX_REUSED_VALUE) {
+    if (sameLatin1(buf, field.lastValue)) return field.lastValue;
+    const value = buf.toString('latin1');
+    field.lastValue = value;
+    return value;
+  }
+  return buf.toString('latin1');
 }
 
 /** Field names seen in responses, by length, first and last byte (an AC sends the same few on every answer). */
@@ -165,7 +180,7 @@ function fieldName(buf: Buffer): FieldName {
   if (seen !== undefined && sameLatin1(buf, seen.name)) return seen;
   const name = buf.toString('latin1');
   const lower = name.toLowerCase();
-  const field = { name, lower, hopByHop: HOP_BY_HOP.has(lower) };
+  const field = { name, lower, hopByHop: HOP_BY_HOP.has(lower), lastValue: '' };
   if (seen === undefined && fieldNames.size < MAX_FIELD_NAMES) fieldNames.set(key, field);
   return field;
 }
@@ -189,7 +204,7 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
       }
       continue;
     }
-    out.push(field.name, (raw[i + 1] as Buffer).toString('latin1'));
+    out.push(field.name, fieldValue(field, raw[i + 1] as Buffer));
   }
   if (named === null) return out;
   const kept: string[] = [];

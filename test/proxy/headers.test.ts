@@ -18,6 +18,13 @@ describe('clientResponseHeaders', () => {
     }
   });
 
+  it('gives every value as sent, when it repeats and when it changes at the same length', () => {
+    const values = ['621', '622', '621', '', 'x'.repeat(64), `${'x'.repeat(63)}y`, 'z'.repeat(200), 'caf\xe9', 'caf\xe8'];
+    for (let round = 0; round < 2; round++) {
+      for (const v of values) expect(clientResponseHeaders(raw('Content-Length', v))).toEqual(['Content-Length', v]);
+    }
+  });
+
   it('drops the fields Connection names', () => {
     expect(clientResponseHeaders(raw('Connection', 'close, X-Secret', 'x-secret', 's', 'X-Other', 'o'))).toEqual(['X-Other', 'o']);
   });
