@@ -78,13 +78,19 @@ async function main() {
       const r = results[i];
       return { requests: r.requests, cpuUs: ((cpuSeconds(t.pid) - before[i]) * 1e6) / r.requests, errors: r.non2xx + r.socketErrors };
     });
-    rows.push(row);
     const [p, f] = row;
+    if (!(p.requests > 0 && f.requests > 0)) {
+      // wrk printed nothing usable for one side (seen once in many runs): a ratio of 0 or ∞ is no figure.
+      console.log(`round ${round}: no result (proxy ${p.requests} req, floor ${f.requests} req): left out of the median`);
+      continue;
+    }
+    rows.push(row);
     console.log(`round ${round}: proxy ${p.requests} req ${p.cpuUs.toFixed(1)} µs/req | floor ${f.requests} req ${f.cpuUs.toFixed(1)} µs/req | floor÷proxy requests ${(f.requests / p.requests).toFixed(3)}, CPU ratio ${(p.cpuUs / f.cpuUs).toFixed(3)}${p.errors || f.errors ? ` | errors ${p.errors}/${f.errors}` : ''}`);
   }
+  if (rows.length === 0) throw new Error('no round gave a result');
   const byRequests = rows.map(([p, f]) => f.requests / p.requests);
   const byCpu = rows.map(([p, f]) => p.cpuUs / f.cpuUs);
-  console.log(`\nproxy ÷ node floor, median of ${o.rounds} rounds: ${median(byRequests).toFixed(3)} by requests completed (min ${Math.min(...byRequests).toFixed(3)}, max ${Math.max(...byRequests).toFixed(3)}), ${median(byCpu).toFixed(3)} by CPU µs/req`);
+  console.log(`\nproxy ÷ node floor, median of ${rows.length} rounds: ${median(byRequests).toFixed(3)} by requests completed (min ${Math.min(...byRequests).toFixed(3)}, max ${Math.max(...byRequests).toFixed(3)}), ${median(byCpu).toFixed(3)} by CPU µs/req`);
   await stopAll();
 }
 
