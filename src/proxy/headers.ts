@@ -84,27 +84,23 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardedIn
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const field = requestField(name);
-    switch (field.role) {
-      // Framing is read before any field is dropped: node frames the body by these whatever Connection names.
-      case 'transfer-encoding':
-        transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
-        continue;
-      case 'content-length':
-        contentLength = value; // node's parser refused differing duplicates
-        break;
-      case 'drop':
-        continue;
-      case 'x-forwarded-for':
-        forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
-        continue;
-      case 'host':
-        if (host !== null) return null;
-        host = value;
-        continue;
-      case 'forward':
-        break;
+    const { role } = field;
+    // Framing is read before any field is dropped: node frames the body by these whatever Connection names.
+    if (role === 'transfer-encoding') {
+      transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
+      continue;
     }
-    if (named?.has(field.lower)) continue;
+    if (role === 'content-length') contentLength = value; // node's parser refused differing duplicates
+    if (role === 'drop' || named?.has(field.lower)) continue;
+    if (role === 'x-forwarded-for') {
+      forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+      continue;
+    }
+    if (role === 'host') {
+      if (host !== null) return null;
+      host = value;
+      continue;
+    }
     out.push(name, value);
   }
   const ip = info.clientIp ?? 'unknown';

@@ -69,6 +69,11 @@ describe('upstreamRequestHeaders', () => {
     }
   });
 
+  it('a client X-Forwarded-For named in Connection is hop-by-hop: not trusted, not forwarded', () => {
+    const { out } = forward(['host', 'a', 'Connection', 'X-Forwarded-For', 'X-Forwarded-For', '1.2.3.4']);
+    expect(out).toEqual(['x-forwarded-for', '10.0.0.9', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'a']);
+  });
+
   it('refuses a second Host in any spelling, and reads Content-Length in any spelling', () => {
     expect(forward(['Host', 'a', 'HOST', 'b']).out).toBeNull();
     expect(forward(['host', 'a', 'CONTENT-LENGTH', '0']).framing).toEqual({ host: true, hasBody: false, transferEncoding: null });
