@@ -45,6 +45,12 @@ let isoSecond = -1;
 let isoPrefix = '';
 let isoMs = -1;
 let isoField = '';
+/** `2026-12-03T17:12:32.`: an ISO time up to its milliseconds, for the whole second `second` (epoch s). */
+export function isoSecondPrefix(second: number): string {
+  // toISOString() of a whole second ends in `000Z`: keep up to the dot.
+  return new Date(second * 1000).toISOString().slice(0, -4);
+}
+
 /** `123Z"` for each millisecond of a second, built once. */
 const MS_SUFFIX = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z"`);
 
@@ -61,8 +67,7 @@ export function cachedIsoTime(): string {
     const second = Math.floor(now / 1000);
     if (second !== isoSecond) {
       isoSecond = second;
-      // toISOString() of a whole second ends in `.000Z`: keep up to the dot.
-      isoPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, -4)}`;
+      isoPrefix = `,"time":"${isoSecondPrefix(second)}`;
     }
     isoField = isoPrefix + (MS_SUFFIX[now - second * 1000] as string);
   }

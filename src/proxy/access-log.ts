@@ -18,6 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Outcome } from '../classify/outcome.js';
+import { isoSecondPrefix } from '../log.js';
 import type { ByteFill } from '../log-writer.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
@@ -220,8 +221,8 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
     const s = Math.floor(now / 1000);
     if (s !== second) {
       second = s;
-      // pino's isoTime, up to the milliseconds (toISOString() of a whole second ends in `000Z`).
-      line.second = bytes(`{"level":"info","time":"${new Date(s * 1000).toISOString().slice(0, -4)}`);
+      // pino's isoTime (cachedIsoTime), up to the milliseconds.
+      line.second = bytes(`{"level":"info","time":"${isoSecondPrefix(s)}`);
     }
     line.ms = now - s * 1000;
     const route = routes.get(r.route, r.method);
