@@ -101,6 +101,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino(loggerOptions(level), destination ?? bufferedDestination(1));
 }
 
+/** Hands one line to the log's destination: `fill` writes at most `maxBytes` of UTF-8 (LineWriter.writeBytes). */
+export type LineSink = <T>(maxBytes: number, fill: ByteFill<T>, item: T) => void;
+
 /** Where a line goes: any pino destination; the buffered writer also reports what it dropped. */
 export type LogDestination = pino.DestinationStream & Partial<Pick<LineWriter, 'dropped' | 'flush' | 'writeBytes'>>;
 
@@ -110,11 +113,8 @@ export type LogDestination = pino.DestinationStream & Partial<Pick<LineWriter, '
  */
 export interface LogOutput {
   readonly logger: Logger;
-  /**
-   * Writes one complete line (with its newline) to the logger's destination: `fill` writes at
-   * most `maxBytes` of UTF-8 into the buffer it is given (LineWriter.writeBytes).
-   */
-  lineBytes<T>(maxBytes: number, fill: ByteFill<T>, item: T): void;
+  /** Writes one complete line (with its newline) to the logger's destination. */
+  lineBytes: LineSink;
   /** Lines the destination dropped because its reader could not keep up. */
   dropped(): number;
   /** Starts writing what is buffered. */

@@ -18,12 +18,8 @@
  */
 import type { Logger } from 'pino';
 import type { Outcome } from '../classify/outcome.js';
-import { isoSecondPrefix } from '../log.js';
-import type { ByteFill } from '../log-writer.js';
+import { isoSecondPrefix, type LineSink } from '../log.js';
 import type { ExchangeRecord } from './exchange-record.js';
-
-/** Hands one line to the log's destination: `fill` writes at most `maxBytes` (see LineWriter.writeBytes). */
-export type LineSink = <T>(maxBytes: number, fill: ByteFill<T>, item: T) => void;
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 

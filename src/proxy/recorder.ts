@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { StreamKind, TransportLabel } from '../config/types.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
-import { createAccessLog, type LineSink } from './access-log.js';
+import type { LineSink } from '../log.js';
+import { createAccessLog } from './access-log.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
 export type { ExchangeRecord, StreamEnd } from './exchange-record.js';
