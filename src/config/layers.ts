@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { normalizeMac } from '../gateways/mac.js';
+import { normalizeMac } from '../vocabulary.js';
 import { type ConfigProblem, nearest, renderValue } from './errors.js';
 import { MISSING, type LayerValues, allKeys, describeContainer, keysAt, layerSchema } from './schema.js';
 import { maskUrl } from './values.js';

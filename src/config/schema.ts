@@ -4,7 +4,8 @@
  * leaves that run our own parsers so messages say what was expected in our words.
  */
 import { z } from 'zod';
-import type { SequenceExtractor, Transport } from './types.js';
+import type { Transport } from '../vocabulary.js';
+import type { SequenceExtractor } from './types.js';
 import {
   type Parsed, parseBoolean, parseByteSize, parseChoice, parseDuration, parseHostPort, parseInteger,
   parseText, parseTransport, parseUpstreamUrl,

@@ -3,20 +3,7 @@
  * this folder from flags > environment > config file > defaults (docs/reference.md), then frozen.
  * Durations are milliseconds; MACs are normalised upper-case `AA:BB:CC:DD:EE:FF`.
  */
-export type Transport = 'capwap' | 'mqtt' | 'unknown';
-
-/** The `transport` label value: a gateway's transport, or `none` for a call that names no gateway. */
-export type TransportLabel = Transport | 'none';
-
-/** Stream kinds, as used in the `stream` metric label. */
-export type StreamKind =
-  | 'scan'
-  | 'notification'
-  | 'connection_state'
-  | 'combined'
-  | 'hub_status'
-  | 'rssi'
-  | 'other';
+import type { Transport } from '../vocabulary.js';
 
 export interface HostPort {
   host: string;

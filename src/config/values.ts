@@ -4,7 +4,8 @@
  * what was expected, so every caller can build the same kind of error line.
  */
 import { isIP } from 'node:net';
-import type { HostPort, Transport } from './types.js';
+import { TRANSPORTS, type Transport } from '../vocabulary.js';
+import type { HostPort } from './types.js';
 
 /** The result of parsing one value: the value, or a phrase for "expected …". */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -101,8 +102,6 @@ export function parseChoice<T extends string>(value: unknown, choices: readonly 
   const found = typeof value === 'string' ? choices.find((c) => c.toLowerCase() === value.trim().toLowerCase()) : undefined;
   return found === undefined ? bad(`one of ${choices.join(', ')}`) : ok(found);
 }
-
-export const TRANSPORTS: readonly Transport[] = ['capwap', 'mqtt', 'unknown'];
 
 /** `capwap`, `mqtt`, `unknown`. */
 export function parseTransport(value: unknown): Parsed<Transport> {

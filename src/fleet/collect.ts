@@ -8,6 +8,7 @@ import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
 import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
+import { NO_GATEWAY, NO_TRANSPORT, isGatewayPool } from '../vocabulary.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
 import { fleetQueries, type CounterName } from './queries.js';
 
@@ -17,9 +18,6 @@ export const FLEET_WINDOW_SECONDS = 900;
 export const FLEET_SERIES_BUCKETS = 30;
 /** Queries in flight at once: enough to be quick, few enough not to load a busy Prometheus. */
 const CONCURRENCY = 4;
-
-/** Label values that are pools, not gateways. */
-const NOT_A_GATEWAY = new Set(['none', 'other']);
 
 export interface FleetOptions {
   client: PromClient;
@@ -159,7 +157,7 @@ class Period {
     for (const { metric, value } of rows.transportRequests) {
       const v = finite(value);
       const { transport = 'unknown', code, origin = 'upstream' } = metric;
-      const targets = [this.tp(transport), ...(transport === 'none' ? [this.seg('none', 'none')] : [])];
+      const targets = [this.tp(transport), ...(transport === NO_TRANSPORT ? [this.seg(NO_GATEWAY, NO_TRANSPORT)] : [])];
       for (const c of targets) {
         c[F.requests] = (c[F.requests] ?? 0) + v;
         if (origin === 'client') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;
@@ -356,7 +354,7 @@ function fleetSnapshot(
   const macs = new Set([...entries.keys(), ...onlineOf.keys(), ...lastEventAt.keys()]);
   const out: GatewaySnapshotEntry[] = [];
   for (const mac of [...macs].sort()) {
-    if (NOT_A_GATEWAY.has(mac) || mac === '') continue;
+    if (isGatewayPool(mac) || mac === '') continue;
     const e = entries.get(mac);
     const ts = e ? [...e.transports] : [];
     const transport = ts.length === 1 ? ts[0] : (latest.get(mac)?.transport ?? ts[0]);

@@ -3,11 +3,10 @@
  * series and its report segment, resolved once and then added to with plain numbers. This is the
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
-import type { StreamKind, TransportLabel } from '../config/types.js';
 import type { Metrics, ValueCell } from '../metrics/metrics.js';
 import type { Recorder } from '../report/recorder.js';
 import type { Segment } from '../report/ring.js';
-import type { Origin } from '../report/types.js';
+import { NO_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
 /**
@@ -47,7 +46,7 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
   const made = new Map<string, GatewayCounts>();
 
   function create(label: string, transport: TransportLabel, record: GatewayRecord | null): GatewayCounts {
-    const perGateway = label !== 'none';
+    const perGateway = label !== NO_GATEWAY;
     const codes = new Map<number, ValueCell>();
     /** 502/504 by origin: [502 upstream, 502 proxy, 504 upstream, 504 proxy], resolved on first use. */
     const errorCells: Array<ValueCell | undefined> = [undefined, undefined, undefined, undefined];

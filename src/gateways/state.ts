@@ -9,9 +9,9 @@
  * Transport and configured names belong to a generation's directory (directory.ts): the state
  * publishes its series under the transport of the directory that is active now.
  */
-import type { Config, Transport } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { normalizeMac } from './mac.js';
+import { normalizeMac, type Transport } from '../vocabulary.js';
 
 /** One gateway as the admin API reports it. Times are ISO strings. */
 export interface GatewaySnapshot {

@@ -1,7 +1,7 @@
 /** What the proxy knows about one finished exchange: what the recorder and the access log read. */
-import type { StreamKind } from '../config/types.js';
 import type { Outcome } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
+import type { StreamKind } from '../vocabulary.js';
 
 /** How an event stream ended (the `end` label). */
 export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown' | 'client_stalled';

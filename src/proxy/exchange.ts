@@ -9,11 +9,11 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientErrorReason } from '../classify/client-error.js';
 import type { Dispatcher } from 'undici';
-import type { StreamKind } from '../config/types.js';
 import { classifyFailure, clientAborted, failureCode, isKnownFailure, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
-import type { StreamTap } from '../streams/types.js';
+import type { StreamTap } from '../tap.js';
+import type { StreamKind } from '../vocabulary.js';
 import { wallTime } from '../wall-clock.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';

@@ -4,7 +4,7 @@
  * cells are resolved once per label combination and then added to directly.
  */
 import type { Logger } from 'pino';
-import type { StreamKind, TransportLabel } from '../config/types.js';
+import type { StreamKind, TransportLabel } from '../vocabulary.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { LineSink } from '../log.js';
 import { createAccessLog } from './access-log.js';

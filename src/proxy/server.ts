@@ -10,13 +10,12 @@ import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { Config, HostPort, StreamKind } from '../config/types.js';
+import type { Config, HostPort } from '../config/types.js';
 import { CLIENT_ERROR_REASONS, clientErrorAnswer, type ClientErrorReason } from '../classify/client-error.js';
-import { routeTemplate } from '../classify/routes.js';
+import { OTHER_ROUTE, routeTemplate } from '../classify/routes.js';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { StreamTap } from '../streams/types.js';
 import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
@@ -24,12 +23,12 @@ import { methodLabel, type Recorder } from './recorder.js';
 import { requestBody } from './request-body.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
+import type { BodyTapFactory, StreamTap } from '../tap.js';
+import type { StreamKind } from '../vocabulary.js';
 import type { Upstream } from './upstream.js';
 
 /** Opens an analysis tap for an SSE response; null = no analysis. */
 export type TapFactory = (kind: StreamKind, gateway: GatewayHandle) => StreamTap | null;
-/** Opens a tap on a plain response body (route template, status); null = not interesting. */
-export type BodyTapFactory = (route: string, status: number) => StreamTap | null;
 
 /** The parts of a configuration generation the listener reads per request. */
 export interface ProxyGeneration {
@@ -343,7 +342,7 @@ function recordRefusal(
   ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
   pathname: string | null, gateway: GatewayHandle,
 ): void {
-  const route = pathname === null ? 'other' : routeTemplate(pathname);
+  const route = pathname === null ? OTHER_ROUTE : routeTemplate(pathname);
   ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
   ctx.recorder.finish({
     route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,

@@ -4,6 +4,7 @@
  * statistics and verdicts have one implementation: the running proxy hands in its recorder's
  * segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
  */
+import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
 import { addCounters, emptyCounters, toFigures } from './figures.js';
 import { judgeChange, recommend, type Thresholds } from './recommend.js';
 import type {
@@ -72,12 +73,10 @@ export interface ReportInput {
   basis?: string;
 }
 
-/** Label values that are pools, not gateways: no recommendation for them. */
-const NOT_A_GATEWAY = new Set(['none', 'other']);
-const TRANSPORT_ORDER = ['capwap', 'mqtt', 'unknown', 'none'];
+/** Transports in the vocabulary's order, any other value after them. */
 const transportRank = (t: string): number => {
-  const i = TRANSPORT_ORDER.indexOf(t);
-  return i < 0 ? TRANSPORT_ORDER.length : i;
+  const i = (TRANSPORT_LABELS as readonly string[]).indexOf(t);
+  return i < 0 ? TRANSPORT_LABELS.length : i;
 };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -212,7 +211,7 @@ export function assembleReport(input: ReportInput): TransportReport {
   const recommendations: Recommendation[] = [];
   const transportChanges: TransportChange[] = [];
   for (const [gateway, segs] of all) {
-    if (NOT_A_GATEWAY.has(gateway)) continue;
+    if (isGatewayPool(gateway)) continue;
     const cur = current.get(gateway);
     if (cur === undefined) continue;
     const name = snap.get(gateway)?.name ?? null;

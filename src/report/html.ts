@@ -6,6 +6,7 @@
  * return `SafeHtml` for markup and `string` for text, never markup as a plain string.
  * Cells carry `data-field` so tests can match what is shown against `/api/report`.
  */
+import { NO_TRANSPORT } from '../vocabulary.js';
 import { bar, rateChart } from './chart.js';
 import { ago, confidence, int, ms, ratioCell } from './format.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './html-template.js';
@@ -62,7 +63,7 @@ function transportTable(report: TransportReport, since: string): SafeHtml {
 
 function charts(report: TransportReport): SafeHtml {
   const minutes = report.windowSeconds / 60;
-  const shown = report.transports.filter((t) => t.transport !== 'none');
+  const shown = report.transports.filter((t) => t.transport !== NO_TRANSPORT);
   const lines = (pick: (t: (typeof shown)[number]) => Array<number | null>) =>
     shown.map((t) => ({ label: t.transport, colour: colourOf(t.transport), values: pick(t) }));
   const per = `per ${report.bucketSeconds} s`;

@@ -8,7 +8,7 @@
  * report alike.
  */
 import { F, add, createSegment, headersBin, type Segment } from './ring.js';
-import type { Origin } from './types.js';
+import type { Origin } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
 export interface EventCounts {

@@ -9,7 +9,8 @@ import { buildGateways, buildReport, type GatewaySnapshotEntry } from './build.j
 import { createRecorder, type EventCounts, type Recorder } from './recorder.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';
-import type { GatewayReport, Origin, TransportReport } from './types.js';
+import type { Origin } from '../vocabulary.js';
+import type { GatewayReport, TransportReport } from './types.js';
 
 /** Dependencies and knobs of the report. */
 export interface ReportDeps {

@@ -1,8 +1,5 @@
 /** JSON shapes served by `/api/gateways` and `/api/report` (extend, never rename). */
 
-/** Who produced a status: the AC (`upstream`), the proxy itself, or the client going away. */
-export type Origin = 'upstream' | 'proxy' | 'client';
-
 /** A rate with the counts behind it and its Wilson 95 % interval. */
 export interface Ratio {
   count: number;

@@ -11,7 +11,6 @@
  * to the current one at its next chunk: gateways moved to another transport count under it.
  */
 import type { Logger } from 'pino';
-import type { StreamKind, TransportLabel } from '../config/types.js';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { GatewayState } from '../gateways/state.js';
@@ -21,7 +20,8 @@ import { eventDelaySeconds } from './event-time.js';
 import type { EventRecord, Extractors, SequenceHit } from './extractors.js';
 import { createSseParser, type SseHandler } from './sse-parser.js';
 import { createTrackerStore, type TrackerOwner, type TrackerStore } from './tracker.js';
-import type { StreamTap } from './types.js';
+import type { StreamTap } from '../tap.js';
+import type { StreamKind, TransportLabel } from '../vocabulary.js';
 
 export { streamKindOf } from './stream-kind.js';
 

@@ -1,5 +1,5 @@
 /** Which kind of event stream a request path opens (the `stream` metric label). */
-import type { StreamKind } from '../config/types.js';
+import type { StreamKind } from '../vocabulary.js';
 
 const FIXED: ReadonlyMap<string, StreamKind> = new Map<string, StreamKind>([
   ['/management/nodes/connection-state', 'connection_state'],

@@ -1,11 +1,12 @@
 /** Shared fixtures for stream-analysis tests: a config, the gateway stack, an analyser, value lookup. */
 import { pino } from 'pino';
 import { DEFAULTS } from '../../src/config/load.js';
-import type { Config, StreamKind } from '../../src/config/types.js';
+import type { Config } from '../../src/config/types.js';
 import type { Metrics, Registry } from '../../src/metrics/metrics.js';
 import { createStreamAnalyzer, type AnalysisGeneration } from '../../src/streams/analyzer.js';
 import { createExtractors } from '../../src/streams/extractors.js';
-import type { StreamTap } from '../../src/streams/types.js';
+import type { StreamTap } from '../../src/tap.js';
+import type { StreamKind } from '../../src/vocabulary.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 
 export const GW1 = 'CC:1B:E0:E0:00:01';
