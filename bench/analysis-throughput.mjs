@@ -6,7 +6,6 @@
 import { pino } from 'pino';
 import { createCountsFactory } from '../dist/src/gateways/counts.js';
 import { createGatewayDirectory } from '../dist/src/gateways/directory.js';
-import { reportSnapshot } from '../dist/src/gateways/report-view.js';
 import { createGatewayState } from '../dist/src/gateways/state.js';
 import { createMetrics, Registry } from '../dist/src/metrics/metrics.js';
 import { createReport } from '../dist/src/report/report.js';
@@ -33,7 +32,7 @@ function config(maxTrackedDevices) {
 function analyzerFor(cfg) {
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const state = createGatewayState({ metrics, onOverflow: () => {} });
-  const report = createReport({ gatewaySnapshot: () => reportSnapshot(state) });
+  const report = createReport({ gatewaySnapshot: () => state.snapshot() });
   const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.recorder));
   state.activate(directory, cfg);
   const generation = { directory, extractors: createExtractors(cfg.sequence), maxEventBytes: cfg.limits.maxEventBytes, retired: false };

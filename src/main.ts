@@ -9,7 +9,6 @@ import { createAdminServer } from './admin/server.js';
 import { buildGeneration, restartRequired, retireGeneration, type Generation } from './generation.js';
 import { createCountsFactory } from './gateways/counts.js';
 import { createHubListTaps } from './gateways/hub-list-tap.js';
-import { reportSnapshot } from './gateways/report-view.js';
 import { createGatewayState } from './gateways/state.js';
 import { createReport } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
@@ -60,7 +59,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   metrics.configReloads.labels('failure').inc(0);
 
   const state = createGatewayState({ metrics, onOverflow: () => metrics.labelOverflow.labels('gateway').inc() });
-  const report = createReport({ gatewaySnapshot: () => reportSnapshot(state) });
+  const report = createReport({ gatewaySnapshot: () => state.snapshot() });
   const parts = { state, counts: createCountsFactory(metrics, report.recorder), log };
   let generation: Generation = buildGeneration(initial, parts, null);
   state.activate(generation.directory, initial);

@@ -361,13 +361,10 @@ function fleetSnapshot(
     if (transport === undefined) continue;
     const last = lastEventAt.get(mac);
     const on = onlineOf.get(mac);
+    // When the online state last changed is not among what the proxies export.
     out.push({
-      mac, transport,
-      ...(e?.name !== undefined ? { name: e.name } : {}),
-      ...(e?.model !== undefined ? { model: e.model } : {}),
-      ...(e?.version !== undefined ? { version: e.version } : {}),
-      ...(on !== undefined ? { online: on } : {}),
-      ...(last !== undefined ? { lastEventAt: last } : {}),
+      mac, transport, name: e?.name ?? null, model: e?.model ?? null, version: e?.version ?? null,
+      online: on ?? null, onlineChangedAt: null, lastEventAt: last ?? null,
     });
   }
   return out;

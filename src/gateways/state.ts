@@ -11,20 +11,8 @@
  */
 import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { GatewaySnapshotEntry } from '../report/assemble.js';
 import { normalizeMac, type Transport } from '../vocabulary.js';
-
-/** One gateway as the admin API reports it. Times are ISO strings. */
-export interface GatewaySnapshot {
-  mac: string;
-  transport: Transport;
-  name: string | null;
-  model: string | null;
-  version: string | null;
-  /** null until a hub list or status event said. */
-  online: boolean | null;
-  lastChange: string | null;
-  lastEventAt: string | null;
-}
 
 /** A hub record as the AC reports it (only the fields used here). */
 export interface HubRecord {
@@ -41,9 +29,10 @@ export interface GatewayRecord {
   hubName: string | null;
   model: string | null;
   version: string | null;
+  /** null until a hub list or status event said. */
   online: boolean | null;
   /** ms timestamps. */
-  lastChange: number | null;
+  onlineChangedAt: number | null;
   lastEventAt: number | null;
   /** Label sets currently exported, so a change can remove the old series. */
   info: Record<'gateway' | 'transport' | 'name' | 'model' | 'version', string> | null;
@@ -73,7 +62,8 @@ export interface GatewayState {
   observeHub(hub: HubRecord): void;
   /** Makes `view` the active generation's: configured names, transports of the series. */
   activate(view: TransportView, config: Config): void;
-  snapshot(): GatewaySnapshot[];
+  /** Every gateway with a label of its own, as the report reads them (asked per report, not per request). */
+  snapshot(): GatewaySnapshotEntry[];
   close(): void;
 }
 
@@ -99,7 +89,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
       deps.onOverflow();
       return null;
     }
-    r = { mac, hubName: null, model: null, version: null, online: null, lastChange: null, lastEventAt: null, info: null, onlineLabels: null };
+    r = { mac, hubName: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, info: null, onlineLabels: null };
     records.set(mac, r);
     return r;
   }
@@ -142,7 +132,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
     if (online !== null && online !== r.online) {
       const first = r.online === null;
       r.online = online;
-      r.lastChange = now();
+      r.onlineChangedAt = now();
       publish(r);
       if (r.onlineLabels) {
         // First sight only creates the series (so rate() works from the start); later ones count.
@@ -178,7 +168,6 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
       for (const r of records.values()) publish(r);
     },
     snapshot() {
-      const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
       return [...records.values()].map((r) => ({
         mac: r.mac,
         transport: view.transportOf(r.mac),
@@ -186,8 +175,8 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
         model: r.model,
         version: r.version,
         online: r.online,
-        lastChange: iso(r.lastChange),
-        lastEventAt: iso(r.lastEventAt),
+        onlineChangedAt: r.onlineChangedAt,
+        lastEventAt: r.lastEventAt,
       }));
     },
     close() {

@@ -11,16 +11,23 @@ import type {
   GatewayReport, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
 } from './types.js';
 
-/** What is known about a gateway besides its counts (identity comes from the AC, so untrusted text). */
+/**
+ * What is known about a gateway besides its counts, as the gateway state (or the fleet's
+ * Prometheus) knows it when a report is asked: the one shape between a gateway's record and its
+ * report entry. Identity comes from the AC, so it is untrusted text; times stay ms since epoch
+ * until they are rendered. null: not known.
+ */
 export interface GatewaySnapshotEntry {
+  /** Normalised MAC (the `gateway` label). */
   mac: string;
   transport: string;
-  name?: string;
-  model?: string;
-  version?: string;
-  online?: boolean;
-  /** ms since epoch. */
-  lastEventAt?: number;
+  name: string | null;
+  model: string | null;
+  version: string | null;
+  online: boolean | null;
+  /** When the online state was first learned or last changed. */
+  onlineChangedAt: number | null;
+  lastEventAt: number | null;
 }
 
 /**
@@ -79,6 +86,7 @@ const transportRank = (t: string): number => {
   return i < 0 ? TRANSPORT_LABELS.length : i;
 };
 const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null | undefined): string | null => (ms == null ? null : iso(ms));
 
 const DEFAULT_BASIS =
   'since start: each CAPWAP gateway against all MQTT gateways pooled; before/after: the gateway under its previous transport against its current one';
@@ -92,7 +100,7 @@ function currentSegment(segs: readonly SegmentCounts[], transport: string | unde
 
 function snapshotByMac(snapshot: readonly GatewaySnapshotEntry[]): Map<string, GatewaySnapshotEntry> {
   const map = new Map<string, GatewaySnapshotEntry>();
-  for (const entry of snapshot) map.set(entry.mac.toUpperCase(), entry);
+  for (const entry of snapshot) map.set(entry.mac, entry);
   return map;
 }
 
@@ -120,7 +128,6 @@ export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot
       addCounters(win, s.window);
       addCounters(total, s.totals);
     }
-    const lastEvent = info?.lastEventAt;
     return {
       gateway,
       transport: info?.transport ?? currentSegment(segs, undefined)?.transport ?? 'unknown',
@@ -128,7 +135,8 @@ export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot
       model: info?.model ?? null,
       version: info?.version ?? null,
       online: info?.online ?? null,
-      lastEventAt: lastEvent === undefined ? null : iso(lastEvent),
+      onlineChangedAt: isoOrNull(info?.onlineChangedAt),
+      lastEventAt: isoOrNull(info?.lastEventAt),
       window: toFigures(win),
       sinceStart: toFigures(total),
       transports: [...segs]

@@ -10,8 +10,6 @@ import type { Thresholds } from './recommend.js';
 import type { Recorder } from './recorder.js';
 import type { GatewayReport, TransportReport } from './types.js';
 
-export type { GatewaySnapshotEntry } from './assemble.js';
-
 interface Ctx {
   recorder: Recorder;
   snapshot: () => GatewaySnapshotEntry[];

@@ -5,7 +5,8 @@
  * feed the metrics, on one path. The admin server mounts `router()` at `/`.
  */
 import type { Router } from 'express';
-import { buildGateways, buildReport, type GatewaySnapshotEntry } from './build.js';
+import type { GatewaySnapshotEntry } from './assemble.js';
+import { buildGateways, buildReport } from './build.js';
 import { createRecorder, type EventCounts, type Recorder } from './recorder.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';

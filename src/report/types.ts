@@ -39,6 +39,8 @@ export interface GatewayReport {
   model: string | null;
   version: string | null;
   online: boolean | null;
+  /** ISO time the online state was first learned or last changed; null while unknown. */
+  onlineChangedAt: string | null;
   /** ISO time of the latest event, null when none seen. */
   lastEventAt: string | null;
   window: Figures;

@@ -70,18 +70,27 @@ describe('gateway state', () => {
     expect(state.snapshot().map((g) => g.mac)).toContain('CC:1B:E0:E0:00:05');
   });
 
-  it('reports a snapshot with online state, last change and last event time', () => {
-    let t = 1_700_000_000_000;
-    const { state, handle } = setup(() => t);
+  it('reports a snapshot with online state, when it changed and last event time, as ms until rendered', () => {
+    const t0 = 1_700_000_000_000;
+    let t = t0;
+    const { state, handle, report } = setup(() => t);
     state.observeHub({ mac: GW1, status: 'online', version: '2.0.3', model: 'X2000' });
     t += 1000;
     const series = handle(GW1).counts.stream('notification');
     series.events++;
     series.flush();
+    t += 1000;
+    state.observeHub({ mac: GW1, status: 'online' }); // nothing new: the change time stays
     const gw = state.snapshot().find((g) => g.mac === GW1);
     expect(gw).toEqual({
       mac: GW1, transport: 'capwap', name: 'hall', model: 'X2000', version: '2.0.3', online: true,
-      lastChange: new Date(1_700_000_000_000).toISOString(), lastEventAt: new Date(1_700_000_001_000).toISOString(),
+      onlineChangedAt: t0, lastEventAt: t0 + 1000,
     });
+    t += 1000;
+    state.observeHub({ mac: GW1, status: 'offline' });
+    expect(report.gateways().find((g) => g.gateway === GW1)).toMatchObject({
+      online: false, onlineChangedAt: new Date(t0 + 3000).toISOString(), lastEventAt: new Date(t0 + 1000).toISOString(),
+    });
+    expect(report.gateways().find((g) => g.gateway === GW2)).toMatchObject({ online: null, onlineChangedAt: null, lastEventAt: null });
   });
 });

@@ -3,7 +3,7 @@
 // too little traffic to judge, and one gateway moved from CAPWAP to MQTT at minute 28.
 // Seeded, so every run produces the same numbers; counts enter through the report's own entry points.
 import { createReport, type Report } from '../../src/report/report.js';
-import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
 
 interface Profile {
@@ -50,13 +50,17 @@ export const BUCKETS = 240;
 /** The frozen clock after feeding: one second before the end of the last bucket. */
 export const END = START + BUCKETS * 10_000 - 1000;
 
+/** A gateway as the gateway state reports it: what is not given is not known. */
+export function snapshotEntry(mac: string, transport: string, known: Partial<GatewaySnapshotEntry> = {}): GatewaySnapshotEntry {
+  return { mac, transport, name: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, ...known };
+}
 
 /** Builds a report fed with the realistic mix; the returned clock stays frozen at END. */
 export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEntry[] } {
   let t = START;
   const rand = mulberry32(20261127);
-  const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => ({
-    mac: p.mac, transport: p.moveAt ? 'mqtt' : p.transport, name: p.name, model: p.model, version: p.version, online: p.online,
+  const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => snapshotEntry(p.mac, p.moveAt ? 'mqtt' : p.transport, {
+    name: p.name, model: p.model, version: p.version, online: p.online,
   }));
   const report = createReport({ gatewaySnapshot: () => snapshot, now: () => t });
   const count = (mean: number): number => Math.floor(mean * (0.6 + 0.8 * rand()) + rand());

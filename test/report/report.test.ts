@@ -3,10 +3,11 @@
 // the before/after comparison of a gateway whose transport changed at run time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReport, type Report } from '../../src/report/report.js';
-import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
+import { snapshotEntry } from './fixture.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const B = 'CC:1B:E0:E0:00:02';
@@ -77,7 +78,7 @@ describe('window and since-start', () => {
 
 describe('per-exchange figures', () => {
   it('splits 502/504 by origin and keeps client aborts apart', () => {
-    const { report } = setup([{ mac: A, transport: 'capwap', name: 'Dock', online: true }]);
+    const { report } = setup([snapshotEntry(A, 'capwap', { name: 'Dock', online: true })]);
     const calls: Array<[number, 'upstream' | 'proxy' | 'client']> = [
       [200, 'upstream'], [200, 'upstream'], [502, 'upstream'], [502, 'proxy'], [502, 'proxy'],
       [504, 'upstream'], [504, 'proxy'], [499, 'client'], [404, 'upstream'], [500, 'upstream'],
@@ -149,13 +150,13 @@ describe('events from the gateway handles', () => {
 
 describe('transport change at run time', () => {
   it('compares the gateway under its old transport with the new one', () => {
-    const snapshot: GatewaySnapshotEntry[] = [{ mac: A, transport: 'capwap', name: 'Yard' }];
+    const snapshot: GatewaySnapshotEntry[] = [snapshotEntry(A, 'capwap', { name: 'Yard' })];
     const { report, at } = setup(snapshot);
     // 300 requests on CAPWAP with 30 502s, then the operator moves it; 300 on MQTT with 2.
     for (let i = 0; i < 300; i++) report.recordExchange(A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
     expect(report.report().recommendations.map((r) => r.gateway)).toEqual([A]);
     at(5 * 60_000);
-    snapshot[0] = { mac: A, transport: 'mqtt', name: 'Yard' };
+    snapshot[0] = snapshotEntry(A, 'mqtt', { name: 'Yard' });
     for (let i = 0; i < 300; i++) report.recordExchange(A, 'mqtt', i < 2 ? 504 : 200, 'upstream', 20);
     const r = report.report();
     expect(r.recommendations).toEqual([]); // no longer on CAPWAP
