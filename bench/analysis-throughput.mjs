@@ -33,7 +33,7 @@ function analyzerFor(cfg) {
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const state = createGatewayState({ metrics, onOverflow: () => {} });
   const report = createReport({ gatewaySnapshot: () => state.snapshot() });
-  const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.recorder));
+  const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.segments));
   state.activate(directory, cfg);
   const generation = { directory, extractors: createExtractors(cfg.sequence), maxEventBytes: cfg.limits.maxEventBytes, retired: false };
   const analyzer = createStreamAnalyzer({

@@ -14,7 +14,7 @@ import { createReport } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
 import { createLogOutput, type LogOutput } from './log.js';
 import { createMetrics, Registry, type Metrics } from './metrics/metrics.js';
-import { createRecorder } from './proxy/recorder.js';
+import { createExchangeRecorder } from './proxy/recorder.js';
 import { createProxyServer } from './proxy/server.js';
 import { packageVersion } from './version.js';
 
@@ -60,7 +60,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
 
   const state = createGatewayState({ metrics, onOverflow: () => metrics.labelOverflow.labels('gateway').inc() });
   const report = createReport({ gatewaySnapshot: () => state.snapshot() });
-  const parts = { state, counts: createCountsFactory(metrics, report.recorder), log };
+  const parts = { state, counts: createCountsFactory(metrics, report.segments), log };
   let generation: Generation = buildGeneration(initial, parts, null);
   state.activate(generation.directory, initial);
   applySettings(metrics, output, initial);
@@ -73,7 +73,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     reorderWindowTime: initial.sequence.reorderWindowTime,
     maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
-  const recorder = createRecorder({ metrics, log, writeLine: output.lineBytes });
+  const recorder = createExchangeRecorder({ metrics, log, writeLine: output.lineBytes });
   const proxy = await createProxyServer({
     listen: initial.listen,
     generation: () => generation,

@@ -4,7 +4,7 @@
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
 import type { Metrics, ValueCell } from '../metrics/metrics.js';
-import type { Recorder } from '../report/recorder.js';
+import type { SegmentStore } from '../report/segments.js';
 import type { Segment } from '../report/ring.js';
 import { NO_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
@@ -41,8 +41,8 @@ export type CountsFactory = (label: string, transport: TransportLabel, record: G
 
 type StreamCells = Record<'events' | 'sequenced' | 'missing' | 'outOfOrder' | 'duplicate' | 'resets', ValueCell>;
 
-/** Builds the factory over the proxy's metrics and the report's recorder. */
-export function createCountsFactory(metrics: Metrics, report: Recorder, now: () => number = Date.now): CountsFactory {
+/** Builds the factory over the proxy's metrics and the report's segment store. */
+export function createCountsFactory(metrics: Metrics, report: SegmentStore, now: () => number = Date.now): CountsFactory {
   const made = new Map<string, GatewayCounts>();
 
   function create(label: string, transport: TransportLabel, record: GatewayRecord | null): GatewayCounts {

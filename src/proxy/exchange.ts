@@ -18,12 +18,12 @@ import { wallTime } from '../wall-clock.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
 import type { ExchangeRecord, StreamEnd } from './exchange-record.js';
-import type { Recorder } from './recorder.js';
+import type { ExchangeRecorder } from './recorder.js';
 import type { BodyWatcher } from './request-body.js';
 
 /** What an exchange needs from the proxy around it (one per configuration generation). */
 export interface ExchangeContext {
-  recorder: Recorder;
+  recorder: ExchangeRecorder;
   /** Whether this generation writes access-log lines. */
   accessLog: boolean;
   /** A tap for an SSE response, or null when analysis is off; must never throw. */

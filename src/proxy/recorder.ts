@@ -41,7 +41,8 @@ function leaf<C>(level: Level, key: string, make: () => C): C {
   return cell;
 }
 
-export interface Recorder {
+/** Records exchanges into the request and stream metrics, the gateway's counts and the access log. */
+export interface ExchangeRecorder {
   /** Response headers went out (or the proxy answered): time to headers. */
   headers(route: string, method: string, transport: TransportLabel, seconds: number): void;
   streamStarted(stream: StreamKind, transport: TransportLabel): void;
@@ -49,7 +50,7 @@ export interface Recorder {
   finish(record: ExchangeRecord, accessLog: boolean): void;
 }
 
-export interface RecorderDeps {
+export interface ExchangeRecorderDeps {
   metrics: Metrics;
   /** Level check for the access log (lines only at info or below), and the recorder's own faults. */
   log: Logger;
@@ -57,7 +58,7 @@ export interface RecorderDeps {
   writeLine: LineSink;
 }
 
-export function createRecorder(deps: RecorderDeps): Recorder {
+export function createExchangeRecorder(deps: ExchangeRecorderDeps): ExchangeRecorder {
   const { metrics } = deps;
   const writeAccessLine = createAccessLog(deps.log, deps.writeLine);
   // Metric cells, resolved once per label combination: a tree of Maps keyed by the label values

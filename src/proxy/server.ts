@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
-import { methodLabel, type Recorder } from './recorder.js';
+import { methodLabel, type ExchangeRecorder } from './recorder.js';
 import { requestBody } from './request-body.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
@@ -53,7 +53,7 @@ export interface ProxyDeps {
   listen: HostPort;
   /** The current generation; read once per request. */
   generation: () => ProxyGeneration;
-  recorder: Recorder;
+  recorder: ExchangeRecorder;
   openTap: TapFactory;
   openBodyTap?: BodyTapFactory;
   metrics: Metrics;

@@ -1,8 +1,8 @@
 /**
  * The pure half of the report: `/api/gateways` and `/api/report` assembled from counts, with no
  * clock, no ring buffers and no I/O. Every source of counts goes through here, so figures,
- * statistics and verdicts have one implementation: the running proxy hands in its recorder's
- * segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
+ * statistics and verdicts have one implementation: the running proxy hands in its segment
+ * store's segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
  */
 import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
 import { addCounters, emptyCounters, toFigures } from './figures.js';
@@ -31,7 +31,7 @@ export interface GatewaySnapshotEntry {
 }
 
 /**
- * The counts of one gateway label while it used one transport (the recorder's "segment"). Counter
+ * The counts of one gateway label while it used one transport (a "segment" of the running proxy's store). Counter
  * arrays use the FIELDS layout of ring.ts (`F.requests`, …, the time-to-headers bins).
  */
 export interface SegmentCounts {

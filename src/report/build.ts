@@ -1,5 +1,5 @@
 /**
- * `/api/gateways` and `/api/report` of the running proxy: its recorder's segments and the gateway
+ * `/api/gateways` and `/api/report` of the running proxy: its segment store and the gateway
  * snapshot, handed to the pure assembler (assemble.ts). Runs on request (every few seconds at
  * most), so it may allocate freely; its cost is segments × window buckets × FIELDS.
  */
@@ -7,26 +7,26 @@ import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type Repor
 import { emptyCounters } from './figures.js';
 import { F, bucketAt, sumWindow, type Segment } from './ring.js';
 import type { Thresholds } from './recommend.js';
-import type { Recorder } from './recorder.js';
+import type { SegmentStore } from './segments.js';
 import type { GatewayReport, TransportReport } from './types.js';
 
 interface Ctx {
-  recorder: Recorder;
+  segments: SegmentStore;
   snapshot: () => GatewaySnapshotEntry[];
   thresholds: Thresholds;
   startedAt: number;
 }
 
-function windowEpochs(recorder: Recorder): { from: number; to: number } {
-  const to = recorder.epochOf(recorder.now());
-  return { from: to - recorder.buckets + 1, to };
+function windowEpochs(store: SegmentStore): { from: number; to: number } {
+  const to = store.epochOf(store.now());
+  return { from: to - store.buckets + 1, to };
 }
 
-/** The recorder's segments as counts, in the order they were created. */
-function segmentCounts(recorder: Recorder, from: number, to: number): { counts: SegmentCounts[]; rings: Map<string, Segment[]> } {
+/** The store's segments as counts, in the order they were created. */
+function segmentCounts(store: SegmentStore, from: number, to: number): { counts: SegmentCounts[]; rings: Map<string, Segment[]> } {
   const counts: SegmentCounts[] = [];
   const rings = new Map<string, Segment[]>();
-  for (const segs of recorder.segments().values()) {
+  for (const segs of store.byGateway().values()) {
     for (const s of segs) {
       const window = emptyCounters();
       sumWindow(s, from, to, window);
@@ -60,18 +60,18 @@ function series(segs: readonly Segment[], from: number, to: number, bucketMs: nu
 }
 
 function input(ctx: Ctx): ReportInput {
-  const { recorder } = ctx;
-  const { from, to } = windowEpochs(recorder);
-  const { counts, rings } = segmentCounts(recorder, from, to);
+  const { segments: store } = ctx;
+  const { from, to } = windowEpochs(store);
+  const { counts, rings } = segmentCounts(store, from, to);
   return {
-    generatedAt: recorder.now(),
+    generatedAt: store.now(),
     startedAt: ctx.startedAt,
-    windowSeconds: (recorder.buckets * recorder.bucketMs) / 1000,
-    bucketSeconds: recorder.bucketMs / 1000,
+    windowSeconds: (store.buckets * store.bucketMs) / 1000,
+    bucketSeconds: store.bucketMs / 1000,
     segments: counts,
     snapshot: ctx.snapshot(),
     thresholds: ctx.thresholds,
-    series: (transport) => series(rings.get(transport) ?? [], from, to, recorder.bucketMs),
+    series: (transport) => series(rings.get(transport) ?? [], from, to, store.bucketMs),
   };
 }
 

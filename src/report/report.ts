@@ -7,7 +7,7 @@
 import type { Router } from 'express';
 import type { GatewaySnapshotEntry } from './assemble.js';
 import { buildGateways, buildReport } from './build.js';
-import { createRecorder, type EventCounts, type Recorder } from './recorder.js';
+import { createSegmentStore, type EventCounts, type SegmentStore } from './segments.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';
 import type { Origin } from '../vocabulary.js';
@@ -28,7 +28,7 @@ export interface ReportDeps {
 /** A running report. */
 export interface Report {
   /** Where the gateway handles add their counts. */
-  readonly recorder: Recorder;
+  readonly segments: SegmentStore;
   /**
    * Records one finished exchange for a gateway label (`none` when the call names no gateway,
    * `other` past the cap); `status` is the code the client got (499 for client aborts),
@@ -48,18 +48,18 @@ export interface Report {
 export function createReport(deps: ReportDeps): Report {
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const recorder = createRecorder({ bucketMs: deps.bucketMs, buckets: deps.buckets, now });
+  const segments = createSegmentStore({ bucketMs: deps.bucketMs, buckets: deps.buckets, now });
   const ctx = {
-    recorder,
+    segments,
     snapshot: deps.gatewaySnapshot,
     thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
     startedAt,
   };
   const self: Report = {
-    recorder,
+    segments,
     recordExchange: (gateway, transport, status, origin, headersMs) =>
-      recorder.addExchange(recorder.segment(gateway, transport), status, origin, headersMs),
-    recordEvents: (gateway, transport, counts) => recorder.addEvents(recorder.segment(gateway, transport), counts),
+      segments.addExchange(segments.segment(gateway, transport), status, origin, headersMs),
+    recordEvents: (gateway, transport, counts) => segments.addEvents(segments.segment(gateway, transport), counts),
     gateways: () => buildGateways(ctx),
     report: () => buildReport(ctx),
     router: () => createReportRouter(self),

@@ -31,7 +31,7 @@ export function gatewayStack(config: Config, now: () => number = Date.now): Gate
   const metrics = createMetrics(registry, { defaultMetrics: false });
   const state = createGatewayState({ metrics, onOverflow: () => metrics.labelOverflow.labels('gateway').inc(), now });
   const report = createReport({ now, gatewaySnapshot: () => state.snapshot() });
-  const counts = createCountsFactory(metrics, report.recorder, now);
+  const counts = createCountsFactory(metrics, report.segments, now);
   let directory = createGatewayDirectory(config, state, counts);
   state.activate(directory, config);
   return {

@@ -1,5 +1,6 @@
 /**
- * The hot-path half of the report: per gateway label, one Segment per transport it has used.
+ * The hot-path half of the report, its segment store: per gateway label, one Segment per
+ * transport it has used.
  * A caller resolves a segment once (the gateway handle keeps it) and then adds to it; every
  * segment is preallocated, so adding costs a clock read and a few typed-array writes.
  *
@@ -20,7 +21,7 @@ export interface EventCounts {
 }
 
 /** Options fixed at creation. */
-export interface RecorderOptions {
+export interface SegmentStoreOptions {
   /** Bucket width in ms (default 10 000). */
   bucketMs?: number;
   /** Buckets in the window (default 90: 15 minutes of 10 s). */
@@ -29,7 +30,7 @@ export interface RecorderOptions {
 }
 
 /** Counters for every gateway, by transport. */
-export interface Recorder {
+export interface SegmentStore {
   readonly bucketMs: number;
   readonly buckets: number;
   readonly now: () => number;
@@ -37,20 +38,20 @@ export interface Recorder {
   segment(gateway: string, transport: string): Segment;
   /**
    * One finished exchange: `status` is what the client got (499 for client aborts), `headersMs`
-   * the time to response headers (NaN or negative when headers never came).
+   * the time to response headers (NaN or negative when headers never came), `at` when it
+   * finished (epoch ms, default now).
    */
-  /** One exchange; `at` = when it finished (epoch ms), default now. */
   addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
-  segments(): ReadonlyMap<string, readonly Segment[]>;
+  byGateway(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
   epochOf(t: number): number;
 }
 
-/** Creates an empty recorder. */
-export function createRecorder(opts: RecorderOptions = {}): Recorder {
+/** Creates an empty store. */
+export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore {
   const bucketMs = opts.bucketMs ?? 10_000;
   const buckets = opts.buckets ?? 90;
   const now = opts.now ?? Date.now;
@@ -92,7 +93,7 @@ export function createRecorder(opts: RecorderOptions = {}): Recorder {
       if (counts.outOfOrder > 0) add(seg, epoch, F.outOfOrder, counts.outOfOrder);
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
     },
-    segments: () => byGateway,
+    byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),
   };
 }
