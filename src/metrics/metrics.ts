@@ -4,19 +4,13 @@
  * docs/reference.md rely on: extend, never rename. Each call site gets typed label names from here.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { EVENT_DELAY_BUCKETS, REQUEST_DURATION_BUCKETS, STREAM_DURATION_BUCKETS } from './buckets.js';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';
 
 export { Registry } from 'prom-client';
 export type { HistogramCell, ValueCell } from './families.js';
 
 export const METRIC_PREFIX = 'cassia_proxy_';
-
-/** Time to response headers: 5 ms to 30 s (Cassia connects may take up to 20 s). */
-export const REQUEST_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
-/** Streams live for minutes to days. */
-export const STREAM_DURATION_BUCKETS = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400];
-/** Gateway timestamp to proxy receipt. */
-export const EVENT_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 const STREAM_LABELS = ['stream', 'transport', 'gateway'] as const;
 

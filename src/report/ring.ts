@@ -5,7 +5,7 @@
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
  * Size: 90 buckets × 25 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
  */
-import { REQUEST_DURATION_BUCKETS } from '../metrics/metrics.js';
+import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
 
 /** Upper bounds (ms) of the per-gateway time-to-headers histogram: the proxy's own buckets. */
 export const HEADERS_BOUNDS_MS: readonly number[] = REQUEST_DURATION_BUCKETS.map((s) => s * 1000);

@@ -130,6 +130,19 @@ describe('source tree', () => {
     expect(users.filter((m) => !m.startsWith('metrics/'))).toEqual([]);
   });
 
+  it('keeps prom-client out of the fleet report command (a reporting tool does not load the exporter)', () => {
+    const reached = new Set<string>();
+    const visit = (module: string): void => {
+      if (reached.has(module)) return;
+      reached.add(module);
+      for (const target of graph.get(module)?.local ?? []) visit(target);
+    };
+    visit('fleet/main');
+    expect(reached).toContain('report/ring');
+    const loaders = [...reached].filter((m) => graph.get(m)?.packages.some((p) => p === 'prom-client' || p.startsWith('prom-client/')));
+    expect(loaders).toEqual([]);
+  });
+
   it('keeps the simulator independent of the proxy', () => {
     const outside = [...graph].filter(([module]) => module.startsWith('simulator/'))
       .flatMap(([module, { local }]) => local.filter((t) => !t.startsWith('simulator/')).map((t) => `${module} → ${t}`));
