@@ -3,7 +3,6 @@
 // a process holding 200,000 sequence trackers.
 //   npx tsc -p tsconfig.build.json && node --expose-gc bench/analysis-throughput.mjs [seconds]
 // Targets: >= 300,000 events/s on one core; <= 150 MiB RSS with 200k trackers.
-import { pino } from 'pino';
 import { createCountsFactory } from '../dist/src/gateways/counts.js';
 import { createGatewayDirectory } from '../dist/src/gateways/directory.js';
 import { createGatewayState } from '../dist/src/gateways/state.js';
@@ -37,7 +36,7 @@ function analyzerFor(cfg) {
   state.activate(directory, cfg);
   const generation = { directory, extractors: createExtractors(cfg.sequence), maxEventBytes: cfg.limits.maxEventBytes, retired: false };
   const analyzer = createStreamAnalyzer({
-    metrics, state, log: pino({ level: 'silent' }), generation: () => generation,
+    metrics, state, generation: () => generation,
     reorderWindow: cfg.sequence.reorderWindow, reorderWindowTime: cfg.sequence.reorderWindowTime,
     maxTrackedDevices: cfg.limits.maxTrackedDevices,
   });

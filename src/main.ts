@@ -68,7 +68,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   const closingPools = new Set<Pool>();
 
   const analyzer = createStreamAnalyzer({
-    metrics, state, log, generation: () => generation,
+    metrics, state, generation: () => generation,
     reorderWindow: initial.sequence.reorderWindow,
     reorderWindowTime: initial.sequence.reorderWindowTime,
     maxTrackedDevices: initial.limits.maxTrackedDevices,

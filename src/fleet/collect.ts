@@ -6,7 +6,7 @@
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
-import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
+import { F, HEADERS_BOUNDS_MS, errorField } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
 import { NO_GATEWAY, NO_TRANSPORT, isGatewayPool } from '../vocabulary.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
@@ -67,12 +67,9 @@ async function limited<T>(tasks: Array<() => Promise<T>>, limit: number): Promis
 const key = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
 const finite = (v: number): number => (Number.isFinite(v) && v > 0 ? v : 0);
 
-/** The FIELDS slot of a 502/504 by origin, or undefined for any other code. */
-function errorSlot(code: string | undefined, origin: string): number | undefined {
-  if (code === '502') return origin === 'proxy' ? F.proxy502 : F.upstream502;
-  if (code === '504') return origin === 'proxy' ? F.proxy504 : F.upstream504;
-  return undefined;
-}
+/** The FIELDS slot of a 502/504 by origin (a label value), or undefined for any other code. */
+const errorSlot = (code: string | undefined, origin: string): number | undefined =>
+  errorField(Number(code), origin === 'proxy' ? 'proxy' : 'upstream');
 
 /** Histogram bin (FIELDS slot) of a bucket's `le`, or undefined when the bound is not the proxy's. */
 function binOf(le: string | undefined): number | undefined {

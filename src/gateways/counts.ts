@@ -3,9 +3,10 @@
  * series and its report segment, resolved once and then added to with plain numbers. This is the
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
+import { createLabelTree } from '../metrics/label-tree.js';
 import type { Metrics, ValueCell } from '../metrics/metrics.js';
 import type { SegmentStore } from '../report/segments.js';
-import type { Segment } from '../report/ring.js';
+import { errorField, type Segment } from '../report/ring.js';
 import { NO_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
@@ -43,13 +44,11 @@ type StreamCells = Record<'events' | 'sequenced' | 'missing' | 'outOfOrder' | 'd
 
 /** Builds the factory over the proxy's metrics and the report's segment store. */
 export function createCountsFactory(metrics: Metrics, report: SegmentStore, now: () => number = Date.now): CountsFactory {
-  const made = new Map<string, GatewayCounts>();
-
   function create(label: string, transport: TransportLabel, record: GatewayRecord | null): GatewayCounts {
     const perGateway = label !== NO_GATEWAY;
     const codes = new Map<number, ValueCell>();
-    /** 502/504 by origin: [502 upstream, 502 proxy, 504 upstream, 504 proxy], resolved on first use. */
-    const errorCells: Array<ValueCell | undefined> = [undefined, undefined, undefined, undefined];
+    /** 502/504 cells by origin, indexed by the report's error slot (errorField), resolved on first use. */
+    const errorCells: Array<ValueCell | undefined> = [];
     const streams = new Map<StreamKind, StreamSeries>();
     let segment: Segment | null = null;
     const seg = (): Segment => (segment ??= report.segment(label, transport));
@@ -96,11 +95,8 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
             codes.set(status, cell);
           }
           cell.value += 1;
-          if ((status === 502 || status === 504) && origin !== 'client') {
-            const i = (status === 502 ? 0 : 2) + (origin === 'upstream' ? 0 : 1);
-            const errors = (errorCells[i] ??= metrics.gatewayErrors.cell(label, transport, String(status), origin));
-            errors.value += 1;
-          }
+          const error = origin === 'client' ? undefined : errorField(status, origin);
+          if (error !== undefined) (errorCells[error] ??= metrics.gatewayErrors.cell(label, transport, String(status), origin)).value += 1;
         }
         report.addExchange(seg(), status, origin, headersMs, at);
       },
@@ -108,13 +104,12 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
     };
   }
 
-  return (label, transport, record) => {
-    const key = `${label}\u0000${transport}`;
-    let counts = made.get(key);
-    if (counts === undefined) {
-      counts = create(label, transport, record);
-      made.set(key, counts);
-    }
-    return counts;
+  // The record is not part of the key: a label's record is the same for every caller (the state
+  // keeps one per MAC), so the first caller's is the one.
+  let record: GatewayRecord | null = null;
+  const made = createLabelTree((label: string, transport: TransportLabel) => create(label, transport, record));
+  return (label, transport, recordOfLabel) => {
+    record = recordOfLabel;
+    return made.get(label, transport);
   };
 }

@@ -19,6 +19,7 @@
 import type { Logger } from 'pino';
 import type { Outcome } from '../classify/outcome.js';
 import { isoSecondPrefix, type LineSink } from '../log.js';
+import { createLabelTree } from '../metrics/label-tree.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -66,26 +67,6 @@ export function putTenths(buf: Buffer, off: number, ms: number): number {
   buf[end] = 46; // .
   buf[end + 1] = 48 + (t % 10);
   return end + 2;
-}
-
-/** A nested cache: the value under `a`, `b`, made on first use. Keys come from closed sets, so it stays small. */
-class Cache2<A, B, V> {
-  private readonly outer = new Map<A, Map<B, V>>();
-  constructor(private readonly make: (a: A, b: B) => V) {}
-
-  get(a: A, b: B): V {
-    let inner = this.outer.get(a);
-    if (inner === undefined) {
-      inner = new Map();
-      this.outer.set(a, inner);
-    }
-    let value = inner.get(b);
-    if (value === undefined) {
-      value = this.make(a, b);
-      inner.set(b, value);
-    }
-    return value;
-  }
 }
 
 interface RouteParts {
@@ -190,17 +171,17 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
 
 /** Returns a function that writes one access line for a finished exchange, when `log` is at info or below. */
 export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord) => void {
-  const routes = new Cache2<string, string, RouteParts>((route, method) => ({
+  const routes = createLabelTree((route: string, method: string): RouteParts => ({
     head: bytes(`Z","app":"cassia-ac-proxy","route":"${route}","method":"${method}","gateway":"`),
     msg: bytes(`,"msg":"${method} ${route} `),
   }));
-  const gateways = new Cache2<string, string, Buffer>((label, transport) => bytes(`${label}","transport":"${transport}","code":`));
-  const originReasons = new Cache2<Outcome['origin'], string, { origin: string; reason: string }>((origin, reason) => ({ origin, reason }));
-  const outcomes = new Cache2<number, { origin: string; reason: string }, OutcomeParts>((status, { origin, reason }) => ({
+  const gateways = createLabelTree((label: string, transport: string): Buffer => bytes(`${label}","transport":"${transport}","code":`));
+  const originReasons = createLabelTree((origin: Outcome['origin'], reason: string) => ({ origin, reason }));
+  const outcomes = createLabelTree((status: number, { origin, reason }: { origin: string; reason: string }): OutcomeParts => ({
     fields: bytes(`${status},"origin":"${origin}","reason":"${reason}","headersMs":`),
     msg: bytes(`${status} ${origin}/${reason}"}\n`),
   }));
-  const streams = new Cache2<string, string, Buffer>((stream, end) => bytes(`,"stream":"${stream}","end":"${end}"`));
+  const streams = createLabelTree((stream: string, end: string): Buffer => bytes(`,"stream":"${stream}","end":"${end}"`));
   const joined = new Joined();
   const none = Buffer.alloc(0);
   let second = -1;

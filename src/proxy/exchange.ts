@@ -159,8 +159,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
       const socket = this.res.socket;
       sendProxyError(this.res, status, reason, { connection: 'close' });
       this.res.once('finish', () => socket?.destroy());
-      this.headersMs = performance.now() - this.started;
-      this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+      this.headersSent();
     } else {
       this.res.destroy();
     }
@@ -266,8 +265,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.phase = 'body';
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+    this.headersSent();
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
     else this.tap = this.ctx.openBodyTap(this.route, statusCode);
     return true;
@@ -334,9 +332,14 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
       return;
     }
     sendProxyError(this.res, outcome.status, outcome.reason);
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+    this.headersSent();
     this.finish(outcome, null);
+  }
+
+  /** Response headers went to the client (the upstream's, or the proxy's own answer): time to headers. */
+  private headersSent(): void {
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this);
   }
 
   private finish(outcome: Outcome, streamEnd: StreamEnd | null): void {

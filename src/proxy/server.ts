@@ -19,16 +19,14 @@ import type { Metrics } from '../metrics/metrics.js';
 import { rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
-import { methodLabel, type ExchangeRecorder } from './recorder.js';
+import { methodLabel, type ExchangeRecord, type ExchangeRecorder } from './recorder.js';
 import { requestBody } from './request-body.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
-import type { BodyTapFactory, StreamTap } from '../tap.js';
-import type { StreamKind } from '../vocabulary.js';
+import { guardTaps, type TapFactory } from './taps.js';
+import type { BodyTapFactory } from '../tap.js';
 import type { Upstream } from './upstream.js';
 
-/** Opens an analysis tap for an SSE response; null = no analysis. */
-export type TapFactory = (kind: StreamKind, gateway: GatewayHandle) => StreamTap | null;
 
 /** The parts of a configuration generation the listener reads per request. */
 export interface ProxyGeneration {
@@ -110,30 +108,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   const exchanges = new InFlight();
   let closing = false;
 
-  const analysisFailed = (component: string, err: unknown, msg: string): void => {
-    metrics.analysisErrors.labels(component).inc();
-    log.error({ err, component }, msg);
-  };
-  const openTap: ExchangeContext['openTap'] = (kind, gateway) => {
-    try {
-      return guard('stream_tap', deps.openTap(kind, gateway), analysisFailed);
-    } catch (err) {
-      analysisFailed('stream_tap', err, 'analysis failed to start; forwarding continues without it');
-      return null;
-    }
-  };
-  const bodyTaps = deps.openBodyTap;
-  // Runs on every plain response: no closure per call.
-  const openBodyTap: ExchangeContext['openBodyTap'] = bodyTaps
-    ? (route, status) => {
-      try {
-        return guard('body_tap', bodyTaps(route, status), analysisFailed);
-      } catch (err) {
-        analysisFailed('body_tap', err, 'analysis failed to start; forwarding continues without it');
-        return null;
-      }
-    }
-    : () => null;
+  const { openTap, openBodyTap } = guardTaps(deps.openTap, deps.openBodyTap, metrics, log);
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
   const unknownFailure = createUnknownFailureLog(log);
   const clientErrorCells = new Map(CLIENT_ERROR_REASONS.map((reason) => [reason, metrics.clientErrors.cell(reason)]));
@@ -293,35 +268,6 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   };
 }
 
-/** Wraps an open tap so that a fault in analysis is counted and logged once, and never reaches traffic. */
-function guard(component: string, tap: StreamTap | null, failed: (component: string, err: unknown, msg: string) => void): StreamTap | null {
-  if (!tap) return null;
-  const inner = tap;
-  let broken = false;
-  const fail = (err: unknown): void => {
-    broken = true;
-    failed(component, err, 'analysis failed; forwarding continues, this response is no longer analysed');
-  };
-  return {
-    write(chunk) {
-      if (broken) return;
-      try {
-        inner.write(chunk);
-      } catch (err) {
-        fail(err);
-      }
-    },
-    close() {
-      if (broken) return;
-      try {
-        inner.close();
-      } catch (err) {
-        fail(err);
-      }
-    },
-  };
-}
-
 /**
  * Whether the proxy will forward the request at all (RFC 9112 §3.2, §6.3):
  * - an HTTP/1.1 request must carry Host (node's own check is off so that the answer is the
@@ -342,10 +288,10 @@ function recordRefusal(
   ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
   pathname: string | null, gateway: GatewayHandle,
 ): void {
-  const route = pathname === null ? OTHER_ROUTE : routeTemplate(pathname);
-  ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
-  ctx.recorder.finish({
-    route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
-    endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
-  }, ctx.accessLog);
+  const record: ExchangeRecord = {
+    route: pathname === null ? OTHER_ROUTE : routeTemplate(pathname), method, gateway, outcome: { origin: 'proxy', reason, status },
+    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
+  };
+  ctx.recorder.headers(record);
+  ctx.recorder.finish(record, ctx.accessLog);
 }

@@ -6,6 +6,7 @@
  * Size: 90 buckets × 25 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
+import type { Origin } from '../vocabulary.js';
 
 /** Upper bounds (ms) of the per-gateway time-to-headers histogram: the proxy's own buckets. */
 export const HEADERS_BOUNDS_MS: readonly number[] = REQUEST_DURATION_BUCKETS.map((s) => s * 1000);
@@ -26,6 +27,17 @@ export const F = {
   /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
   hist: 11,
 } as const;
+
+/**
+ * The slot of a 502 or 504 by who produced it (`proxy`, else the AC's own answer); undefined for
+ * any other status. The one place that splits errors by origin: the segments, the gateway
+ * counts' metric cells and the fleet report all use it.
+ */
+export function errorField(status: number, origin: Origin): number | undefined {
+  if (status === 502) return origin === 'proxy' ? F.proxy502 : F.upstream502;
+  if (status === 504) return origin === 'proxy' ? F.proxy504 : F.upstream504;
+  return undefined;
+}
 
 /** Counters per bucket. */
 export const FIELDS = F.hist + HEADERS_BOUNDS_MS.length + 1;

@@ -8,7 +8,7 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, add, createSegment, headersBin, type Segment } from './ring.js';
+import { F, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
 import type { Origin } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
@@ -79,8 +79,10 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       const epoch = Math.floor(t / bucketMs);
       add(seg, epoch, F.requests, 1);
       if (origin === 'client') add(seg, epoch, F.clientAborts, 1);
-      else if (status === 502) add(seg, epoch, origin === 'upstream' ? F.upstream502 : F.proxy502, 1);
-      else if (status === 504) add(seg, epoch, origin === 'upstream' ? F.upstream504 : F.proxy504, 1);
+      else {
+        const error = errorField(status, origin);
+        if (error !== undefined) add(seg, epoch, error, 1);
+      }
       if (headersMs >= 0) add(seg, epoch, headersBin(headersMs), 1);
     },
     addEvents(seg, counts) {

@@ -1,16 +1,15 @@
 /**
  * Stream analysis: one tap per SSE response parses the forwarded bytes, finds sequence numbers
  * and records events, loss, duplicates, reordering, keep-alives and delay per stream kind,
- * transport and gateway. A tap never throws: a fault is counted in
- * `analysis_errors_total{component="stream_tap"}`, logged once, and that stream's analysis stops
- * while its traffic keeps flowing (forwarding is the proxy's job, not ours).
+ * transport and gateway. A fault throws out of the tap: the proxy's guard (proxy/taps.ts) counts
+ * it in `analysis_errors_total{component="stream_tap"}`, logs it once, closes the tap (which
+ * releases its trackers) and stops analysing that stream while its traffic keeps flowing.
  *
  * Counts go to the gateway handles' batched series (src/gateways/counts.ts), flushed once per
  * chunk. The combined stream names its gateway per event (`ap`); it is resolved once per distinct
  * `ap` spelling per stream. When a reload retires the generation a tap started on, the tap moves
  * to the current one at its next chunk: gateways moved to another transport count under it.
  */
-import type { Logger } from 'pino';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { GatewayState } from '../gateways/state.js';
@@ -37,7 +36,6 @@ export interface AnalysisGeneration {
 export interface StreamAnalyzerDeps {
   metrics: Metrics;
   state: GatewayState;
-  log: Logger;
   /** The current generation (read at tap open, and again when the tap's generation retires). */
   generation: () => AnalysisGeneration;
   /** Reorder window: numbers (fixed for the process) and time (ms). */
@@ -64,13 +62,11 @@ export interface StreamAnalyzer {
   close(): void;
 }
 
-const DEAD_TAP: StreamTap = { write() {}, close() {} };
-
 /** Kinds whose events are JSON objects worth parsing. */
 const PARSED: ReadonlySet<StreamKind> = new Set<StreamKind>(['scan', 'notification', 'combined', 'hub_status']);
 
 export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
-  const { metrics, state, log } = deps;
+  const { metrics, state } = deps;
   const store: TrackerStore = createTrackerStore({
     metrics,
     window: deps.reorderWindow,
@@ -95,7 +91,6 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
     let keepalives: ValueCell = metrics.keepalives.cell(kind, gateway.transport);
     let malformed: ValueCell = metrics.eventsMalformed.cell(kind, gateway.transport);
     let receivedAt = 0;
-    let dead = false;
     let closed = false;
     const parsesJson = PARSED.has(kind);
 
@@ -213,58 +208,25 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
       touched.clear();
     }
 
-    function fail(err: unknown): void {
-      dead = true;
-      try {
-        metrics.analysisErrors.labels('stream_tap').inc();
-        log.warn({ err, stream: kind, gateway: gateway.label }, 'stream analysis failed; this stream is no longer analysed');
-        store.release(owner);
-      } catch {
-        // Nothing more can be done without risking the stream itself.
-      }
-    }
-
     return {
       write(chunk) {
-        if (dead) return;
-        try {
-          if (gen.retired) follow();
-          receivedAt = Date.now();
-          parser.write(chunk);
-          flush();
-        } catch (err) {
-          fail(err);
-        }
+        if (gen.retired) follow();
+        receivedAt = Date.now();
+        parser.write(chunk);
+        flush();
       },
       close() {
         if (closed) return;
         closed = true;
-        if (dead) return;
-        dead = true;
-        try {
-          store.release(owner);
-          flush();
-        } catch (err) {
-          fail(err);
-        }
+        // Trackers first: a stream that failed mid-chunk must still let go of them.
+        store.release(owner);
+        flush();
       },
     };
   }
 
   return {
-    tap(kind, gateway) {
-      try {
-        return tap(kind, gateway);
-      } catch (err) {
-        try {
-          metrics.analysisErrors.labels('stream_tap').inc();
-          log.warn({ err, stream: kind }, 'stream analysis could not start; stream passes unanalysed');
-        } catch {
-          // ignore: never break the stream
-        }
-        return DEAD_TAP;
-      }
-    },
+    tap,
     setLimits(limits) {
       store.setLimits({ windowTime: limits.reorderWindowTime, maxTrackers: limits.maxTrackedDevices });
     },

@@ -1,5 +1,4 @@
 /** Shared fixtures for stream-analysis tests: a config, the gateway stack, an analyser, value lookup. */
-import { pino } from 'pino';
 import { DEFAULTS } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { Metrics, Registry } from '../../src/metrics/metrics.js';
@@ -59,7 +58,6 @@ export function harness(config: Config = testConfig(), now?: () => number): Harn
   const analyzer = createStreamAnalyzer({
     metrics,
     state: stack.state,
-    log: pino({ level: 'silent' }),
     generation: () => current.gen,
     reorderWindow: config.sequence.reorderWindow,
     reorderWindowTime: config.sequence.reorderWindowTime,
