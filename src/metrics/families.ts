@@ -57,7 +57,9 @@ abstract class Family<L extends string, C> {
     readonly labelNames: readonly L[],
     registry: Registry,
   ) {
-    // The Registry's type names its own Metric class; it only ever reads the members above.
+    // prom-client has no public interface for a metric it did not make: its Registry's type names
+    // its own classes, and it reads only the members above. test/metrics/exposition.test.ts pins
+    // that (the output must equal prom-client's own for the same values) and the major version.
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
@@ -149,7 +151,7 @@ export class HistogramFamily<L extends string> extends Family<L, HistogramCell> 
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += cell.counts[i] ?? 0;
-        values.push({ labels: { ...labels, le: i < this.bounds.length ? (this.bounds[i] as number) : '+Inf' }, value: cumulative, metricName: bucket });
+        values.push({ labels: { le: i < this.bounds.length ? (this.bounds[i] as number) : '+Inf', ...labels }, value: cumulative, metricName: bucket });
       }
       values.push({ labels, value: cell.sum, metricName: `${this.name}_sum` });
       values.push({ labels, value: cell.count, metricName: `${this.name}_count` });
