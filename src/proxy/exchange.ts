@@ -272,8 +272,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   }
 
   private startStream(): void {
-    // The response says it is a stream, so `/gap/nodes` without `event=1` still counts as scan.
-    const kind = streamKindOf(this.pathname) ?? 'other';
+    const kind = streamKindOf(this.pathname);
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();

@@ -7,10 +7,9 @@
 import type { Router } from 'express';
 import type { GatewaySnapshotEntry } from './assemble.js';
 import { buildGateways, buildReport } from './build.js';
-import { createSegmentStore, type EventCounts, type SegmentStore } from './segments.js';
+import { createSegmentStore, type SegmentStore } from './segments.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';
-import type { Origin } from '../vocabulary.js';
 import type { GatewayReport, TransportReport } from './types.js';
 
 /** Dependencies and knobs of the report. */
@@ -29,15 +28,6 @@ export interface ReportDeps {
 export interface Report {
   /** Where the gateway handles add their counts. */
   readonly segments: SegmentStore;
-  /**
-   * Records one finished exchange for a gateway label (`none` when the call names no gateway,
-   * `other` past the cap); `status` is the code the client got (499 for client aborts),
-   * `headersMs` the time to response headers (NaN when there were none). For tests and tools:
-   * the proxy adds through its gateway handles' segments.
-   */
-  recordExchange(gateway: string, transport: string, status: number, origin: Origin, headersMs: number): void;
-  /** Records event counts for a gateway label under a transport (as recordExchange). */
-  recordEvents(gateway: string, transport: string, counts: EventCounts): void;
   gateways(): GatewayReport[];
   report(): TransportReport;
   /** Express 5 router serving GET /api/gateways, GET /api/report and GET /. */
@@ -57,9 +47,6 @@ export function createReport(deps: ReportDeps): Report {
   };
   const self: Report = {
     segments,
-    recordExchange: (gateway, transport, status, origin, headersMs) =>
-      segments.addExchange(segments.segment(gateway, transport), status, origin, headersMs),
-    recordEvents: (gateway, transport, counts) => segments.addEvents(segments.segment(gateway, transport), counts),
     gateways: () => buildGateways(ctx),
     report: () => buildReport(ctx),
     router: () => createReportRouter(self),

@@ -22,8 +22,6 @@ import { createTrackerStore, type TrackerOwner, type TrackerStore } from './trac
 import type { StreamTap } from '../tap.js';
 import type { StreamKind, TransportLabel } from '../vocabulary.js';
 
-export { streamKindOf } from './stream-kind.js';
-
 /** The parts of a configuration generation that analysis reads. */
 export interface AnalysisGeneration {
   readonly directory: GatewayDirectory;

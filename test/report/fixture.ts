@@ -4,7 +4,9 @@
 // Seeded, so every run produces the same numbers; counts enter through the report's own entry points.
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
+import type { EventCounts } from '../../src/report/segments.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
+import type { Origin } from '../../src/vocabulary.js';
 
 interface Profile {
   mac: string;
@@ -50,6 +52,19 @@ export const BUCKETS = 240;
 /** The frozen clock after feeding: one second before the end of the last bucket. */
 export const END = START + BUCKETS * 10_000 - 1000;
 
+/**
+ * One finished exchange for a gateway label, added to its segment as the gateway handles add
+ * them: `status` is what the client got (499 for a client abort), `headersMs` NaN when none.
+ */
+export function recordExchange(report: Report, gateway: string, transport: string, status: number, origin: Origin, headersMs: number): void {
+  report.segments.addExchange(report.segments.segment(gateway, transport), status, origin, headersMs);
+}
+
+/** Event counts for a gateway label under a transport, added as one analysed chunk's. */
+export function recordEvents(report: Report, gateway: string, transport: string, counts: EventCounts): void {
+  report.segments.addEvents(report.segments.segment(gateway, transport), counts);
+}
+
 /** A gateway as the gateway state reports it: what is not given is not known. */
 export function snapshotEntry(mac: string, transport: string, known: Partial<GatewaySnapshotEntry> = {}): GatewaySnapshotEntry {
   return { mac, transport, name: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, ...known };
@@ -83,11 +98,11 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
         if (rand() < err) {
           const is504 = rand() < p.share504;
           const origin = rand() < 0.8 ? 'upstream' : 'proxy';
-          report.recordExchange(p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
+          recordExchange(report, p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
         } else if (rand() < 0.003) {
-          report.recordExchange(p.mac, transport, 499, 'client', NaN);
+          recordExchange(report, p.mac, transport, 499, 'client', NaN);
         } else {
-          report.recordExchange(p.mac, transport, 200, 'upstream', latency);
+          recordExchange(report, p.mac, transport, 200, 'upstream', latency);
         }
       }
       const events = count(p.req * 7);
@@ -97,7 +112,7 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
       const outOfOrder = rand() < loss * 3 ? 1 : 0;
       const duplicate = rand() < loss * 2 ? 1 : 0;
       t = START + b * 10_000 + 9000;
-      report.recordEvents(p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
+      recordEvents(report, p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
     }
   }
   t = END;

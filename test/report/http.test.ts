@@ -5,7 +5,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewayReport, TransportReport } from '../../src/report/types.js';
-import { snapshotEntry } from './fixture.js';
+import { recordEvents, recordExchange, snapshotEntry } from './fixture.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const M = 'CC:1B:E0:E0:00:02';
@@ -23,10 +23,10 @@ beforeAll(async () => {
     ],
   });
   // Gateway A: 7 exchanges, 2 upstream 502, 1 proxy 504. M: 4 clean.
-  for (const s of [200, 200, 502, 502, 200, 200] as const) report.recordExchange(A, 'capwap', s, 'upstream', 30);
-  report.recordExchange(A, 'capwap', 504, 'proxy', 30_000);
-  for (let i = 0; i < 4; i++) report.recordExchange(M, 'mqtt', 200, 'upstream', 8);
-  report.recordEvents(A, 'capwap', { events: 95, sequenced: 95, missing: 5, outOfOrder: 0, duplicate: 0 });
+  for (const s of [200, 200, 502, 502, 200, 200] as const) recordExchange(report, A, 'capwap', s, 'upstream', 30);
+  recordExchange(report, A, 'capwap', 504, 'proxy', 30_000);
+  for (let i = 0; i < 4; i++) recordExchange(report, M, 'mqtt', 200, 'upstream', 8);
+  recordEvents(report, A, 'capwap', { events: 95, sequenced: 95, missing: 5, outOfOrder: 0, duplicate: 0 });
   clock += 2000;
   const app = express();
   app.use('/', report.router());

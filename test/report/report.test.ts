@@ -7,7 +7,7 @@ import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
-import { snapshotEntry } from './fixture.js';
+import { recordEvents, recordExchange, snapshotEntry } from './fixture.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const B = 'CC:1B:E0:E0:00:02';
@@ -39,9 +39,9 @@ describe('window and since-start', () => {
     [3 * 3600_000, 0], // long idle: every slot stale
   ])('at +%i ms the window holds %i requests, since start 8', (clock, inWindow) => {
     const { report, at } = setup();
-    for (let i = 0; i < 5; i++) report.recordExchange(A, 'capwap', 200, 'upstream', 20);
+    for (let i = 0; i < 5; i++) recordExchange(report, A, 'capwap', 200, 'upstream', 20);
     at(10 * 60_000);
-    for (let i = 0; i < 3; i++) report.recordExchange(A, 'capwap', 200, 'upstream', 20);
+    for (let i = 0; i < 3; i++) recordExchange(report, A, 'capwap', 200, 'upstream', 20);
     at(clock);
     expect(gw(report, A).window.requests).toBe(inWindow);
     expect(gw(report, A).sinceStart.requests).toBe(8);
@@ -49,9 +49,9 @@ describe('window and since-start', () => {
 
   it('reuses a ring slot a full window later without leaking the old counts', () => {
     const { report, at } = setup();
-    report.recordExchange(A, 'capwap', 502, 'upstream', 5);
+    recordExchange(report, A, 'capwap', 502, 'upstream', 5);
     at(15 * 60_000); // same slot (epoch + 90)
-    report.recordExchange(A, 'capwap', 200, 'upstream', 5);
+    recordExchange(report, A, 'capwap', 200, 'upstream', 5);
     const g = gw(report, A);
     expect(g.window.requests).toBe(1);
     expect(g.window.errors.count).toBe(0);
@@ -61,10 +61,10 @@ describe('window and since-start', () => {
   it('places each bucket in the per-transport series, newest last', () => {
     const { report, at } = setup();
     at(0);
-    report.recordExchange(A, 'capwap', 504, 'proxy', 30_000);
+    recordExchange(report, A, 'capwap', 504, 'proxy', 30_000);
     at(5 * 60_000);
-    report.recordExchange(A, 'capwap', 200, 'upstream', 40);
-    report.recordExchange(A, 'capwap', 502, 'upstream', 40);
+    recordExchange(report, A, 'capwap', 200, 'upstream', 40);
+    recordExchange(report, A, 'capwap', 502, 'upstream', 40);
     at(14 * 60_000 + 59_999); // bucket 89 of the window starting at T0
     const s = report.report().transports.find((t) => t.transport === 'capwap')?.series;
     expect(s?.requests).toHaveLength(90);
@@ -83,7 +83,7 @@ describe('per-exchange figures', () => {
       [200, 'upstream'], [200, 'upstream'], [502, 'upstream'], [502, 'proxy'], [502, 'proxy'],
       [504, 'upstream'], [504, 'proxy'], [499, 'client'], [404, 'upstream'], [500, 'upstream'],
     ];
-    for (const [status, origin] of calls) report.recordExchange(A, 'capwap', status, origin, NaN);
+    for (const [status, origin] of calls) recordExchange(report, A, 'capwap', status, origin, NaN);
     const w = gw(report, A).window;
     expect(w.requests).toBe(10);
     expect(w.clientAborts).toBe(1);
@@ -98,9 +98,9 @@ describe('per-exchange figures', () => {
 
   it('computes p50/p99 time to headers per gateway from its own histogram', () => {
     const { report } = setup();
-    for (let i = 0; i < 50; i++) report.recordExchange(A, 'mqtt', 200, 'upstream', 3); // (0,5] ms
-    for (let i = 0; i < 50; i++) report.recordExchange(A, 'mqtt', 200, 'upstream', 40); // (25,50] ms
-    for (let i = 0; i < 10; i++) report.recordExchange(B, 'mqtt', 200, 'upstream', 15_000); // (10,20] s
+    for (let i = 0; i < 50; i++) recordExchange(report, A, 'mqtt', 200, 'upstream', 3); // (0,5] ms
+    for (let i = 0; i < 50; i++) recordExchange(report, A, 'mqtt', 200, 'upstream', 40); // (25,50] ms
+    for (let i = 0; i < 10; i++) recordExchange(report, B, 'mqtt', 200, 'upstream', 15_000); // (10,20] s
     expect(gw(report, A).window.headersMs).toEqual({ p50: 5, p99: 49.5, samples: 100 });
     expect(gw(report, B).window.headersMs.p50).toBe(15_000);
   });
@@ -139,10 +139,10 @@ describe('events from the gateway handles', () => {
     expect(gw(stack.report, A).lastEventAt).toBe(new Date(T0 + 10_000).toISOString());
   });
 
-  it('takes event counts from recordEvents as well (tools and fixtures)', () => {
+  it('takes event counts added to a segment directly (tools and fixtures)', () => {
     const { report } = setup();
-    report.recordEvents(B, 'mqtt', { events: 40, sequenced: 40, missing: 0, outOfOrder: 0, duplicate: 0 });
-    report.recordEvents(B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
+    recordEvents(report, B, 'mqtt', { events: 40, sequenced: 40, missing: 0, outOfOrder: 0, duplicate: 0 });
+    recordEvents(report, B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
     expect(gw(report, B).sinceStart.events).toBe(47);
     expect(gw(report, B).sinceStart.missing).toBe(1);
   });
@@ -153,11 +153,11 @@ describe('transport change at run time', () => {
     const snapshot: GatewaySnapshotEntry[] = [snapshotEntry(A, 'capwap', { name: 'Yard' })];
     const { report, at } = setup(snapshot);
     // 300 requests on CAPWAP with 30 502s, then the operator moves it; 300 on MQTT with 2.
-    for (let i = 0; i < 300; i++) report.recordExchange(A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
+    for (let i = 0; i < 300; i++) recordExchange(report, A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
     expect(report.report().recommendations.map((r) => r.gateway)).toEqual([A]);
     at(5 * 60_000);
     snapshot[0] = snapshotEntry(A, 'mqtt', { name: 'Yard' });
-    for (let i = 0; i < 300; i++) report.recordExchange(A, 'mqtt', i < 2 ? 504 : 200, 'upstream', 20);
+    for (let i = 0; i < 300; i++) recordExchange(report, A, 'mqtt', i < 2 ? 504 : 200, 'upstream', 20);
     const r = report.report();
     expect(r.recommendations).toEqual([]); // no longer on CAPWAP
     expect(r.transportChanges).toHaveLength(1);

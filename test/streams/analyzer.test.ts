@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { guardTaps } from '../../src/proxy/taps.js';
-import { streamKindOf } from '../../src/streams/analyzer.js';
 import { GW1, GW2, harness, sse, testConfig, type Harness } from './helpers.js';
 
 let h: Harness | undefined;
@@ -149,25 +148,5 @@ describe('stream analyzer tap', () => {
     expect(await h.value('gateway_info', { gateway: GW1, transport: 'capwap', name: 'hall', model: 'X2000', version: '2.0.3' })).toBe(1);
     hub.close();
     combined.close();
-  });
-});
-
-describe('streamKindOf', () => {
-  it.each([
-    ['/api/gap/nodes', 'event=1&mac=X', 'scan'],
-    ['/api/gap/nodes', 'connection_state=connected', null],
-    ['/api/gatt/nodes', 'event=1', 'notification'],
-    // Cassia's acNotify.js / scanConnectNotify.js / acNotify.py open the stream without event=1.
-    ['/api/gatt/nodes', 'mac=CC:1B:E0:E0:28:EC&access_token=t', 'notification'],
-    ['/gatt/nodes', '', 'notification'],
-    ['/gap/nodes', '', null],
-    ['/gatt/nodes', undefined, 'notification'],
-    ['/api/management/nodes/connection-state', '', 'connection_state'],
-    ['/api/aps/events', '', 'combined'],
-    ['/api/cassia/hubStatus', '', 'hub_status'],
-    ['/api/gap/rssi', '', 'rssi'],
-    ['/api/something/else', '', 'other'],
-  ])('%s?%s → %s', (path, query, kind) => {
-    expect(streamKindOf(path, query === undefined ? undefined : new URLSearchParams(query))).toBe(kind);
   });
 });
