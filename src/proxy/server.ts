@@ -11,22 +11,23 @@ import { once } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Config, HostPort } from '../config/types.js';
-import { CLIENT_ERROR_REASONS, clientErrorAnswer, type ClientErrorReason } from '../classify/client-error.js';
-import { OTHER_ROUTE, routeTemplate } from '../classify/routes.js';
+import { CLIENT_ERROR_REASONS, type ClientErrorReason } from '../classify/client-error.js';
+import { routeTemplate } from '../classify/routes.js';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { rawProxyError, sendProxyError } from './errors.js';
+import { sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
-import { methodLabel, type ExchangeRecord, type ExchangeRecorder } from './recorder.js';
+import { InFlight } from './in-flight.js';
+import { methodLabel, type ExchangeRecorder } from './recorder.js';
+import { answerClientError, recordRefusal, refuseConnect, requestOk } from './refusals.js';
 import { requestBody } from './request-body.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
 import { guardTaps, type TapFactory } from './taps.js';
 import type { BodyTapFactory } from '../tap.js';
 import type { Upstream } from './upstream.js';
-
 
 /** The parts of a configuration generation the listener reads per request. */
 export interface ProxyGeneration {
@@ -56,50 +57,6 @@ export interface ProxyDeps {
   openBodyTap?: BodyTapFactory;
   metrics: Metrics;
   log: Logger;
-}
-
-/**
- * The in-flight exchanges, as an intrusive doubly linked list (links on the Exchange itself).
- * Not a Set: with a Set.add/delete per request, V8 promoted every request's whole object graph
- * (req, res, undici Request, Exchange) to old space, ~3 KB per request (sampling heap profiler,
- * objects that survived scavenges), so scavenges took ~4 ms and Mark-Compacts came every
- * ~0.3-1 s under load; with this list ~0.3-0.5 KB per request. Unlinking clears the exchange's
- * own links, so a finished exchange references no other.
- */
-class InFlight {
-  private head: Exchange | null = null;
-  size = 0;
-
-  add(exchange: Exchange): void {
-    exchange.nextInFlight = this.head;
-    if (this.head) this.head.prevInFlight = exchange;
-    this.head = exchange;
-    this.size++;
-  }
-
-  delete(exchange: Exchange): void {
-    const { prevInFlight: prev, nextInFlight: next } = exchange;
-    if (prev) prev.nextInFlight = next;
-    else if (this.head === exchange) this.head = next;
-    else return; // not in the list
-    if (next) next.prevInFlight = prev;
-    exchange.prevInFlight = null;
-    exchange.nextInFlight = null;
-    this.size--;
-  }
-
-  /** The exchange answering on `res` (linear, for rare events only). */
-  find(res: unknown): Exchange | null {
-    for (let x = this.head; x; x = x.nextInFlight) if (x.answersOn(res)) return x;
-    return null;
-  }
-
-  /** A copy, so that callers may end exchanges (which unlinks them) while going through it. */
-  list(): Exchange[] {
-    const out: Exchange[] = [];
-    for (let x = this.head; x; x = x.nextInFlight) out.push(x);
-    return out;
-  }
 }
 
 /** Creates the proxy listener and binds it to `deps.listen`. */
@@ -199,50 +156,10 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
   server.on('drop', () => clientError('connection_limit'));
   // CONNECT would turn the proxy into a tunnel to anywhere: refuse it, never dial.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    socket.on('error', () => undefined);
-    socket.end(rawProxyError(405, 'bad_request', { allow: 'GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS' }));
-    socket.destroySoon();
-    clientError('bad_request');
     const gen = deps.generation();
-    recordRefusal(contextFor(gen), 'CONNECT', 405, 'bad_request', 0, null, gen.directory.resolve(null));
+    refuseConnect(socket, contextFor(gen), gen.directory.resolve(null));
   });
-  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    socket.on('error', () => undefined);
-    const answer = clientErrorAnswer(err.code);
-    // The response on this connection, if a request is in flight on it (node's own check).
-    const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    if (!answer || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    if (res === null) {
-      // No request yet: headers incomplete, too large or malformed.
-      clientError(answer.reason);
-      socket.end(rawProxyError(answer.status, answer.reason));
-      socket.destroySoon();
-      return;
-    }
-    if (!res.req.complete) {
-      // The in-flight request's own body is malformed (e.g. a bad chunk size).
-      const exchange = exchanges.find(res);
-      // Forwarded: answer 400 (or cut the response if one started), cancel the upstream request.
-      if (exchange) exchange.clientFailed(400, 'bad_request');
-      // Already answered by the proxy (a refusal, counted then): just close.
-      else socket.destroySoon();
-      return;
-    }
-    // A request pipelined behind the in-flight one is broken (headers incomplete, too large or
-    // malformed). The response in flight finishes untouched (an event stream too: no client
-    // timer ever ends a flowing response); then the broken request gets its answer, in order,
-    // and the connection closes.
-    clientError(answer.reason);
-    const answerAndClose = (): void => {
-      if (socket.writable) socket.end(rawProxyError(answer.status, answer.reason));
-      socket.destroySoon();
-    };
-    if (res.writableFinished) answerAndClose();
-    else res.once('finish', answerAndClose);
-  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, exchanges, clientError));
 
   server.listen(deps.listen.port, deps.listen.host);
   await once(server, 'listening');
@@ -266,32 +183,4 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       server.closeAllConnections();
     },
   };
-}
-
-/**
- * Whether the proxy will forward the request at all (RFC 9112 §3.2, §6.3):
- * - an HTTP/1.1 request must carry Host (node's own check is off so that the answer is the
- *   proxy's JSON 400; a second Host field is caught by upstreamRequestHeaders);
- * - node's parser refuses every other smuggling shape before the request gets here, but a
- *   request Transfer-Encoding whose last coding is not `chunked` (`xchunked`, `chunked,
- *   identity`) only when its body is parsed, after the request was handed over: refuse it here
- *   so that it is never forwarded.
- */
-function requestOk(req: IncomingMessage, framing: RequestFraming): boolean {
-  if (!framing.host && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return false;
-  const te = framing.transferEncoding;
-  return te === null || /(?:^|,)[ \t]*chunked[ \t]*$/i.test(te);
-}
-
-/** Records a request the proxy answered itself without forwarding it. */
-function recordRefusal(
-  ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
-  pathname: string | null, gateway: GatewayHandle,
-): void {
-  const record: ExchangeRecord = {
-    route: pathname === null ? OTHER_ROUTE : routeTemplate(pathname), method, gateway, outcome: { origin: 'proxy', reason, status },
-    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
-  };
-  ctx.recorder.headers(record);
-  ctx.recorder.finish(record, ctx.accessLog);
 }
