@@ -11,11 +11,12 @@ import { type Layer, maskForKey, nest, readStructuredFile, validateLayer } from 
 import { BUILTIN_EXTRACTORS, type LayerValues } from './schema.js';
 import type { Config } from './types.js';
 
-/** Where to read configuration from; every field defaults to the running process's. */
+/** Where to read configuration from. */
 export interface LoadConfigOptions {
   /** Flags only, without the command word: `['--config', 'proxy.yaml', '--listen', ':8080']`. */
   argv?: readonly string[];
-  env?: Readonly<Record<string, string | undefined>>;
+  /** The environment to read: the command passes its process's (only cli.ts reads it). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Relative paths on the command line and in the environment resolve against this. */
   cwd?: string;
 }
@@ -90,14 +91,14 @@ async function checkCaFile(path: string, name: string, source: string): Promise<
  * Reads and validates the whole configuration. Throws `ConfigError` (code `CONFIG_INVALID`)
  * listing every problem; returns a deeply frozen `Config` otherwise.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const cwd = options.cwd ?? process.cwd();
   const flags = parseFlags(options.argv ?? []);
   const problems: ConfigProblem[] = [...flags.problems];
   for (const extra of flags.positionals) {
     problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}"` });
   }
-  const { values: envValues, envOf } = readEnv(options.env ?? process.env);
+  const { values: envValues, envOf } = readEnv(options.env);
   const layers: Layer[] = [];
   const add = (layer: Layer | ConfigProblem) => {
     if ('values' in layer) { layers.push(layer); problems.push(...layer.problems); } else problems.push(layer);
@@ -172,10 +173,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
  * now), for SIGHUP and `POST /-/reload`. It returns the new Config or throws `ConfigError`;
  * the caller keeps the old one on error.
  */
-export function createConfigReloader(options: LoadConfigOptions = {}): () => Promise<Config> {
+export function createConfigReloader(options: LoadConfigOptions): () => Promise<Config> {
   const snapshot: LoadConfigOptions = {
     argv: [...(options.argv ?? [])],
-    env: { ...(options.env ?? process.env) },
+    env: { ...options.env },
     cwd: options.cwd ?? process.cwd(),
   };
   return () => loadConfig(snapshot);

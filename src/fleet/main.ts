@@ -13,7 +13,8 @@ import { humanDuration, renderMarkdown, renderText } from './format.js';
 export interface ReportIo {
   stdout?: { write(text: string): unknown };
   stderr?: { write(text: string): unknown };
-  env?: Readonly<Record<string, string | undefined>>;
+  /** The environment to read (credentials may come from it): the command passes its process's. */
+  env: Readonly<Record<string, string | undefined>>;
   /** Evaluation time (unix ms); default now. */
   now?: number;
 }
@@ -37,7 +38,7 @@ export function render(fleet: FleetReport, format: ReportArgs['format']): string
 }
 
 /** Runs the command with the arguments after `report`. */
-export async function reportMain(argv: readonly string[], io: ReportIo = {}): Promise<number> {
+export async function reportMain(argv: readonly string[], io: ReportIo): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const fail = (message: string, code: number): number => {
@@ -46,7 +47,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo = {}): Pr
   };
   let args: ReportArgs;
   try {
-    args = parseReportArgs(argv, io.env ?? process.env);
+    args = parseReportArgs(argv, io.env);
   } catch (error) {
     if (error instanceof FleetError) return fail(error.message, error.exitCode);
     throw error;

@@ -143,6 +143,12 @@ describe('source tree', () => {
     expect(loaders).toEqual([]);
   });
 
+  it('reads the environment and argv only in cli.ts (every other module is handed them)', () => {
+    const readers = sources(SRC).filter((file) => /process\.(env|argv)\b/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    expect(readers).toEqual(['cli.ts']);
+  });
+
   it('keeps the simulator independent of the proxy', () => {
     const outside = [...graph].filter(([module]) => module.startsWith('simulator/'))
       .flatMap(([module, { local }]) => local.filter((t) => !t.startsWith('simulator/')).map((t) => `${module} → ${t}`));
