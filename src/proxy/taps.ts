@@ -44,7 +44,8 @@ export function guardTaps(openTap: TapFactory, openBodyTap: BodyTapFactory | und
     openBodyTap: openBodyTap
       ? (route, status) => {
         try {
-          return guard('body_tap', openBodyTap(route, status), fault, { route });
+          const tap = openBodyTap(route, status);
+          return tap === null ? null : guard('body_tap', tap, fault, { route });
         } catch (err) {
           fault('body_tap', err, 'analysis failed to start; forwarding continues without it', { route });
           return null;
