@@ -3,7 +3,7 @@
  * level per label. A lookup is one `Map.get` per label and builds no key string (route templates,
  * methods, outcome names and transports are constant strings whose hashes V8 keeps), so the hot
  * path can afford one per request. The one way the proxy caches anything by label combination: the
- * metric families' series, the recorder's cells, the gateway counts, the access log's parts.
+ * metric families' series, the exchange recorder's cells, the gateway counts, the access log's parts.
  *
  * Keys are positional and optional so that no call allocates an array; a tree is always used
  * with the same number of keys (up to six), and `undefined` is never a key.
