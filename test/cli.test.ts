@@ -108,6 +108,25 @@ describe('cassia-ac-proxy CLI', () => {
     noStack(stderr);
   });
 
+  // A sidecar that forwards without measuring is the worst state for this product: a failure to
+  // start must close whatever was opened and exit 1, whether the proxy or the demo was starting.
+  it.each<[string, string[]]>([
+    ['the proxy', ['--upstream', 'http://127.0.0.1:9']],
+    ['the demo', []],
+  ])('regression: %s with a busy admin port exits 1 with nothing left listening', async (_name, upstream) => {
+    const { tcpServer, closedPort } = await import('./helpers/servers.js');
+    const busy = await tcpServer(() => undefined);
+    try {
+      const listenPort = await closedPort();
+      const { code, stdout, stderr } = await run(['serve', ...upstream, '--listen', `127.0.0.1:${listenPort}`, '--admin-listen', `127.0.0.1:${busy.port}`]);
+      expect(code, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(1);
+      expect(stderr.trim()).toBe(`cassia-ac-proxy: cannot listen on 127.0.0.1:${busy.port} (admin, --admin-listen, ADMIN_LISTEN): the address is already in use`);
+      await expect(fetch(`http://127.0.0.1:${listenPort}/`)).rejects.toThrow();
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('report --help lists its flags, the credential variables and the exit codes', async () => {
     const { code, stdout } = await run(['report', '--help']);
     expect(code).toBe(0);
