@@ -88,6 +88,10 @@ describe('cassia-ac-proxy CLI', () => {
     ['a bad file', ['check-config', write('bad.yaml', 'timeouts:\n  conect: 5s\n')], /bad\.yaml: unknown key "timeouts\.conect" — did you mean "timeouts\.connect"\?/],
     ['a missing file', ['check-config', 'missing.yaml'], /missing\.yaml: file not found/],
     ['no file', ['check-config'], /check-config needs a FILE/],
+    ['listen and admin on one address', ['check-config', write('clash.yaml', 'listen: 127.0.0.1:9000\nadmin: 127.0.0.1:9000\n')],
+      /clash\.yaml: admin = "127\.0\.0\.1:9000" — expected another address than listen/],
+    ['upstreamInsecure with upstreamCa', ['check-config', write('insecure-ca.yaml', `upstreamCa: ${write('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')}\nupstreamInsecure: true\n`)],
+      /insecure-ca\.yaml: upstreamInsecure = true — expected not together with upstreamCa/],
   ])('check-config with %s exits 1 naming the problem', async (_name, args, pattern) => {
     const { code, stdout, stderr } = await run(args);
     expect(code).toBe(1);

@@ -75,6 +75,14 @@ describe('every error names where, the key, the value and what was expected', ()
     ['bad builtin extractor', file('bi.yaml', 'sequence: { builtin: [seqNum, ruvi] }\n'), {}, /sequence\.builtin = \["seqNum","ruvi"\] — expected a list of built-in extractors from seqNum, ruuvi, eddystone-tlm/],
     ['discovery on without credentials', ['--discovery', '--upstream', 'https://ac.example.com'], {}, /--discovery = true — expected discovery\.key and discovery\.secret/],
     ['only one credential', [], { CASSIA_AC_KEY: 'k' }, /environment: CASSIA_AC_KEY = "k" is set but discovery\.secret is not/],
+    ['listen and admin on one address', ['--listen', '127.0.0.1:8080', '--admin-listen', '127.0.0.1:8080'], {},
+      /^command line: --admin-listen = "127\.0\.0\.1:8080" — expected another address than listen \(--listen = "127\.0\.0\.1:8080" in command line\): the proxy and the admin server cannot listen on one address$/m],
+    ['listen on the default admin port of every interface', ['--listen', ':9464'], {},
+      /^command line: --listen = "0\.0\.0\.0:9464" — expected another address than admin \(its default\)/m],
+    ['admin from the environment on the file\'s listen address', file('same.yaml', 'listen: 127.0.0.1:7000\n'), { ADMIN_LISTEN: '0.0.0.0:7000' },
+      /^environment: ADMIN_LISTEN = "0\.0\.0\.0:7000" — expected another address than listen \(listen = "127\.0\.0\.1:7000" in .*same\.yaml\)/m],
+    ['upstreamInsecure together with upstreamCa', ['--upstream-insecure'], { CASSIA_AC_CA: tmp.write('both-ca.pem', PEM) },
+      /^command line: --upstream-insecure = true — expected not together with upstreamCa \(CASSIA_AC_CA in environment\)/m],
   ])('%s', async (_name, argv, env, pattern) => {
     const problems = await problemsOf(load(argv, env));
     expect(problems.join('\n')).toMatch(pattern);
