@@ -112,7 +112,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     } else if (i + 1 < argv.length && !(argv[i + 1] ?? '').startsWith('--')) {
       value = argv[++i];
     } else {
-      problem(`--${name} needs a value (${spec.value})`);
+      problem(`--${name} = nothing — expected ${spec.value} after it`);
       continue;
     }
     if (spec.key === undefined) out.configFile = String(value);

@@ -84,7 +84,7 @@ async function checkCaFile(path: string, name: string, source: string): Promise<
     return text.includes('-----BEGIN CERTIFICATE-----') ? null : fail('expected a PEM file with at least one "-----BEGIN CERTIFICATE-----" block');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'error'}) — expected a readable PEM CA bundle`);
+    return fail(code === 'ENOENT' ? 'expected a PEM CA bundle: file not found' : `expected a readable PEM CA bundle: cannot read the file (${code ?? 'error'})`);
   }
 }
 
@@ -109,7 +109,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   const flags = parseFlags(options.argv ?? []);
   const problems: ConfigProblem[] = [...flags.problems];
   for (const extra of flags.positionals) {
-    problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}"` });
+    problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}" — expected flags only (see --help)` });
   }
   const { values: envValues, envOf } = readEnv(options.env ?? process.env);
   const layers: Layer[] = [];
@@ -129,7 +129,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (gatewaysFrom && typeof gatewaysPath === 'string') {
     gatewaysFile = resolve(gatewaysFrom.baseDir, gatewaysPath);
     add(await readLayer(gatewaysFile, cwd, (raw) => ({ transport: { gateways: raw } }),
-      (key) => (key === 'transport.gateways' ? 'top level' : key.replace(/^transport\.gateways\./, ''))));
+      (key) => (key === 'transport.gateways' ? '(top level)' : key.replace(/^transport\.gateways\./, ''))));
   }
   add(envLayer);
   add(flagLayer);
@@ -160,7 +160,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if ((discovery.key === null) !== (discovery.secret === null)) {
     const [given, missing] = discovery.key === null ? ['discovery.secret', 'discovery.key'] : ['discovery.key', 'discovery.secret'];
     const { source, name } = nameIn(given);
-    problems.push({ source, key: missing, message: `${source}: ${name} = ${maskForKey(given, values.discovery?.[given === 'discovery.key' ? 'key' : 'secret'])} is set but ${missing} is not — expected both (CASSIA_AC_KEY and CASSIA_AC_SECRET) or neither` });
+    problems.push({ source, key: missing, message: `${source}: ${name} = ${maskForKey(given, values.discovery?.[given === 'discovery.key' ? 'key' : 'secret'])} — expected ${missing} as well: key and secret (CASSIA_AC_KEY and CASSIA_AC_SECRET) go together` });
   }
 
   const listen = values.listen ?? DEFAULTS.listen;

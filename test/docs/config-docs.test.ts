@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { ENV_VARS, FLAGS } from '../../src/config/flags.js';
 import { defaultText } from '../../src/config/help.js';
 import { allKeys, keysAt } from '../../src/config/schema.js';
+import { normalizeMac } from '../../src/gateways/mac.js';
 import { RESTART_REQUIRED_KEYS } from '../../src/generation.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -117,5 +118,12 @@ describe('configuration rows of README.md and docs/reference.md', () => {
   it('docs/reference.md lists every environment variable with the key it sets', () => {
     const rows = tables('docs/reference.md', 'variable').map((cells) => [/`([A-Z0-9_]+)`/.exec(cells.variable ?? '')?.[1], /`([^`]+)`/.exec(cells.key ?? '')?.[1]]);
     expect(rows.sort(), 'docs/reference.md "Environment variables"').toEqual(ENV_VARS.map((e) => [e.env, e.key]).sort());
+  });
+
+  it('the MAC spellings docs/reference.md promises for a gateway map are the ones accepted', () => {
+    const bullet = readFileSync(join(ROOT, 'docs/reference.md'), 'utf8').split('\n').find((line) => line.startsWith('- **MACs** in the gateway map'));
+    const spellings = [...(bullet ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+    expect(spellings.length).toBeGreaterThanOrEqual(3);
+    for (const mac of spellings) expect(normalizeMac(mac), mac).toMatch(/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
   });
 });
