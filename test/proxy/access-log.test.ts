@@ -34,7 +34,7 @@ describe('access log', () => {
       headersMs: 812.44, totalMs: 812.61, endedAt: Date.UTC(2026, 10, 27, 5, 52, 4, 155) + 0.61, bytesIn: 0, bytesOut: 19, stream: null, streamEnd: null,
     } as unknown as ExchangeRecord;
     write(r);
-    // The example line of README "Logs".
+    // The example line of docs/reference.md "Logs".
     expect(lines[0]).toBe(
       '{"level":"info","time":"2026-11-27T05:52:04.155Z","app":"cassia-ac-proxy","route":"/api/gatt/nodes/{device}/handle/{handle}/value",' +
       '"method":"GET","gateway":"CC:1B:E0:E0:00:01","transport":"capwap","code":502,"origin":"upstream","reason":"response",' +
