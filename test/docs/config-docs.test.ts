@@ -108,6 +108,12 @@ describe('configuration rows of README.md and docs/reference.md', () => {
     expect(/\brestart\b/.test(row.cells.applied ?? ''), `docs/reference.md: ${key} should say ${restart ? '**restart**' : 'reload'} (RESTART_REQUIRED_KEYS in src/generation.ts)`).toBe(restart);
   });
 
+  // The defaults above are read from what check-config prints: a key it leaves out would have
+  // no default to check (and check-config's output would not be the whole configuration).
+  it.each(allKeys().filter((key) => key !== 'gatewaysFile').map((key) => [key] as const))('check-config prints %s', (key) => {
+    expect(defaultText(key) !== undefined || keysAt(key.split('.')).length > 0, `${key}: add it to resolvedView in src/config/format.ts`).toBe(true);
+  });
+
   it('docs/reference.md has a row for every flag and variable of the CLI', () => {
     const missing = [...FLAGS.flatMap((f) => (f.key ? [[f.key, `--${f.flag}`]] : [])), ...ENV_VARS.map((e) => [e.key, e.env])]
       .filter(([key, name]) => !REFERENCE.some((row) => row.key === key && (row.cells['flag / env'] ?? '').includes(name as string)))
