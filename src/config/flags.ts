@@ -38,7 +38,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: 'default-transport', key: 'transport.default', value: 'capwap|mqtt|unknown', help: 'transport of gateways not in the gateway map' },
   { flag: 'expected-transport', key: 'transport.expected', value: 'capwap|mqtt|none', help: 'transport every gateway should be on (alerts otherwise)' },
   { flag: 'gateways', key: 'gatewaysFile', value: 'FILE', help: 'YAML/JSON map "MAC: capwap" or "MAC: {transport, name}"' },
-  { flag: 'discovery', key: 'discovery.enabled', sets: true, help: 'poll /api/cassia/hubs with CASSIA_AC_KEY/CASSIA_AC_SECRET (on when both are set)' },
+  { flag: 'discovery', key: 'discovery.enabled', sets: true, help: 'poll /api/cassia/hubs with the proxy\'s own CASSIA_AC_KEY/CASSIA_AC_SECRET' },
   { flag: 'no-discovery', key: 'discovery.enabled', sets: false, help: 'never poll the hub list (passive learning stays on)' },
   { flag: 'discovery-interval', key: 'discovery.interval', value: 'DURATION', help: 'hub list polling interval' },
   { flag: 'reorder-window', key: 'sequence.reorderWindow', value: 'N', help: 'sequence numbers an event may arrive late before it counts as missing' },
@@ -112,7 +112,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     } else if (i + 1 < argv.length && !(argv[i + 1] ?? '').startsWith('--')) {
       value = argv[++i];
     } else {
-      problem(`--${name} needs a value (${spec.value})`);
+      problem(`--${name} = nothing — expected ${spec.value} after it`);
       continue;
     }
     if (spec.key === undefined) out.configFile = String(value);

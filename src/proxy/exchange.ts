@@ -157,7 +157,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     const answered = !this.res.headersSent;
     if (answered) {
       const socket = this.res.socket;
-      sendProxyError(this.res, status, reason, { connection: 'close' });
+      this.bytesOut += sendProxyError(this.res, status, reason, { connection: 'close' });
       this.res.once('finish', () => socket?.destroy());
       this.headersMs = performance.now() - this.started;
       this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
@@ -333,7 +333,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
       this.finish(outcome, this.stream ? (outcome.reason === 'stream_idle_timeout' ? 'idle_timeout' : 'upstream_error') : null);
       return;
     }
-    sendProxyError(this.res, outcome.status, outcome.reason);
+    this.bytesOut += sendProxyError(this.res, outcome.status, outcome.reason);
     this.headersMs = performance.now() - this.started;
     this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
     this.finish(outcome, null);

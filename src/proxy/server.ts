@@ -17,7 +17,7 @@ import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamTap } from '../streams/types.js';
-import { rawProxyError, sendProxyError } from './errors.js';
+import { proxyErrorBody, rawProxyError, sendProxyError } from './errors.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
@@ -170,9 +170,9 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       const reason = target && closing ? 'shutdown' : 'bad_request';
       const status = reason === 'shutdown' ? 503 : 400;
       // A malformed request may have more bytes behind it that cannot be framed: close.
-      sendProxyError(res, status, reason, { connection: 'close' });
+      const sent = sendProxyError(res, status, reason, { connection: 'close' });
       if (reason === 'bad_request') clientError('bad_request');
-      recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway);
+      recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway, sent);
       return;
     }
     const exchange = new Exchange(contextFor(gen), res, {
@@ -230,7 +230,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     socket.destroySoon();
     clientError('bad_request');
     const gen = deps.generation();
-    recordRefusal(contextFor(gen), 'CONNECT', 405, 'bad_request', 0, null, gen.directory.resolve(null));
+    recordRefusal(contextFor(gen), 'CONNECT', 405, 'bad_request', 0, null, gen.directory.resolve(null), proxyErrorBody('bad_request').length);
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     socket.on('error', () => undefined);
@@ -341,12 +341,12 @@ function requestOk(req: IncomingMessage, framing: RequestFraming): boolean {
 /** Records a request the proxy answered itself without forwarding it. */
 function recordRefusal(
   ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
-  pathname: string | null, gateway: GatewayHandle,
+  pathname: string | null, gateway: GatewayHandle, bytesOut: number,
 ): void {
   const route = pathname === null ? 'other' : routeTemplate(pathname);
   ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
   ctx.recorder.finish({
     route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
-    endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
+    endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null,
   }, ctx.accessLog);
 }

@@ -165,6 +165,16 @@ describe('discovery', () => {
   });
 });
 
+describe('listeners', () => {
+  it.each<[string, string[]]>([
+    ['both on port 0 (each gets a free port)', ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']],
+    ['one port on two loopback addresses', ['--listen', '127.0.0.1:7001', '--admin-listen', '127.0.0.2:7001']],
+    ['two ports on every interface', ['--listen', ':7001', '--admin-listen', ':7002']],
+  ])('may share a host or a port but not both: %s', async (_what, argv) => {
+    await expect(load(argv)).resolves.toBeDefined();
+  });
+});
+
 describe('result', () => {
   it('is deeply frozen', async () => {
     const config = await load(['--config', tmp.write('frozen.yaml', 'transport: { gateways: { CC:1B:E0:E0:00:01: mqtt } }\nsequence: { extractors: [{ name: a, stream: scan, offset: 0, length: 1, endian: big }] }\n')]);
