@@ -40,6 +40,7 @@ export function formatConfig(config: Config): string {
       extractors: config.sequence.extractors.map((extractor) => ({ ...extractor })),
       reorderWindow: config.sequence.reorderWindow,
       reorderWindowTime: formatDuration(config.sequence.reorderWindowTime),
+      request: config.sequence.request,
     },
     limits: { ...config.limits, maxEventBytes: formatByteSize(config.limits.maxEventBytes) },
     log: { ...config.log },
