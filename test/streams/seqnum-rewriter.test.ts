@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/simulator/prng.js';
 import { createSeqNumRewriter, type SequenceFallbackReason } from '../../src/streams/seqnum-rewriter.js';
 
 interface Run { out: string; fallbacks: SequenceFallbackReason[] }
@@ -102,18 +103,6 @@ describe('createSeqNumRewriter: streams', () => {
   });
 });
 
-/** A small seeded PRNG (mulberry32): the property test is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random JSON texts with random whitespace, including the traps: nested and quoted `seqNum`. */
 function generator(random: () => number) {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -161,7 +150,7 @@ function generator(random: () => number) {
 
 describe('createSeqNumRewriter: property', () => {
   it('random JSON objects, seqNum at any position, any whitespace, split at every byte boundary: the object without the member', () => {
-    const random = prng(20261206);
+    const random = mulberry32(20261206);
     const pair = generator(random);
     const eols = ['\n', '\r\n', '\r'];
     for (let round = 0; round < 200; round++) {
