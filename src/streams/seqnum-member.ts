@@ -175,7 +175,9 @@ export function findSeqNumMember(b: Buffer, start: number, end: number, out: Seq
     const next = b[i];
     const nameStart = keyStart + 1;
     const nameEnd = keyEnd - 1;
-    if (bytesAre(b, nameStart, nameEnd, SEQNUM)) {
+    // By length first: most keys are ruled out without reading them.
+    const nameLength = nameEnd - nameStart;
+    if (nameLength === 6 && bytesAre(b, nameStart, nameEnd, SEQNUM)) {
       if (out.from !== -1 || !plainInteger(b, valueStart, valueEnd)) return SEQNUM_UNREWRITABLE;
       if (previousValueEnd !== -1) {
         out.from = previousValueEnd;
@@ -184,13 +186,14 @@ export function findSeqNumMember(b: Buffer, start: number, end: number, out: Seq
         out.from = keyStart;
         out.to = next === COMMA ? skipWhitespace(b, i + 1, end) : valueEnd;
       }
-    } else if (bytesAre(b, nameStart, nameEnd, DATA_TYPE)) {
+    } else if (nameLength === 8 && bytesAre(b, nameStart, nameEnd, DATA_TYPE)) {
       dataType = first !== QUOTE ? 0 : bytesAre(b, valueStart, valueEnd, NOTIFICATION) ? 1 : 2;
-    } else if (bytesAre(b, nameStart, nameEnd, VALUE)) {
+    } else if (nameLength === 5 && bytesAre(b, nameStart, nameEnd, VALUE)) {
       hasValue = true;
-    } else if (bytesAre(b, nameStart, nameEnd, AD_DATA)) {
+    } else if (nameLength === 6 && bytesAre(b, nameStart, nameEnd, AD_DATA)) {
       hasAdData = true;
-    } else if (escapedSeqNum(b, nameStart, nameEnd)) {
+    } else if (nameLength > 6 && escapedSeqNum(b, nameStart, nameEnd)) {
+      // Only a key longer than `seqNum` can spell it with an escape.
       return SEQNUM_UNREWRITABLE;
     }
     previousValueEnd = valueEnd;

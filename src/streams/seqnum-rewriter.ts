@@ -68,18 +68,20 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
   /** The cut of the event being received, in stream offsets; -1 when none. */
   let cutFrom = -1;
   let cutTo = -1;
-  /** The event's data lines: where each value starts in the stream, and its length. */
+  /** The event's data lines (the first `lines` entries): where each value starts in the stream, and its length. */
   const valueAt: number[] = [];
   const valueLength: number[] = [];
-  /** What goes to the client for the chunk being written. */
-  const parts: Buffer[] = [];
+  let lines = 0;
+  /** What goes to the client for the chunk being written: stream ranges, as [from, to) pairs. */
+  const ranges: number[] = [];
+  let rangeCount = 0;
   const member: SeqNumMember = { from: -1, to: -1, notification: false };
 
-  /** Queues the stream's bytes `[from, to)` for the client, from `held` and `chunk`. */
+  /** Queues the stream's bytes `[from, to)` for the client (copied from `held` and `chunk` in take()). */
   function pass(from: number, to: number): void {
     if (to <= from) return;
-    if (from < base) parts.push(held.subarray(from - (base - held.length), Math.min(to, base) - (base - held.length)));
-    if (to > base) parts.push(chunk.subarray(Math.max(from, base) - base, to - base));
+    ranges[rangeCount++] = from;
+    ranges[rangeCount++] = to;
   }
 
   function fallBack(reason: SequenceFallbackReason): void {
@@ -95,7 +97,7 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
   /** The event's cut, mapped from payload offsets (data lines joined with LF) onto one line of the stream. */
   function placeCut(from: number, to: number): boolean {
     let at = 0;
-    for (let k = 0; k < valueAt.length; k++) {
+    for (let k = 0; k < lines; k++) {
       const length = valueLength[k] ?? 0;
       const start = valueAt[k] ?? 0;
       if (from >= at && to <= at + length) {
@@ -131,8 +133,9 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
       dataLine(start, value, end) {
         if (fellBack) return;
         if (eventStart === -1) eventStart = start;
-        valueAt.push(value);
-        valueLength.push(end - value);
+        valueAt[lines] = value;
+        valueLength[lines] = end - value;
+        lines++;
       },
       blankLine() {
         if (fellBack || eventStart === -1) return;
@@ -143,8 +146,7 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
           cutTo = -1;
         }
         eventStart = -1;
-        valueAt.length = 0;
-        valueLength.length = 0;
+        lines = 0;
       },
     },
   });
@@ -160,10 +162,24 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
     if (at !== -1) lineStart = base + at + 1;
   }
 
+  /** The queued ranges as one buffer: the chunk itself when they are exactly it, else one copy. */
   function take(): Buffer {
-    if (parts.length === 0) return EMPTY;
-    const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    parts.length = 0;
+    const count = rangeCount;
+    rangeCount = 0;
+    if (count === 0) return EMPTY;
+    const heldStart = base - held.length;
+    const first = ranges[0] ?? 0;
+    if (count === 2 && first === base && ranges[1] === base + chunk.length) return chunk;
+    let size = 0;
+    for (let k = 0; k < count; k += 2) size += (ranges[k + 1] ?? 0) - (ranges[k] ?? 0);
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let k = 0; k < count; k += 2) {
+      const from = ranges[k] ?? 0;
+      const to = ranges[k + 1] ?? 0;
+      if (from < base) at += held.copy(out, at, from - heldStart, Math.min(to, base) - heldStart);
+      if (to > base) at += chunk.copy(out, at, Math.max(from, base) - base, to - base);
+    }
     return out;
   }
 
@@ -183,15 +199,14 @@ export function createSeqNumRewriter(opts: SeqNumRewriterOptions): SeqNumRewrite
         pass(emitted, decided);
         emitted = decided;
       }
+      const out = take();
       // What stays undecided is copied: the caller may reuse the chunk's memory.
       if (emitted >= end) held = EMPTY;
       else if (emitted >= base) held = Buffer.from(c.subarray(emitted - base));
       else held = Buffer.concat([held.subarray(emitted - (base - held.length)), c]);
       base = end;
       chunk = EMPTY;
-      const out = take();
-      // Unchanged bytes keep their own buffer: the usual case costs no copy.
-      return out.length === c.length && out.buffer === c.buffer && out.byteOffset === c.byteOffset ? c : out;
+      return out;
     },
     end() {
       const rest = held;

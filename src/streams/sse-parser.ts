@@ -120,15 +120,15 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     else handler.event(buf, s, e, t);
   }
 
-  /** One complete line `b[s, e)` (no line terminator), ending at stream offset `at`. `owned`: b is ours to keep. */
-  function line(b: Buffer, s: number, e: number, owned: boolean, at: number): void {
+  /** One complete line `b[s, e)` (no line terminator), ending at `eol` of the chunk being parsed. `owned`: b is ours to keep. */
+  function line(b: Buffer, s: number, e: number, owned: boolean, eol: number): void {
     if (firstLine) {
       firstLine = false;
       if (e - s >= 3 && b[s] === 0xef && b[s + 1] === 0xbb && b[s + 2] === 0xbf) s += 3;
     }
     if (e === s) {
       dispatch();
-      if (lines !== null) lines.blankLine(at);
+      if (lines !== null) lines.blankLine(consumed + eol);
       return;
     }
     if (skipping) return;
@@ -149,7 +149,7 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     const nameLen = colon - s;
     if (nameLen === 4 && b[s] === 0x64 && b[s + 1] === 0x61 && b[s + 2] === 0x74 && b[s + 3] === 0x61) {
       appendData(b, v, e, owned);
-      if (lines !== null) lines.dataLine(at - (e - s), at - (e - v), at);
+      if (lines !== null) lines.dataLine(consumed + eol - (e - s), consumed + eol - (e - v), consumed + eol);
     } else if (nameLen === 5 && b.toString('latin1', s, colon) === 'event') {
       type = b.toString('utf8', v, e);
     }
@@ -178,22 +178,21 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
 
   /** Line end found at `eol` in chunk; the line started at `s` (plus any carry). */
   function lineFromChunk(chunk: Buffer, s: number, eol: number): void {
-    const at = consumed + eol;
     if (skipping) {
       const empty = eol === s && !skipPartial;
       skipPartial = false;
-      if (empty) line(chunk, s, eol, false, at);
+      if (empty) line(chunk, s, eol, false, eol);
       return;
     }
     if (carryLen === 0) {
-      line(chunk, s, eol, false, at);
+      line(chunk, s, eol, false, eol);
       return;
     }
     carry.push(chunk.subarray(s, eol));
     const joined = Buffer.concat(carry, carryLen + (eol - s));
     carry = [];
     carryLen = 0;
-    line(joined, 0, joined.length, true, at);
+    line(joined, 0, joined.length, true, eol);
   }
 
   function keepPartial(chunk: Buffer, s: number): void {
