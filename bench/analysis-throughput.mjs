@@ -45,7 +45,7 @@ function analyzerFor(cfg) {
     reorderWindow: cfg.sequence.reorderWindow, reorderWindowTime: cfg.sequence.reorderWindowTime,
     maxTrackedDevices: cfg.limits.maxTrackedDevices,
   });
-  return { tap: (kind, mac) => analyzer.tap(kind, directory.resolve(mac)), trackers: () => analyzer.trackers(), close: () => { analyzer.close(); state.close(); } };
+  return { tap: (kind, mac, sequenceRequested = false) => analyzer.tap(kind, directory.resolve(mac), sequenceRequested), trackers: () => analyzer.trackers(), close: () => { analyzer.close(); state.close(); } };
 }
 
 const mac = (i) => `E4:7F:${[(i >> 16) & 255, (i >> 8) & 255, i & 255, 0x42].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
