@@ -142,7 +142,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       listen: initial.listen,
       generation: () => generation,
       recorder, metrics, log,
-      openTap: (kind, gateway) => analyzer.tap(kind, gateway),
+      openTap: (kind, gateway, sequenceRequested) => analyzer.tap(kind, gateway, sequenceRequested),
       openBodyTap: createHubListTaps(state),
     }));
     admin = await listening('admin', initial.admin, createAdminServer({

@@ -43,6 +43,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: 'discovery-interval', key: 'discovery.interval', value: 'DURATION', help: 'hub list polling interval' },
   { flag: 'reorder-window', key: 'sequence.reorderWindow', value: 'N', help: 'sequence numbers an event may arrive late before it counts as missing' },
   { flag: 'reorder-window-time', key: 'sequence.reorderWindowTime', value: 'DURATION', help: 'time a gap waits before it counts as missing' },
+  { flag: 'request-sequence', key: 'sequence.request', sets: true, help: 'add sequence=2 to notification and combined streams that lack it, remove the seqNum it adds before the client sees it' },
   { flag: 'max-gateways', key: 'limits.maxGateways', value: 'N', help: 'gateway label values; later gateways share "other"' },
   { flag: 'max-tracked-devices', key: 'limits.maxTrackedDevices', value: 'N', help: 'sequence trackers, least recently seen evicted' },
   { flag: 'max-client-connections', key: 'limits.maxClientConnections', value: 'N', help: 'open client connections; further ones are closed at once' },

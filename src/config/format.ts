@@ -43,6 +43,7 @@ export function resolvedView(config: Config): Record<string, unknown> {
       extractors: config.sequence.extractors.map((extractor) => ({ ...extractor })),
       reorderWindow: config.sequence.reorderWindow,
       reorderWindowTime: formatDuration(config.sequence.reorderWindowTime),
+      request: config.sequence.request,
     },
     limits: { ...config.limits, maxEventBytes: formatByteSize(config.limits.maxEventBytes) },
     log: { ...config.log },

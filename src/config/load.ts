@@ -40,7 +40,7 @@ export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze(
   },
   transport: { default: 'unknown', gateways: {}, expected: null },
   discovery: { enabled: false, interval: 60_000, key: null, secret: null },
-  sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000 },
+  sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000, request: false },
   limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024, maxClientConnections: 1024 },
   log: { level: 'info', access: true },
 });

@@ -22,12 +22,13 @@ import { Exchange, type ExchangeContext } from './exchange.js';
 import { upstreamRequestHeaders, type RequestFraming } from './headers.js';
 import { methodLabel, type Recorder } from './recorder.js';
 import { requestBody } from './request-body.js';
+import { SequenceRequestExchange, sequenceRequestPath } from './sequence-request.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
 import type { Upstream } from './upstream.js';
 
-/** Opens an analysis tap for an SSE response; null = no analysis. */
-export type TapFactory = (kind: StreamKind, gateway: GatewayHandle) => StreamTap | null;
+/** Opens an analysis tap for an SSE response (`sequenceRequested`: the proxy added `sequence=2`); null = no analysis. */
+export type TapFactory = (kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean) => StreamTap | null;
 /** Opens a tap on a plain response body (route template, status); null = not interesting. */
 export type BodyTapFactory = (route: string, status: number) => StreamTap | null;
 
@@ -115,9 +116,9 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     metrics.analysisErrors.labels(component).inc();
     log.error({ err, component }, msg);
   };
-  const openTap: ExchangeContext['openTap'] = (kind, gateway) => {
+  const openTap: ExchangeContext['openTap'] = (kind, gateway, sequenceRequested) => {
     try {
-      return guard('stream_tap', deps.openTap(kind, gateway), analysisFailed);
+      return guard('stream_tap', deps.openTap(kind, gateway, sequenceRequested), analysisFailed);
     } catch (err) {
       analysisFailed('stream_tap', err, 'analysis failed to start; forwarding continues without it');
       return null;
@@ -136,6 +137,14 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
     }
     : () => null;
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
+  const sequenceFallback: ExchangeContext['sequenceFallback'] = (stream, gateway, reason) => {
+    try {
+      metrics.sequenceRequestFallbacks.labels(stream, gateway.transport, reason).inc();
+      log.warn({ stream, gateway: gateway.label, reason }, 'requested sequence numbers: this stream is forwarded as the AC sends it from now on (seqNum included)');
+    } catch {
+      // Accounting never reaches the stream.
+    }
+  };
   const unknownFailure = createUnknownFailureLog(log);
   const clientErrorCells = new Map(CLIENT_ERROR_REASONS.map((reason) => [reason, metrics.clientErrors.cell(reason)]));
   const clientError = (reason: ClientErrorReason): void => {
@@ -152,6 +161,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       context = {
         recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError, unknownFailure,
         clientStallMs: gen.config.timeouts.streamIdle,
+        requestSequence: gen.config.sequence.request, maxEventBytes: gen.config.limits.maxEventBytes, sequenceFallback,
       };
       contextOf = gen;
     }
@@ -175,19 +185,17 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway, sent);
       return;
     }
-    const exchange = new Exchange(contextFor(gen), res, {
-      started,
-      route: routeTemplate(target.pathname),
-      pathname: target.pathname,
-      method,
-      gateway,
-    });
+    const ctx = contextFor(gen);
+    const start = { started, route: routeTemplate(target.pathname), pathname: target.pathname, method, gateway };
+    // Only with sequence.request on does a request look further (sequence-request.ts).
+    const sequencePath = ctx.requestSequence ? sequenceRequestPath(method, start.route, target.path) : null;
+    const exchange = sequencePath === null ? new Exchange(ctx, res, start) : new SequenceRequestExchange(ctx, res, start);
     exchanges.add(exchange);
     const { upstream, config } = gen;
     upstream.pool.dispatch(
       {
         origin: upstream.origin,
-        path: upstream.basePath + target.path,
+        path: upstream.basePath + (sequencePath ?? target.path),
         method: req.method as Dispatcher.HttpMethod,
         headers,
         // undici reads async iterables (Dispatcher.md: `body`), its types only list streams.
@@ -347,6 +355,6 @@ function recordRefusal(
   ctx.recorder.headers(route, method, gateway.transport, ms / 1000);
   ctx.recorder.finish({
     route, method, gateway, outcome: { origin: 'proxy', reason, status }, headersMs: ms, totalMs: ms,
-    endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null,
+    endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null, sequenceRequested: false,
   }, ctx.accessLog);
 }

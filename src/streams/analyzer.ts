@@ -18,7 +18,7 @@ import type { GatewayState } from '../gateways/state.js';
 import type { StreamSeries } from '../gateways/counts.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import { eventDelaySeconds } from './event-time.js';
-import type { EventRecord, Extractors, SequenceHit } from './extractors.js';
+import { isSeqNumHit, type EventRecord, type Extractors, type SequenceHit } from './extractors.js';
 import { createSseParser, type SseHandler } from './sse-parser.js';
 import { createTrackerStore, type TrackerOwner, type TrackerStore } from './tracker.js';
 import type { StreamTap } from './types.js';
@@ -51,8 +51,11 @@ export interface StreamAnalyzerDeps {
 }
 
 export interface StreamAnalyzer {
-  /** A tap for one SSE response of `kind`, for the gateway the request named. */
-  tap(kind: StreamKind, gateway: GatewayHandle): StreamTap;
+  /**
+   * A tap for one SSE response of `kind`, for the gateway the request named. `sequenceRequested`:
+   * the proxy added `sequence=2` to the request, so the `seqNum`s it counts are the proxy's doing.
+   */
+  tap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested?: boolean): StreamTap;
   /** New tracker limits (a reload); the reorder window in numbers needs a restart. */
   setLimits(limits: { reorderWindowTime: number; maxTrackedDevices: number }): void;
   /** The reorder window in numbers the trackers were built with. */
@@ -80,7 +83,7 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
     ...(deps.sweepInterval !== undefined ? { sweepInterval: deps.sweepInterval } : {}),
   });
 
-  function tap(kind: StreamKind, opened: GatewayHandle): StreamTap {
+  function tap(kind: StreamKind, opened: GatewayHandle, requested: boolean): StreamTap {
     let gen = deps.generation();
     let gateway = opened;
     const owner: TrackerOwner = new Map();
@@ -137,6 +140,7 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
 
     function track(series: StreamSeries, prefix: string): void {
       store.observe(owner, prefix === '' ? hit.key : `${prefix}|${hit.key}`, hit.seq, hit.modulus, series);
+      if (requested && isSeqNumHit(hit)) series.requested++;
     }
 
     function analyseCombined(event: EventRecord): void {
@@ -252,9 +256,9 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
   }
 
   return {
-    tap(kind, gateway) {
+    tap(kind, gateway, sequenceRequested = false) {
       try {
-        return tap(kind, gateway);
+        return tap(kind, gateway, sequenceRequested);
       } catch (err) {
         try {
           metrics.analysisErrors.labels('stream_tap').inc();

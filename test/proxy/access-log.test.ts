@@ -43,6 +43,11 @@ describe('access log', () => {
     const stream = { ...r, route: '/api/gap/nodes', outcome: { origin: 'upstream', reason: 'response', status: 200 }, stream: 'scan', streamEnd: 'client_closed' } as unknown as ExchangeRecord;
     write(stream);
     expect(JSON.parse(lines[1] ?? '')).toMatchObject({ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_closed', msg: 'GET /api/gap/nodes 200 upstream/response' });
+    expect(lines[1]).not.toContain('sequenceRequested');
+    // A stream whose sequence=2 the proxy added says so, after the stream fields.
+    write({ ...stream, route: '/api/gatt/nodes', stream: 'notification', sequenceRequested: true } as unknown as ExchangeRecord);
+    expect(lines[2]).toContain('"stream":"notification","end":"client_closed","sequenceRequested":true,"msg":"GET /api/gatt/nodes 200 upstream/response"}\n');
+    expect(JSON.parse(lines[2] ?? '')).toMatchObject({ sequenceRequested: true });
   });
 
   it('writes the same fields past the bound of its cache of joined parts', () => {
