@@ -5,6 +5,7 @@
  * can fail, and it changes nothing; the swap then moves one reference. In-flight exchanges finish
  * on the generation they started in; long-lived streams follow at their next chunk.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { Config } from './config/types.js';
@@ -55,14 +56,18 @@ export function buildGeneration(config: Config, parts: GenerationParts, previous
   };
 }
 
+/**
+ * Config keys a reload cannot apply: the listeners are bound once, and the trackers' reorder
+ * window sizes every bitmap. docs/reference.md marks exactly these **restart** (tested).
+ */
+export const RESTART_REQUIRED_KEYS = ['listen', 'admin', 'sequence.reorderWindow'] as const;
+
+const valueAt = (config: Config, key: string): unknown =>
+  key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], config);
+
 /** Config keys that only take effect after a restart (a reload keeps the running value). */
 export function restartRequired(running: Config, next: Config): string[] {
-  const keys: string[] = [];
-  const hostPort = (a: Config['listen'], b: Config['listen']) => a.host === b.host && a.port === b.port;
-  if (!hostPort(running.listen, next.listen)) keys.push('listen');
-  if (!hostPort(running.admin, next.admin)) keys.push('admin');
-  if (running.sequence.reorderWindow !== next.sequence.reorderWindow) keys.push('sequence.reorderWindow');
-  return keys;
+  return RESTART_REQUIRED_KEYS.filter((key) => !isDeepStrictEqual(valueAt(running, key), valueAt(next, key)));
 }
 
 /**

@@ -4,8 +4,10 @@
  * the admin server, and stops them in reverse. A reload builds the next generation and swaps it.
  */
 import type { Pool } from 'undici';
-import type { Config } from './config/types.js';
-import { createAdminServer } from './admin/server.js';
+import type { Config, HostPort } from './config/types.js';
+import { FLAGS } from './config/flags.js';
+import { formatHostPort } from './config/values.js';
+import { createAdminServer, type AdminServer } from './admin/server.js';
 import { buildGeneration, restartRequired, retireGeneration, type Generation } from './generation.js';
 import { createCountsFactory } from './gateways/counts.js';
 import { createHubListTaps } from './gateways/hub-list-tap.js';
@@ -15,7 +17,7 @@ import { createStreamAnalyzer } from './streams/analyzer.js';
 import { createLogOutput, type LogOutput } from './log.js';
 import { createMetrics, Registry, type Metrics } from './metrics/metrics.js';
 import { createExchangeRecorder } from './proxy/recorder.js';
-import { createProxyServer } from './proxy/server.js';
+import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { packageVersion } from './version.js';
 
 export interface StartOptions {
@@ -46,14 +48,31 @@ function applySettings(metrics: Metrics, output: LogOutput, config: Config): voi
   metrics.upstreamInsecure.set(config.upstreamInsecure ? 1 : 0);
 }
 
+/**
+ * Waits for a listener to open; a failure (a port in use, an address not on this host) names
+ * the config key, so the one line the CLI prints says which setting to change.
+ */
+async function listening<T>(key: 'listen' | 'admin', at: HostPort, opening: Promise<T>): Promise<T> {
+  try {
+    return await opening;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EADDRNOTAVAIL' ? 'the address is not on this host' : e.message;
+    const spec = FLAGS.find((f) => f.key === key);
+    const names = [key, ...(spec ? [`--${spec.flag}`] : []), ...(spec?.env ? [spec.env] : [])].join(', ');
+    throw Object.assign(new Error(`cannot listen on ${formatHostPort(at)} (${names}): ${why}`, { cause: err }), { code: e.code });
+  }
+}
+
 /** Starts the proxy and its admin server for `config` (which must name an upstream). */
 export async function startProxy(initial: Config, options: StartOptions = {}): Promise<RunningProxy> {
   const output = options.log ?? createLogOutput(initial.log.level);
   const log = output.logger;
   const registry = options.registry ?? new Registry();
+  let proxy: ProxyServer | null = null;
+  let admin: AdminServer | null = null;
   // The listener is made after the metrics; until then nothing is in flight.
-  let inFlight = (): number => 0;
-  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => inFlight() });
+  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => proxy?.inFlight() ?? 0 });
   metrics.buildInfo.labels(packageVersion(), process.version).set(1);
   metrics.configReloads.labels('success').inc(0);
   metrics.configReloads.labels('failure').inc(0);
@@ -74,16 +93,22 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
   const recorder = createExchangeRecorder({ metrics, log, writeLine: output.lineBytes });
-  const proxy = await createProxyServer({
-    listen: initial.listen,
-    generation: () => generation,
-    recorder, metrics, log,
-    openTap: (kind, gateway) => analyzer.tap(kind, gateway),
-    openBodyTap: createHubListTaps(state),
-  });
-  inFlight = () => proxy.inFlight();
-
   let closing = false;
+
+  /**
+   * Stops whatever has been opened, last first: the normal shutdown, and a start that failed
+   * half-way (a sidecar that forwards without measuring must never be left running).
+   */
+  const stop = async (shutdownMs: number): Promise<void> => {
+    closing = true;
+    if (proxy) await proxy.close(shutdownMs);
+    if (admin) await admin.close();
+    analyzer.close();
+    await generation.poller.close();
+    await Promise.all([generation.upstream.pool, ...closingPools].map((pool) => pool.destroy().catch(() => undefined)));
+    state.close();
+  };
+
   const reload = async (): Promise<{ ok: boolean; error?: string }> => {
     if (!options.reloadConfig) return { ok: false, error: 'no configuration source to reload from' };
     try {
@@ -94,7 +119,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       state.activate(next.directory, config);
       retireGeneration(previous, next, closingPools);
       applySettings(metrics, output, config);
-      proxy.configure(config);
+      proxy?.configure(config);
       analyzer.setLimits({ reorderWindowTime: config.sequence.reorderWindowTime, maxTrackedDevices: config.limits.maxTrackedDevices });
       metrics.configReloads.labels('success').inc();
       const restart = restartRequired(initial, config);
@@ -111,35 +136,44 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     }
   };
 
-  const admin = await createAdminServer({
-    listen: initial.admin,
-    registry,
-    log,
-    reload,
-    routers: [report.router()],
-    readiness: () => ({
-      ready: !closing,
-      upstream: generation.config.upstream?.origin ?? null,
-      warnings: generation.config.upstreamInsecure ? ['upstream TLS certificate verification is off (upstreamInsecure)'] : [],
-    }),
-  });
-  log.info({ proxy: proxy.url, admin: admin.url, upstream: initial.upstream?.origin }, `proxying ${proxy.url} -> ${initial.upstream?.origin}; metrics at ${admin.url}/metrics`);
+  try {
+    proxy = await listening('listen', initial.listen, createProxyServer({
+      listen: initial.listen,
+      generation: () => generation,
+      recorder, metrics, log,
+      openTap: (kind, gateway, sequenceRequested) => analyzer.tap(kind, gateway, sequenceRequested),
+      openBodyTap: createHubListTaps(state),
+    }));
+    admin = await listening('admin', initial.admin, createAdminServer({
+      listen: initial.admin,
+      registry,
+      log,
+      reload,
+      routers: [report.router()],
+      readiness: () => ({
+        ready: !closing,
+        upstream: generation.config.upstream?.origin ?? null,
+        warnings: generation.config.upstreamInsecure ? ['upstream TLS certificate verification is off (upstreamInsecure)'] : [],
+      }),
+    }));
+  } catch (err) {
+    await stop(0);
+    output.flush();
+    throw err;
+  }
+  const running = proxy;
+  const adminServer = admin;
+  log.info({ proxy: running.url, admin: adminServer.url, upstream: initial.upstream?.origin }, `proxying ${running.url} -> ${initial.upstream?.origin}; metrics at ${adminServer.url}/metrics`);
 
   return {
-    proxyUrl: proxy.url,
-    adminUrl: admin.url,
+    proxyUrl: running.url,
+    adminUrl: adminServer.url,
     config: () => generation.config,
     reload,
     async close() {
       if (closing) return;
-      closing = true;
-      log.info({ inFlight: proxy.inFlight() }, 'shutting down: draining in-flight requests');
-      await proxy.close(generation.config.timeouts.shutdown);
-      await admin.close();
-      analyzer.close();
-      await generation.poller.close();
-      await Promise.all([generation.upstream.pool, ...closingPools].map((pool) => pool.destroy().catch(() => undefined)));
-      state.close();
+      log.info({ inFlight: running.inFlight() }, 'shutting down: draining in-flight requests');
+      await stop(generation.config.timeouts.shutdown);
       log.info('stopped');
       output.flush();
     },

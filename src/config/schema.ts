@@ -119,6 +119,7 @@ export const layerSchema = z.strictObject({
     extractors: z.preprocess((value) => (value === null ? [] : value), z.array(extractor)).optional(),
     reorderWindow: leaf((v) => parseInteger(v, 1, 65536)),
     reorderWindowTime: duration(),
+    request: leaf(parseBoolean),
   }),
   limits: section({
     maxGateways: leaf((v) => parseInteger(v, 1, 1_000_000)),

@@ -78,6 +78,11 @@ export interface Config {
     reorderWindow: number;
     /** Reorder window in time (ms): a gap older than this is declared missing. */
     reorderWindowTime: number;
+    /**
+     * Ask the AC for `sequence=2` on notification and combined streams whose request has no
+     * `sequence` parameter, and remove the `seqNum` member it adds before the client sees it.
+     */
+    request: boolean;
   };
   limits: {
     maxGateways: number;

@@ -37,6 +37,9 @@ export async function runDemo(config: Config, out: NodeJS.WritableStream = proce
     transport: { ...config.transport, gateways: { ...gateways, ...config.transport.gateways } },
     // The workload's traffic would drown the terminal in access-log lines.
     log: { ...config.log, access: false },
+    // The workload opens notification streams as Cassia's samples do (no sequence=2): the proxy
+    // asks for the numbers, so loss shows on every gateway.
+    sequence: { ...config.sequence, request: true },
   };
   let proxy;
   try {
@@ -45,7 +48,7 @@ export async function runDemo(config: Config, out: NodeJS.WritableStream = proce
     await simulator.close();
     throw err;
   }
-  const workload = startWorkload({ baseUrl: proxy.proxyUrl, key: simulator.key, secret: simulator.secret, gateways: simulator.gateways });
+  const workload = startWorkload({ baseUrl: proxy.proxyUrl, key: simulator.key, secret: simulator.secret, gateways: simulator.gateways, notifySequence: false });
   out.write([
     '',
     'cassia-ac-proxy demo: a simulated Cassia AC with 8 gateways (4 on CAPWAP, 4 on MQTT), faults on,',

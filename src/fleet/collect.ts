@@ -138,6 +138,7 @@ class Period {
     }
     const events: Array<[CounterName, number]> = [
       ['events', F.events], ['sequenced', F.sequenced], ['missing', F.missing], ['outOfOrder', F.outOfOrder], ['duplicate', F.duplicate],
+      ['sequenceRequested', F.sequenceRequested],
     ];
     for (const [name, slot] of events) {
       for (const { metric, value } of rows[name]) {

@@ -118,6 +118,7 @@ export const GATEWAY_COUNTERS = {
   missing: { metric: 'cassia_proxy_events_missing_total', by: ['gateway', 'transport'] },
   outOfOrder: { metric: 'cassia_proxy_events_out_of_order_total', by: ['gateway', 'transport'] },
   duplicate: { metric: 'cassia_proxy_events_duplicate_total', by: ['gateway', 'transport'] },
+  sequenceRequested: { metric: 'cassia_proxy_events_sequence_requested_total', by: ['gateway', 'transport'] },
   /** Per transport: who produced each status (requests_total has no gateway label). */
   transportRequests: { metric: 'cassia_proxy_requests_total', by: ['transport', 'code', 'origin'] },
   /** Per transport: the time-to-headers histogram. */

@@ -21,6 +21,8 @@ export interface StreamSeries {
   outOfOrder: number;
   duplicate: number;
   resets: number;
+  /** Of `sequenced`: numbers the proxy asked the AC for (sequence.request). */
+  requested: number;
   flush(): void;
 }
 
@@ -65,9 +67,12 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
         duplicate: cell(metrics.eventsDuplicate),
         resets: cell(metrics.sequenceResets),
       };
+      // Only streams whose numbers the proxy requested (sequence.request) ever add to it.
+      let requested: ValueCell | null = null;
       const s: StreamSeries = {
-        events: 0, sequenced: 0, missing: 0, outOfOrder: 0, duplicate: 0, resets: 0,
+        events: 0, sequenced: 0, missing: 0, outOfOrder: 0, duplicate: 0, resets: 0, requested: 0,
         flush() {
+          // `requested` is part of `sequenced`: it never counts without it.
           if (s.events + s.sequenced + s.missing + s.outOfOrder + s.duplicate + s.resets === 0) return;
           cells.events.value += s.events;
           cells.sequenced.value += s.sequenced;
@@ -75,9 +80,10 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
           cells.outOfOrder.value += s.outOfOrder;
           cells.duplicate.value += s.duplicate;
           cells.resets.value += s.resets;
+          if (s.requested > 0) (requested ??= cell(metrics.eventsSequenceRequested)).value += s.requested;
           report.addEvents(seg(), s);
           if (s.events > 0 && record !== null) record.lastEventAt = now();
-          s.events = s.sequenced = s.missing = s.outOfOrder = s.duplicate = s.resets = 0;
+          s.events = s.sequenced = s.missing = s.outOfOrder = s.duplicate = s.resets = s.requested = 0;
         },
       };
       streams.set(kind, s);

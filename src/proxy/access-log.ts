@@ -29,6 +29,7 @@ const NUMBER_MAX = 32;
 const DURATION = bytes(',"durationMs":');
 const BYTES_IN = bytes(',"bytesIn":');
 const BYTES_OUT = bytes(',"bytesOut":');
+const SEQUENCE_REQUESTED = bytes(',"sequenceRequested":true');
 
 /** Copies `part` into `buf` at `off`; returns the end. */
 function put(buf: Buffer, off: number, part: Buffer): number {
@@ -137,6 +138,8 @@ interface Line {
   /** route.msg + outcome.msg (Joined.tail), when cached. */
   tail: Buffer | null;
   stream: Buffer | null;
+  /** The proxy added `sequence=2` to the request. */
+  sequenceRequested: boolean;
   headersMs: number;
   totalMs: number;
   bytesIn: number;
@@ -164,6 +167,7 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
   off = put(buf, off, BYTES_OUT);
   off = putNumber(buf, off, l.bytesOut);
   if (l.stream !== null) off = put(buf, off, l.stream);
+  if (l.sequenceRequested) off = put(buf, off, SEQUENCE_REQUESTED);
   if (l.tail !== null) return put(buf, off, l.tail);
   off = put(buf, off, l.route.msg);
   return put(buf, off, l.outcome.msg);
@@ -188,7 +192,7 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
   // One line object, reused: the sink fills it synchronously.
   const line: Line = {
     second: none, ms: 0, route: { head: none, msg: none }, gateway: none, outcome: { fields: none, msg: none }, head: null, tail: null,
-    stream: null, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
+    stream: null, sequenceRequested: false, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
   };
 
   return (r) => {
@@ -212,12 +216,14 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
     line.head = joined.head(route, gateway, outcome);
     line.tail = joined.tail(route, outcome);
     line.stream = r.stream === null ? null : streams.get(r.stream, r.streamEnd ?? '');
+    line.sequenceRequested = r.sequenceRequested;
     line.headersMs = r.headersMs;
     line.totalMs = r.totalMs;
     line.bytesIn = r.bytesIn;
     line.bytesOut = r.bytesOut;
     const max = line.second.length + 3 + route.head.length + gateway.length + outcome.fields.length +
       DURATION.length + BYTES_IN.length + BYTES_OUT.length + 4 * NUMBER_MAX + (line.stream?.length ?? 0) +
+      (line.sequenceRequested ? SEQUENCE_REQUESTED.length : 0) +
       route.msg.length + outcome.msg.length;
     sink(max, fillLine, line);
   };

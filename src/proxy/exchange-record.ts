@@ -21,4 +21,6 @@ export interface ExchangeRecord {
   bytesOut: number;
   stream: StreamKind | null;
   streamEnd: StreamEnd | null;
+  /** The proxy added `sequence=2` to the request (sequence.request). */
+  sequenceRequested: boolean;
 }

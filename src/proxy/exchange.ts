@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import { classifyFailure, clientAborted, failureCode, isKnownFailure, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
+import type { SequenceFallbackReason } from '../streams/seqnum-rewriter.js';
 import type { StreamTap } from '../tap.js';
 import type { StreamKind } from '../vocabulary.js';
 import { wallTime } from '../wall-clock.js';
@@ -26,8 +27,11 @@ export interface ExchangeContext {
   recorder: ExchangeRecorder;
   /** Whether this generation writes access-log lines. */
   accessLog: boolean;
-  /** A tap for an SSE response, or null when analysis is off; must never throw. */
-  openTap(kind: StreamKind, gateway: GatewayHandle): StreamTap | null;
+  /**
+   * A tap for an SSE response, or null when analysis is off; must never throw. `sequenceRequested`:
+   * the proxy added `sequence=2` to the request (sequence-request.ts).
+   */
+  openTap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean): StreamTap | null;
   /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
   openBodyTap(route: string, status: number): StreamTap | null;
   /** The AC answered a call for a pending MAC: its own handle from now on (GatewayDirectory.vouch). */
@@ -43,6 +47,12 @@ export interface ExchangeContext {
    * (`timeouts.streamIdle`); past it the client is cut (`client_stalled`).
    */
   clientStallMs: number;
+  /** sequence.request of this generation: add `sequence=2` to notification and combined streams that lack it. */
+  requestSequence: boolean;
+  /** limits.maxEventBytes: the largest event a stream rewriter holds. */
+  maxEventBytes: number;
+  /** A stream whose `sequence=2` the proxy added stopped being rewritten (counted, logged once per stream). */
+  sequenceFallback(kind: StreamKind, gateway: GatewayHandle, reason: SequenceFallbackReason): void;
 }
 
 /** What is known about a request when it is forwarded. */
@@ -114,6 +124,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   /** SSE stream kind once headers said `text/event-stream`. */
   stream: StreamKind | null = null;
   streamEnd: StreamEnd | null = null;
+  /** Whether the proxy added `sequence=2` to the request (set by SequenceRequestExchange). */
+  sequenceRequested = false;
   private readonly started: number;
   private readonly pathname: string;
   /** Links of the proxy's in-flight list (server.ts); null when not in it. */
@@ -121,8 +133,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   nextInFlight: Exchange | null = null;
 
   constructor(
-    private readonly ctx: ExchangeContext,
-    private readonly res: ServerResponse,
+    protected readonly ctx: ExchangeContext,
+    protected readonly res: ServerResponse,
     start: ExchangeStart,
   ) {
     this.started = start.started;
@@ -157,7 +169,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     const answered = !this.res.headersSent;
     if (answered) {
       const socket = this.res.socket;
-      sendProxyError(this.res, status, reason, { connection: 'close' });
+      this.bytesOut += sendProxyError(this.res, status, reason, { connection: 'close' });
       this.res.once('finish', () => socket?.destroy());
       this.headersSent();
     } else {
@@ -271,18 +283,24 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     return true;
   }
 
-  private startStream(): void {
+  protected startStream(): void {
     const kind = streamKindOf(this.pathname);
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();
     this.ctx.recorder.streamStarted(kind, this.gateway.transport);
-    this.tap = this.ctx.openTap(kind, this.gateway);
+    this.tap = this.ctx.openTap(kind, this.gateway, this.sequenceRequested);
   }
 
   onData(chunk: Buffer): boolean {
-    this.bytesOut += chunk.length;
-    const flowing = this.res.write(chunk);
+    return this.forward(chunk, chunk);
+  }
+
+  /** Sends `out` to the client and then shows the tap the upstream's own `chunk` (the same bytes, unless rewritten). */
+  protected forward(out: Buffer, chunk: Buffer): boolean {
+    this.bytesOut += out.length;
+    // Nothing to send while a rewriter holds an unfinished event: the upstream may go on.
+    const flowing = out.length === 0 || this.res.write(out);
     // The tap runs after the write: analysis never delays a byte.
     this.tap?.write(chunk);
     if (!flowing) {
@@ -330,7 +348,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
       this.finish(outcome, this.stream ? (outcome.reason === 'stream_idle_timeout' ? 'idle_timeout' : 'upstream_error') : null);
       return;
     }
-    sendProxyError(this.res, outcome.status, outcome.reason);
+    this.bytesOut += sendProxyError(this.res, outcome.status, outcome.reason);
     this.headersSent();
     this.finish(outcome, null);
   }

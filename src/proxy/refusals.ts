@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { clientErrorAnswer, type ClientErrorReason } from '../classify/client-error.js';
 import { OTHER_ROUTE, routeTemplate } from '../classify/routes.js';
 import type { GatewayHandle } from '../gateways/handle.js';
-import { rawProxyError } from './errors.js';
+import { proxyErrorBody, rawProxyError } from './errors.js';
 import type { ExchangeContext } from './exchange.js';
 import type { RequestFraming } from './headers.js';
 import type { InFlight } from './in-flight.js';
@@ -33,11 +33,11 @@ export function requestOk(req: IncomingMessage, framing: RequestFraming): boolea
 /** Records a request the proxy answered itself without forwarding it. */
 export function recordRefusal(
   ctx: ExchangeContext, method: string, status: number, reason: 'bad_request' | 'shutdown', ms: number,
-  pathname: string | null, gateway: GatewayHandle,
+  pathname: string | null, gateway: GatewayHandle, bytesOut: number,
 ): void {
   const record: ExchangeRecord = {
     route: pathname === null ? OTHER_ROUTE : routeTemplate(pathname), method, gateway, outcome: { origin: 'proxy', reason, status },
-    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut: 0, stream: null, streamEnd: null,
+    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null, sequenceRequested: false,
   };
   ctx.recorder.headers(record);
   ctx.recorder.finish(record, ctx.accessLog);
@@ -49,7 +49,7 @@ export function refuseConnect(socket: Socket, ctx: ExchangeContext, none: Gatewa
   socket.end(rawProxyError(405, 'bad_request', { allow: 'GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS' }));
   socket.destroySoon();
   ctx.clientError('bad_request');
-  recordRefusal(ctx, 'CONNECT', 405, 'bad_request', 0, null, none);
+  recordRefusal(ctx, 'CONNECT', 405, 'bad_request', 0, null, none, proxyErrorBody('bad_request').length);
 }
 
 /** Answers a connection-level error node reports (its 'clientError' event), or just closes the socket. */

@@ -23,6 +23,7 @@ import { InFlight } from './in-flight.js';
 import { methodLabel, type ExchangeRecorder } from './recorder.js';
 import { answerClientError, recordRefusal, refuseConnect, requestOk } from './refusals.js';
 import { requestBody } from './request-body.js';
+import { SequenceRequestExchange, sequenceRequestPath } from './sequence-request.js';
 import { createUnknownFailureLog } from './unknown-failures.js';
 import { parseTarget } from './target.js';
 import { guardTaps, type TapFactory } from './taps.js';
@@ -67,6 +68,14 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
 
   const { openTap, openBodyTap } = guardTaps(deps.openTap, deps.openBodyTap, metrics, log);
   const release = (exchange: Exchange): void => exchanges.delete(exchange);
+  const sequenceFallback: ExchangeContext['sequenceFallback'] = (stream, gateway, reason) => {
+    try {
+      metrics.sequenceRequestFallbacks.labels(stream, gateway.transport, reason).inc();
+      log.warn({ stream, gateway: gateway.label, reason }, 'requested sequence numbers: this stream is forwarded as the AC sends it from now on (seqNum included)');
+    } catch {
+      // Accounting never reaches the stream.
+    }
+  };
   const unknownFailure = createUnknownFailureLog(log);
   const clientErrorCells = new Map(CLIENT_ERROR_REASONS.map((reason) => [reason, metrics.clientErrors.cell(reason)]));
   const clientError = (reason: ClientErrorReason): void => {
@@ -83,6 +92,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       context = {
         recorder, accessLog: gen.config.log.access, openTap, openBodyTap, vouch, release, clientError, unknownFailure,
         clientStallMs: gen.config.timeouts.streamIdle,
+        requestSequence: gen.config.sequence.request, maxEventBytes: gen.config.limits.maxEventBytes, sequenceFallback,
       };
       contextOf = gen;
     }
@@ -101,24 +111,22 @@ export async function createProxyServer(deps: ProxyDeps): Promise<ProxyServer> {
       const reason = target && closing ? 'shutdown' : 'bad_request';
       const status = reason === 'shutdown' ? 503 : 400;
       // A malformed request may have more bytes behind it that cannot be framed: close.
-      sendProxyError(res, status, reason, { connection: 'close' });
+      const sent = sendProxyError(res, status, reason, { connection: 'close' });
       if (reason === 'bad_request') clientError('bad_request');
-      recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway);
+      recordRefusal(contextFor(gen), method, status, reason, performance.now() - started, target?.pathname ?? null, gateway, sent);
       return;
     }
-    const exchange = new Exchange(contextFor(gen), res, {
-      started,
-      route: routeTemplate(target.pathname),
-      pathname: target.pathname,
-      method,
-      gateway,
-    });
+    const ctx = contextFor(gen);
+    const start = { started, route: routeTemplate(target.pathname), pathname: target.pathname, method, gateway };
+    // Only with sequence.request on does a request look further (sequence-request.ts).
+    const sequencePath = ctx.requestSequence ? sequenceRequestPath(method, start.route, target.path) : null;
+    const exchange = sequencePath === null ? new Exchange(ctx, res, start) : new SequenceRequestExchange(ctx, res, start);
     exchanges.add(exchange);
     const { upstream, config } = gen;
     upstream.pool.dispatch(
       {
         origin: upstream.origin,
-        path: upstream.basePath + target.path,
+        path: upstream.basePath + (sequencePath ?? target.path),
         method: req.method as Dispatcher.HttpMethod,
         headers,
         // undici reads async iterables (Dispatcher.md: `body`), its types only list streams.

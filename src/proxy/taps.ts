@@ -12,12 +12,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { BodyTapFactory, StreamTap } from '../tap.js';
 import type { StreamKind } from '../vocabulary.js';
 
-/** Opens an analysis tap for an SSE response; null = no analysis. */
-export type TapFactory = (kind: StreamKind, gateway: GatewayHandle) => StreamTap | null;
+/** Opens an analysis tap for an SSE response (`sequenceRequested`: the proxy added `sequence=2`); null = no analysis. */
+export type TapFactory = (kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean) => StreamTap | null;
 
 /** The proxy's guarded openers (never throw). */
 export interface GuardedTaps {
-  openTap(kind: StreamKind, gateway: GatewayHandle): StreamTap | null;
+  openTap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean): StreamTap | null;
   /** Runs on every plain response. */
   openBodyTap(route: string, status: number): StreamTap | null;
 }
@@ -31,10 +31,10 @@ export function guardTaps(openTap: TapFactory, openBodyTap: BodyTapFactory | und
     log.error({ err, component, ...context }, msg);
   };
   return {
-    openTap(kind, gateway) {
+    openTap(kind, gateway, sequenceRequested) {
       const context = { stream: kind, gateway: gateway.label };
       try {
-        return guard('stream_tap', openTap(kind, gateway), fault, context);
+        return guard('stream_tap', openTap(kind, gateway, sequenceRequested), fault, context);
       } catch (err) {
         fault('stream_tap', err, 'analysis failed to start; forwarding continues without it', context);
         return null;

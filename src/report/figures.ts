@@ -49,6 +49,7 @@ export function toFigures(c: Float64Array): Figures {
     missing,
     outOfOrder: v(F.outOfOrder),
     duplicate: v(F.duplicate),
+    sequenceRequested: v(F.sequenceRequested),
     loss: ratio(missing, sequenced + missing),
   };
 }

@@ -8,7 +8,7 @@
  */
 import { NO_TRANSPORT } from '../vocabulary.js';
 import { bar, rateChart } from './chart.js';
-import { ago, confidence, int, ms, ratioCell } from './format.js';
+import { ago, confidence, int, ms, pct, ratioCell } from './format.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './html-template.js';
 import { STYLE } from './style.js';
 import type { GatewayReport, TransportChange, TransportReport } from './types.js';
@@ -121,6 +121,13 @@ const ONLINE = {
   offline: html`<span class="off">offline</span>`,
 };
 
+/** Under a loss figure: how much of it rests on sequence numbers the proxy asked for (sequence.request). */
+function requestedShare(f: GatewayReport['window']): SafeHtml | '' {
+  const requested = f.sequenceRequested ?? 0;
+  if (requested === 0 || f.sequenced === 0) return '';
+  return html`<div class="sub" data-field="sequenceRequested" title="sequenced events whose seqNum the proxy asked the AC for (sequence.request)">${pct(requested / f.sequenced)} seqNum requested</div>`;
+}
+
 function worstRow(g: GatewayReport, maxErr: number, maxLoss: number, now: string): SafeHtml {
   const w = g.window;
   const online = g.online === null ? ONLINE.unknown : g.online ? ONLINE.online : ONLINE.offline;
@@ -131,7 +138,7 @@ function worstRow(g: GatewayReport, maxErr: number, maxLoss: number, now: string
     cell('errors', html`${bar(w.errors.rate, maxErr, '#e03131')} ${ratioCell(w.errors)}`),
     cell('split', pair(int(w.status502.upstream.count + w.status504.upstream.count), int(w.status502.proxy.count + w.status504.proxy.count))),
     cell('headers', pair(ms(w.headersMs.p50), ms(w.headersMs.p99))),
-    cell('loss', html`${bar(w.loss.rate, maxLoss, '#f08c00')} ${ratioCell(w.loss)}`),
+    cell('loss', html`${bar(w.loss.rate, maxLoss, '#f08c00')} ${ratioCell(w.loss)}${requestedShare(w)}`),
     cell('reorder', pair(int(w.outOfOrder), int(w.duplicate))),
   ]}<td>${ago(g.lastEventAt, now)}</td></tr>`;
 }

@@ -3,7 +3,7 @@
  * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
  * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
- * Size: 90 buckets × 25 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
+ * Size: 90 buckets × 26 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
 import type { Origin } from '../vocabulary.js';
@@ -24,8 +24,10 @@ export const F = {
   missing: 8,
   outOfOrder: 9,
   duplicate: 10,
+  /** Of `sequenced`: numbers the proxy asked the AC for (sequence.request). */
+  sequenceRequested: 11,
   /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
-  hist: 11,
+  hist: 12,
 } as const;
 
 /**

@@ -18,6 +18,8 @@ export interface EventCounts {
   missing: number;
   outOfOrder: number;
   duplicate: number;
+  /** Of `sequenced`: numbers the proxy asked the AC for (sequence.request); absent = 0. */
+  requested?: number;
 }
 
 /** Options fixed at creation. */
@@ -94,6 +96,8 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       if (counts.missing > 0) add(seg, epoch, F.missing, counts.missing);
       if (counts.outOfOrder > 0) add(seg, epoch, F.outOfOrder, counts.outOfOrder);
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
+      const requested = counts.requested ?? 0;
+      if (requested > 0) add(seg, epoch, F.sequenceRequested, requested);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

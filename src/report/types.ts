@@ -26,6 +26,13 @@ export interface Figures {
   missing: number;
   outOfOrder: number;
   duplicate: number;
+  /**
+   * Of `sequenced`: events whose sequence number the proxy asked the AC for (sequence.request),
+   * not the application. When it is most of `sequenced`, the loss figure rests on the proxy's
+   * request. Always present in `/api/gateways` and `/api/report`; absent only from figures made
+   * from bare counts (figuresFromCounts).
+   */
+  sequenceRequested?: number;
   /** missing / (sequenced + missing). */
   loss: Ratio;
 }

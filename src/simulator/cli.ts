@@ -26,7 +26,7 @@ Options:
   --connected-per-gateway N    devices connected at start on each gateway (default 2)
   -h, --help                   this text
 
-Durations: 250ms, 30s, 5m, 1h (a bare number is milliseconds).
+Durations: 250ms, 30s, 5m, 1h (a unit is required, as for serve).
 `;
 
 /** Where the CLI writes; tests pass their own and an AbortSignal instead of sending signals. */
@@ -36,10 +36,14 @@ export interface SimulateIo {
   signal?: AbortSignal;
 }
 
+/** `250ms`, `30s`, `5m`, `1h`; a bare number is refused, as `serve` refuses it (ms or s?). */
 function duration(name: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) {
+    throw new Error(`--${name}: bad duration ${JSON.stringify(text)} (a bare number is ambiguous: write ${text.trim()}ms or ${text.trim()}s)`);
+  }
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
   if (!m) throw new Error(`--${name}: bad duration ${JSON.stringify(text)} (use e.g. 250ms, 30s, 5m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
   const ms = Number(m[1]) * unit;
   if (ms <= 0) throw new Error(`--${name}: must be positive, got ${JSON.stringify(text)}`);
   return ms;

@@ -14,7 +14,7 @@ import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { StreamTap } from '../tap.js';
 import type { StreamKind, TransportLabel } from '../vocabulary.js';
 import { eventDelaySeconds } from './event-time.js';
-import type { EventRecord, Extractors, SequenceHit } from './extractors.js';
+import { isSeqNumHit, type EventRecord, type Extractors, type SequenceHit } from './extractors.js';
 import { createSseParser, type SseHandler, type SseParser } from './sse-parser.js';
 import type { TrackerOwner, TrackerStore } from './tracker.js';
 
@@ -66,7 +66,11 @@ export class AnalysisTap implements StreamTap, SseHandler {
   private readonly parsesJson: boolean;
   private readonly parser: SseParser;
 
-  constructor(private readonly ctx: TapContext, private readonly kind: StreamKind, opened: GatewayHandle) {
+  /**
+   * `requested`: the proxy added `sequence=2` to the request, so the `seqNum`s it counts are the
+   * proxy's doing (counted as requested).
+   */
+  constructor(private readonly ctx: TapContext, private readonly kind: StreamKind, opened: GatewayHandle, private readonly requested = false) {
     this.gen = ctx.generation();
     this.gateway = opened;
     this.fixed = opened.counts.stream(kind);
@@ -186,6 +190,7 @@ export class AnalysisTap implements StreamTap, SseHandler {
   private track(series: StreamSeries, prefix: string): void {
     const { hit } = this;
     this.ctx.store.observe(this.owner, prefix === '' ? hit.key : `${prefix}|${hit.key}`, hit.seq, hit.modulus, series);
+    if (this.requested && isSeqNumHit(hit)) series.requested++;
   }
 
   private observeDelay(transport: TransportLabel, timestamp: unknown): void {

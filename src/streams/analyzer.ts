@@ -37,8 +37,11 @@ export interface StreamAnalyzerDeps {
 }
 
 export interface StreamAnalyzer {
-  /** A tap for one SSE response of `kind`, for the gateway the request named. */
-  tap(kind: StreamKind, gateway: GatewayHandle): StreamTap;
+  /**
+   * A tap for one SSE response of `kind`, for the gateway the request named. `sequenceRequested`:
+   * the proxy added `sequence=2` to the request, so the `seqNum`s it counts are the proxy's doing.
+   */
+  tap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested?: boolean): StreamTap;
   /** New tracker limits (a reload); the reorder window in numbers needs a restart. */
   setLimits(limits: { reorderWindowTime: number; maxTrackedDevices: number }): void;
   /** The reorder window in numbers the trackers were built with. */
@@ -63,7 +66,7 @@ export function createStreamAnalyzer(deps: StreamAnalyzerDeps): StreamAnalyzer {
 
   const context: TapContext = { metrics, state, store, generation: deps.generation };
   return {
-    tap: (kind, gateway) => new AnalysisTap(context, kind, gateway),
+    tap: (kind, gateway, sequenceRequested = false) => new AnalysisTap(context, kind, gateway, sequenceRequested),
     setLimits(limits) {
       store.setLimits({ windowTime: limits.reorderWindowTime, maxTrackers: limits.maxTrackedDevices });
     },

@@ -33,6 +33,7 @@ describe('defaults (docs/reference.md configuration table)', () => {
     ['sequence.extractors', []],
     ['sequence.reorderWindow', 64],
     ['sequence.reorderWindowTime', 5000],
+    ['sequence.request', false],
     ['limits.maxGateways', 1000],
     ['limits.maxTrackedDevices', 200_000],
     ['limits.maxEventBytes', 1024 * 1024],
@@ -97,7 +98,7 @@ describe('files', () => {
     '  clientHeaders: 4s', '  clientBody: 20s', '  clientKeepAlive: 2m',
     'transport:', '  default: capwap', '  expected: mqtt', '  gateways:',
     '    cc:1b:e0:e0:00:01: MQTT', '    CC-1B-E0-E0-00-02: { transport: capwap, name: dock 2 }',
-    'sequence:', '  builtin: [ruuvi]', '  reorderWindow: 8', '  reorderWindowTime: 500ms',
+    'sequence:', '  builtin: [ruuvi]', '  reorderWindow: 8', '  reorderWindowTime: 500ms', '  request: true',
     '  extractors:', '    - { name: ctr, stream: scan, manufacturerId: 0x0499, offset: 15, length: 2, endian: big }',
     '    - { name: n, stream: notification, handle: 37, offset: 0, length: 4, endian: little, wrap: 1000 }',
     'limits: { maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512KiB, maxClientConnections: 64 }',
@@ -110,7 +111,7 @@ describe('files', () => {
       gateways: { 'CC:1B:E0:E0:00:01': { transport: 'mqtt' }, 'CC:1B:E0:E0:00:02': { transport: 'capwap', name: 'dock 2' } },
     });
     expect(config.sequence).toEqual({
-      builtin: ['ruuvi'], reorderWindow: 8, reorderWindowTime: 500,
+      builtin: ['ruuvi'], reorderWindow: 8, reorderWindowTime: 500, request: true,
       extractors: [
         { name: 'ctr', stream: 'scan', manufacturerId: 0x0499, offset: 15, length: 2, endian: 'big' },
         { name: 'n', stream: 'notification', handle: 37, offset: 0, length: 4, endian: 'little', wrap: 1000 },
@@ -162,6 +163,32 @@ describe('discovery', () => {
     const config = await load(argv, env);
     expect(config.discovery.enabled).toBe(enabled);
     expect(config.discovery.key).toBe(env.CASSIA_AC_KEY ?? null);
+  });
+});
+
+describe('listeners', () => {
+  it.each<[string, string[]]>([
+    ['both on port 0 (each gets a free port)', ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']],
+    ['one port on two loopback addresses', ['--listen', '127.0.0.1:7001', '--admin-listen', '127.0.0.2:7001']],
+    ['two ports on every interface', ['--listen', ':7001', '--admin-listen', ':7002']],
+  ])('may share a host or a port but not both: %s', async (_what, argv) => {
+    await expect(load(argv)).resolves.toBeDefined();
+  });
+});
+
+describe('sequence.request', () => {
+  it.each<[string, string[], string | null, boolean]>([
+    ['the default', [], null, false],
+    ['--request-sequence', ['--request-sequence'], null, true],
+    ['--request-sequence=false', ['--request-sequence=false'], 'sequence: { request: true }\n', false],
+    ['the file', [], 'sequence: { request: true }\n', true],
+  ])('comes from %s', async (_what, argv, file, expected) => {
+    const config = await load([...(file === null ? [] : ['--config', tmp.write('seqreq.yaml', file)]), ...argv]);
+    expect(config.sequence.request).toBe(expected);
+  });
+  it('is a boolean', async () => {
+    await expect(load(['--config', tmp.write('seqreq-bad.yaml', 'sequence: { request: sometimes }\n')]))
+      .rejects.toThrow(/sequence\.request = "sometimes"/);
   });
 });
 

@@ -32,7 +32,7 @@ describe('demo (npm start with no upstream)', () => {
       expect(stdout).toMatch(/simulator\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout).toMatch(/--upstream https:\/\//);
 
-      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0 };
+      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0, sequenceRequested: 0 };
       // The 15 s are the demo's promise, counted from its start; the assertions below name what was missing.
       await until(async () => {
         const samples = await scrape(admin as string);
@@ -44,14 +44,17 @@ describe('demo (npm start with no upstream)', () => {
           events: total(samples, 'cassia_proxy_events_total'),
           // The workload's acBatch.js-style sessions show on their own route.
           batchConnect: total(samples, 'cassia_proxy_requests_total', { route: '/api/gap/batch-connect' }),
+          // Its notification streams carry the sequence numbers the proxy asked for (sequence.request).
+          sequenceRequested: total(samples, 'cassia_proxy_events_sequence_requested_total', { stream: 'notification' }),
         };
-        return seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0;
-      }, Math.max(0, 15_000 - (Date.now() - started)), 'traffic on both transports, CAPWAP 502/504 and batch connects', 250).catch(() => undefined);
+        return seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0 && seen.sequenceRequested > 0;
+      }, Math.max(0, 15_000 - (Date.now() - started)), 'traffic on both transports, CAPWAP 502/504, batch connects and requested sequence numbers', 250).catch(() => undefined);
       expect(seen.capwap).toBeGreaterThan(0);
       expect(seen.mqtt).toBeGreaterThan(0);
       expect(seen.capwapErrors).toBeGreaterThan(0);
       expect(seen.events).toBeGreaterThan(0);
       expect(seen.batchConnect).toBeGreaterThan(0);
+      expect(seen.sequenceRequested).toBeGreaterThan(0);
     } finally {
       child.kill('SIGINT');
       const [code] = (await deadline(once(child, 'exit'), 10_000, 'the demo to exit on SIGINT').catch(() => [undefined])) as [number | null | undefined];

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
+import { renderStatusPage } from '../../src/report/html.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
@@ -145,6 +146,25 @@ describe('events from the gateway handles', () => {
     recordEvents(report, B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
     expect(gw(report, B).sinceStart.events).toBe(47);
     expect(gw(report, B).sinceStart.missing).toBe(1);
+    expect(gw(report, B).sinceStart.sequenceRequested).toBe(0);
+  });
+
+  it('says how much of the loss figure rests on sequence numbers the proxy requested, in the JSON and on the page', () => {
+    const { report } = setup([snapshotEntry(A, 'capwap'), snapshotEntry(B, 'mqtt')]);
+    recordEvents(report, A, 'capwap', { events: 100, sequenced: 100, missing: 3, outOfOrder: 0, duplicate: 0, requested: 80 });
+    recordEvents(report, B, 'mqtt', { events: 50, sequenced: 50, missing: 1, outOfOrder: 0, duplicate: 0 });
+    expect(gw(report, A).window).toMatchObject({ sequenced: 100, sequenceRequested: 80 });
+    expect(gw(report, B).window).toMatchObject({ sequenced: 50, sequenceRequested: 0 });
+    expect(report.report().transports.find((t) => t.transport === 'capwap')?.sinceStart.sequenceRequested).toBe(80);
+    const page = renderStatusPage(report.report(), report.gateways()).toString();
+    // The worst-gateways row of each (its name cell has the model line).
+    const row = (mac: string): string => {
+      const rest = page.slice(page.indexOf(`<tr data-gateway="${mac}"><td class="mono">${mac}</td><td><div class="sub">`));
+      return rest.slice(0, rest.indexOf('</tr>'));
+    };
+    expect(row(A)).toMatch(/data-field="sequenceRequested"[^>]*>80\.00% seqNum requested<\/div>/);
+    expect(row(B)).toContain('data-field="loss"');
+    expect(row(B)).not.toContain('sequenceRequested');
   });
 });
 

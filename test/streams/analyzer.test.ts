@@ -123,7 +123,7 @@ describe('stream analyzer tap', () => {
     };
     const analyzer = h.analyzer;
     const { openTap } = guardTaps((kind, gateway) => analyzer.tap(kind, gateway), undefined, h.metrics, pino({ level: 'silent' }));
-    const tap = openTap('combined', h.stack.handle(null));
+    const tap = openTap('combined', h.stack.handle(null), false);
     if (tap === null) throw new Error('no tap');
     const good = (seqNum: number) => ({ ap: GW1, dataType: 'notification', device: 'A', handle: 52, value: '00', seqNum });
     tap.write(sse([good(1)]));

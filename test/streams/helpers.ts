@@ -25,7 +25,7 @@ export function testConfig(over: { sequence?: Partial<Config['sequence']>; limit
       expected: null,
     },
     discovery: { enabled: false, interval: 60000, key: null, secret: null },
-    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, ...over.sequence },
+    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, request: false, ...over.sequence },
     limits: { ...DEFAULTS.limits, ...over.limits },
     log: { level: 'silent', access: false },
     configFile: null,
