@@ -1,8 +1,11 @@
 /**
  * Pure statistics for the transport report: Wilson score intervals for rates, the pooled
  * two-proportion z-test used for every verdict, and quantiles from fixed-bucket histograms.
- * No dependencies, no state; the formulas are the textbook ones so results can be checked by hand.
+ * No state; the formulas are the textbook ones so results can be checked by hand. Student's t
+ * distribution comes from stdlib (@stdlib/stats-base-dists-t-cdf: the regularised incomplete beta
+ * function ported from Boost, accurate to double precision), not from a hand-written series.
  */
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
 
 /** z for a two-sided 95 % interval. */
 export const Z95 = 1.959963984540054;
@@ -90,4 +93,13 @@ export function histogramQuantile(
     below += c;
   }
   return bounds[bounds.length - 1] ?? null;
+}
+
+/**
+ * P(T > t) for Student's t with `df` degrees of freedom (df may be fractional, as Welch's is),
+ * computed as the lower tail at -t so that tiny p-values keep their precision.
+ */
+export function tUpperTail(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return 1;
+  return tCdf(-t, df);
 }
