@@ -41,6 +41,26 @@ describe('simulator faults', () => {
     }
   });
 
+  it('bursts: while the link is in its bad state calls fail at the burst rate, so failures come in runs', async () => {
+    // Good and bad states of 150 ms each: every call fails in the bad state, none in the good one.
+    const sim = await createSimulator({ gateways: 1, seed: 11, profile: { profile: 'clean', transports: {
+      capwap: { burstGoodMeanS: 0.15, burstBadMeanS: 0.15, burstHttp502: 1 } } } });
+    try {
+      const mac = sim.gateways[0] ?? '';
+      const got = await statuses(sim.url, mac, await getToken(sim.url), 1200);
+      const failed = got.filter((s) => s === 502).length;
+      let runs = 0;
+      for (let i = 0; i < got.length; i++) if (got[i] === 502 && got[i - 1] !== 502) runs++;
+      // Half the time bad; with independent failures at that rate a run would average 2 calls.
+      expect(failed / got.length).toBeGreaterThan(0.2);
+      expect(failed / got.length).toBeLessThan(0.8);
+      expect(failed / runs, `${failed} failures in ${runs} runs`).toBeGreaterThan(5);
+      expect(sim.truth().gateways[mac]?.requests).toEqual({ total: 1200, '502': failed, '504': 0 });
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('drops, duplicates and reorders sequenced events at the profile rates', async () => {
     const sim = await createSimulator({ gateways: 1, connectedPerGateway: 10, devicesPerGateway: 10, notifyIntervalMs: 10, tickMs: 10,
       seed: 3, profile: { profile: 'clean', transports: { capwap: { drop: 0.1, duplicate: 0.05, reorder: 0.05 } } } });
