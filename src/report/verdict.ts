@@ -174,16 +174,25 @@ export interface TransportTest {
   missing: string | null;
 }
 
+/** A sample as Student's t sees it: its size, mean and (n − 1)-denominator variance. */
+export interface Sample {
+  count: number;
+  mean: number;
+  variance: number;
+}
+
 /**
- * Student's two-sample t with the pooled variance: under "transport makes no difference" CAPWAP
- * and MQTT gateways vary alike, so one spread from all of them is right and uses every gateway's
- * degree of freedom (Welch's test would rest on the smaller group alone).
+ * Student's two-sample t with the pooled variance, never below `floor` (the variance one
+ * observation has at least). Under "transport makes no difference" CAPWAP and MQTT gateways vary
+ * alike, so one spread from all of them is right and uses every gateway's degree of freedom
+ * (Welch's test would rest on the smaller group alone, and a few gateways that happen to agree
+ * would make it overconfident: bench/verdict-eval.mjs, scenario aa-sites-few).
  */
-function pooledT(c: GroupSummary, m: GroupSummary): { t: number; df: number } {
-  const df = c.gateways + m.gateways - 2;
-  const pooled = ((c.gateways - 1) * c.sample + (m.gateways - 1) * m.sample) / df;
-  const variance = Math.max(pooled, c.floor, m.floor);
-  return { t: (c.mean - m.mean) / Math.sqrt(variance * (1 / c.gateways + 1 / m.gateways)), df };
+export function studentT(a: Sample, b: Sample, floor = 0): { t: number; df: number } {
+  const df = a.count + b.count - 2;
+  const pooled = ((a.count - 1) * a.variance + (b.count - 1) * b.variance) / df;
+  const variance = Math.max(pooled, floor);
+  return { t: (a.mean - b.mean) / Math.sqrt(variance * (1 / a.count + 1 / b.count)), df };
 }
 
 /** (Σk + ½)/(Σn + 1) over `tallies`. */
@@ -216,7 +225,9 @@ export function transportTest(
   if (m.gateways < 2) missing = `${m.gateways} MQTT gateway${m.gateways === 1 ? '' : 's'} with ≥${min} ${trials(measure)}: at least 2 are needed to know how much gateways differ among themselves`;
   else if (c.gateways < 1) missing = `no CAPWAP gateway with ≥${min} ${trials(measure)}`;
   if (missing !== null) return { ...base, t: null, df: null, pValue: null, worse: false, missing };
-  const { t, df } = pooledT(c, m);
+  const { t, df } = studentT(
+    { count: c.gateways, mean: c.mean, variance: c.sample }, { count: m.gateways, mean: m.mean, variance: m.sample },
+    Math.max(c.floor, m.floor));
   const pValue = tUpperTail(t, df);
   const worse = pValue < level && material(c.meanRate, m.meanRate, policy.minRatio);
   return { ...base, t, df, pValue, worse, missing: null };
