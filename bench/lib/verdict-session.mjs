@@ -4,7 +4,7 @@
 // look, all in simulated time (one step per second, no clock, no sockets).
 import { BurstyLink } from '../../dist/src/simulator/link.js';
 import { mulberry32, hashString } from '../../dist/src/simulator/prng.js';
-import { OutageTracker } from '../../dist/src/gateways/outage.js';
+import { OutageTracker } from '../../dist/src/report/outage.js';
 import { MinuteTally } from '../../dist/src/report/minutes.js';
 import { DEFAULT_POLICY, alphaAt, changeTest, decide, lookOf } from '../../dist/src/report/verdict.js';
 

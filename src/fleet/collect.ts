@@ -5,6 +5,7 @@
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
+import { oneLookDecider } from '../report/decider.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
 import { F, HEADERS_BOUNDS_MS, errorField } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
@@ -312,7 +313,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     bucketSeconds,
     segments,
     snapshot,
-    thresholds: options.thresholds ?? DEFAULT_THRESHOLDS,
+    decider: oneLookDecider(options.thresholds ?? DEFAULT_THRESHOLDS),
     series: (transport: string) => charts.get(transport),
     transportCounts,
     basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +

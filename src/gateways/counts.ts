@@ -7,7 +7,7 @@ import { createLabelTree } from '../metrics/label-tree.js';
 import type { Metrics, ValueCell } from '../metrics/metrics.js';
 import type { SegmentStore } from '../report/segments.js';
 import { errorField, type Segment } from '../report/ring.js';
-import { NO_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
+import { NO_GATEWAY, OVERFLOW_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
 /**
@@ -54,6 +54,15 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
     const streams = new Map<StreamKind, StreamSeries>();
     let segment: Segment | null = null;
     const seg = (): Segment => (segment ??= report.segment(label, transport));
+    // Outages are decided in the segment (outage.ts); their metric cells are made on the first one.
+    let outageCells: { outages: ValueCell; errors: ValueCell; entered: number } | null = null;
+    function outage(calls: number): void {
+      const s = seg();
+      outageCells ??= { outages: metrics.gatewayOutages.cell(label, transport), errors: metrics.gatewayOutageErrors.cell(label, transport), entered: 0 };
+      outageCells.errors.value += calls;
+      outageCells.outages.value += s.outage.outages - outageCells.entered;
+      outageCells.entered = s.outage.outages;
+    }
 
     function stream(kind: StreamKind): StreamSeries {
       let series = streams.get(kind);
@@ -104,7 +113,8 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
           const error = origin === 'client' ? undefined : errorField(status, origin);
           if (error !== undefined) (errorCells[error] ??= metrics.gatewayErrors.cell(label, transport, String(status), origin)).value += 1;
         }
-        report.addExchange(seg(), status, origin, headersMs, at);
+        const outageCalls = report.addExchange(seg(), status, origin, headersMs, at, record?.online === false);
+        if (outageCalls > 0 && perGateway && label !== OVERFLOW_GATEWAY) outage(outageCalls);
       },
       stream,
     };

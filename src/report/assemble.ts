@@ -6,7 +6,11 @@
  */
 import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
 import { addCounters, emptyCounters, toFigures } from './figures.js';
-import { judgeChange, recommend, type Thresholds } from './recommend.js';
+import type { Decider } from './decider.js';
+import {
+  changeVerdict, lookReport, outagesOf, recommendation, talliesOf, transportComparison, type Tallies,
+} from './recommend.js';
+import type { GatewayEvidence, MinutesByMeasure } from './verdict.js';
 import type {
   GatewayReport, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
 } from './types.js';
@@ -44,6 +48,8 @@ export interface SegmentCounts {
   window: Float64Array;
   /** Counters over the whole period the report covers ("since start"). */
   totals: Float64Array;
+  /** Per-minute sums of each verdict measure over that period, when the source has them (before/after verdicts). */
+  minutes?: MinutesByMeasure;
 }
 
 /** Per-bucket counts of one transport over the window, oldest first, all arrays the same length. */
@@ -67,7 +73,8 @@ export interface ReportInput {
   /** Segments in the order they were first seen (ties in the recommendations keep this order). */
   segments: readonly SegmentCounts[];
   snapshot: readonly GatewaySnapshotEntry[];
-  thresholds: Thresholds;
+  /** Decides the verdicts: at looks (the running proxy) or once (the fleet report). */
+  decider: Decider;
   /** The chart series of one transport; empty series when absent. */
   series(transport: string): SeriesCounts | undefined;
   /**
@@ -89,7 +96,13 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null | undefined): string | null => (ms == null ? null : iso(ms));
 
 const DEFAULT_BASIS =
-  'since start: each CAPWAP gateway against all MQTT gateways pooled; before/after: the gateway under its previous transport against its current one';
+  'since start: CAPWAP gateways against MQTT gateways, each gateway one observation, outages apart; ' +
+  'before/after: the gateway\'s minutes under its previous transport against its current one';
+
+const METHOD_TEST =
+  'transport: Student\'s t on gateways\' log failure rates (CAPWAP vs MQTT), then each CAPWAP gateway against a prediction ' +
+  'bound for one more MQTT gateway; before/after: quasi-binomial t over minutes; decided at looks 30 s, 1 min, 2 min, … after ' +
+  'the start, look j at α·0.2·0.8^(j−1), shared among the measures (docs/verdicts.md)';
 
 /** The segment a gateway is on now: the snapshot's transport, else the most recently active. */
 function currentSegment(segs: readonly SegmentCounts[], transport: string | undefined): SegmentCounts | undefined {
@@ -162,7 +175,6 @@ export function seriesFigures(counts: SeriesCounts, bucketSeconds: number): Tran
 
 /** The transport comparison, recommendations and before/after comparisons. */
 export function assembleReport(input: ReportInput): TransportReport {
-  const { thresholds } = input;
   const snap = snapshotByMac(input.snapshot);
   const all = byGateway(input.segments);
 
@@ -212,9 +224,19 @@ export function assembleReport(input: ReportInput): TransportReport {
     };
   });
 
-  const mqttTotals = emptyCounters();
-  for (const s of byTransport.get('mqtt') ?? []) addCounters(mqttTotals, s.totals);
-  const mqtt = toFigures(mqttTotals);
+  const { decider } = input;
+  const policy = decider.policy;
+  // The verdicts' evidence: each gateway's current segment, since start, outages apart.
+  const evidence: GatewayEvidence[] = [];
+  const talliesByGateway = new Map<string, Tallies>();
+  for (const [gateway, cur] of current) {
+    if (isGatewayPool(gateway) || cur === undefined) continue;
+    const tallies = talliesOf(cur.totals);
+    talliesByGateway.set(gateway, tallies);
+    evidence.push({ gateway, transport: cur.transport, tallies });
+  }
+  const mqtt = evidence.filter((e) => e.transport === 'mqtt').map((e) => e.tallies);
+  const decided = decider.transport(evidence, input.generatedAt);
 
   const recommendations: Recommendation[] = [];
   const transportChanges: TransportChange[] = [];
@@ -224,17 +246,24 @@ export function assembleReport(input: ReportInput): TransportReport {
     if (cur === undefined) continue;
     const name = snap.get(gateway)?.name ?? null;
     if (cur.transport === 'capwap') {
-      recommendations.push({ gateway, name, ...recommend(toFigures(cur.totals), mqtt, thresholds) });
+      recommendations.push(recommendation({
+        gateway, name, tallies: talliesByGateway.get(gateway) ?? {}, outages: outagesOf(cur.totals), mqtt,
+        decided: decided === null ? null : { decision: decided.verdicts.gateways.get(gateway), tests: decided.verdicts.transport, look: decided.look },
+        firstLookAt: decided === null ? decider.firstLookAt(input.startedAt) : null,
+      }, policy));
     }
     const previous = segs
       .filter((s) => s !== cur)
       .reduce<SegmentCounts | undefined>((best, s) => (best === undefined || s.lastAt > best.lastAt ? s : best), undefined);
     if (previous !== undefined) {
-      const before = toFigures(previous.totals);
-      const after = toFigures(cur.totals);
+      const changed = decider.change(gateway, cur.firstAt, previous.minutes ?? {}, cur.minutes ?? {}, input.generatedAt);
       transportChanges.push({
         gateway, name, from: previous.transport, to: cur.transport, changedAt: iso(cur.firstAt),
-        before, after, ...judgeChange(before, after, thresholds),
+        before: toFigures(previous.totals), after: toFigures(cur.totals),
+        ...changeVerdict({
+          before: talliesOf(previous.totals), after: talliesOf(cur.totals), decided: changed,
+          firstLookAt: changed === null ? decider.firstLookAt(cur.firstAt) : null,
+        }),
       });
     }
   }
@@ -250,13 +279,18 @@ export function assembleReport(input: ReportInput): TransportReport {
     transports,
     recommendations,
     transportChanges,
+    transportComparison: transportComparison(decided?.verdicts.transport ?? []),
     method: {
-      test: 'pooled two-proportion z-test, two-sided; rates shown with Wilson 95% intervals',
-      alpha: thresholds.alpha,
-      minRequests: thresholds.minRequests,
-      minSequenced: thresholds.minSequenced,
-      minRatio: thresholds.minRatio,
+      test: METHOD_TEST,
+      alpha: policy.alpha,
+      minRequests: policy.minTrials.errors,
+      minSequenced: policy.minTrials.loss,
+      minProbes: policy.minTrials.probes,
+      minRatio: policy.minRatio,
+      selection: policy.selection,
       basis: input.basis ?? DEFAULT_BASIS,
+      look: lookReport(decided?.look ?? null),
+      firstLookAt: decided === null ? isoOrNull(decider.firstLookAt(input.startedAt)) : null,
     },
   };
 }

@@ -6,14 +6,15 @@
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type ReportInput, type SegmentCounts, type SeriesCounts } from './assemble.js';
 import { emptyCounters } from './figures.js';
 import { F, bucketAt, sumWindow, type Segment } from './ring.js';
-import type { Thresholds } from './recommend.js';
+import type { Decider } from './decider.js';
+import type { MinutesByMeasure } from './verdict.js';
 import type { SegmentStore } from './segments.js';
 import type { GatewayReport, TransportReport } from './types.js';
 
 interface Ctx {
   segments: SegmentStore;
   snapshot: () => GatewaySnapshotEntry[];
-  thresholds: Thresholds;
+  decider: Decider;
   startedAt: number;
 }
 
@@ -30,13 +31,23 @@ function segmentCounts(store: SegmentStore, from: number, to: number): { counts:
     for (const s of segs) {
       const window = emptyCounters();
       sumWindow(s, from, to, window);
-      counts.push({ gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals });
+      counts.push({ gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s) });
       const list = rings.get(s.transport) ?? [];
       list.push(s);
       rings.set(s.transport, list);
     }
   }
   return { counts, rings };
+}
+
+/** A segment's minute sums per measure; a measure without a minute is left out. */
+function minutesOf(s: Segment): MinutesByMeasure {
+  const out: MinutesByMeasure = {};
+  for (const [m, tally] of Object.entries(s.minutes) as Array<[keyof MinutesByMeasure, Segment['minutes']['errors']]>) {
+    const sums = tally.sums();
+    if (sums.buckets > 0) out[m] = sums;
+  }
+  return out;
 }
 
 function series(segs: readonly Segment[], from: number, to: number, bucketMs: number): SeriesCounts {
@@ -70,7 +81,7 @@ function input(ctx: Ctx): ReportInput {
     bucketSeconds: store.bucketMs / 1000,
     segments: counts,
     snapshot: ctx.snapshot(),
-    thresholds: ctx.thresholds,
+    decider: ctx.decider,
     series: (transport) => series(rings.get(transport) ?? [], from, to, store.bucketMs),
   };
 }

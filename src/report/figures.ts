@@ -51,5 +51,7 @@ export function toFigures(c: Float64Array): Figures {
     duplicate: v(F.duplicate),
     sequenceRequested: v(F.sequenceRequested),
     loss: ratio(missing, sequenced + missing),
+    outages: v(F.outages),
+    outageErrors: v(F.outageErrors),
   };
 }

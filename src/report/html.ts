@@ -72,19 +72,38 @@ function charts(report: TransportReport): SafeHtml {
   return html`<div class="charts">${errorChart}${lossChart}</div>`;
 }
 
+const MEASURE_NAMES = { errors: '502/504', loss: 'loss', probes: 'probes' } as const;
+
+/** Is CAPWAP worse here at all: one line per measure, as decided at the latest look. */
+function transportTests(report: TransportReport): SafeHtml {
+  const look = report.method.look;
+  if (look === null) {
+    return html`<p class="note" id="transport-tests">First verdict look at ${report.method.firstLookAt ?? 'the next report'}; looks follow at doubling times (docs/verdicts.md).</p>`;
+  }
+  const lines = report.transportComparison.map((t) => {
+    const what = html`<b>${MEASURE_NAMES[t.measure]}</b>: CAPWAP gateways ${t.capwap.meanRate === null ? '—' : pct(t.capwap.meanRate)} (${t.capwap.gateways}) vs MQTT gateways ${t.mqtt.meanRate === null ? '—' : pct(t.mqtt.meanRate)} (${t.mqtt.gateways})`;
+    const verdict = t.missing !== null ? html`<span class="muted">${t.missing}</span>`
+      : html`${t.worse ? 'CAPWAP worse' : 'no significant, material difference'} (p ${t.pValue === null ? 'n/a' : t.pValue.toPrecision(2)}, level ${t.level.toPrecision(2)})`;
+    return html`<li data-measure="${t.measure}">${what}: ${verdict}</li>`;
+  });
+  return html`<div class="note" id="transport-tests">Look ${look.index} at ${look.at}${look.nextAt === null ? '' : html`, next at ${look.nextAt}`}; each gateway is one observation, outages apart (docs/verdicts.md):<ul>${lines}</ul></div>`;
+}
+
 function recommendations(report: TransportReport): SafeHtml {
   if (report.recommendations.length === 0) return html`<p class="empty">No CAPWAP gateways seen.</p>`;
   const rows = report.recommendations.map((r) =>
     html`<tr data-gateway="${r.gateway}"><td class="mono">${r.gateway}</td><td>${r.name ?? ''}</td>${[
       html`<td>${badge(r.verdict)}</td>`,
+      cell('decidedBy', r.decidedBy.map((m) => MEASURE_NAMES[m]).join(', ')),
       cell('confidence', confidence(r.confidence)),
       cell('errors.a', ratioCell(r.errors.a)),
       cell('loss.a', ratioCell(r.loss.a)),
+      cell('outages', r.outages.outages === 0 ? '0' : `${r.outages.outages} (${r.outages.failedCalls} calls)`),
     ]}<td class="reason">${r.reason}</td></tr>`);
   const mqtt = report.recommendations[0];
-  const pool = mqtt ? html`MQTT pool: 502/504 ${ratioCell(mqtt.errors.b)}, loss ${ratioCell(mqtt.loss.b)}` : '';
-  return html`<p class="note">${pool}</p><table id="recommendations"><thead><tr><th>gateway</th><th>name</th><th>verdict</th>
-<th>confidence</th><th>502/504 rate</th><th>loss ratio</th><th>why</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const pool = mqtt ? html`MQTT gateways together: 502/504 ${ratioCell(mqtt.errors.b)}, loss ${ratioCell(mqtt.loss.b)} (outages apart)` : '';
+  return html`${transportTests(report)}<p class="note">${pool}</p><table id="recommendations"><thead><tr><th>gateway</th><th>name</th><th>verdict</th>
+<th>decided by</th><th>confidence</th><th>502/504 rate</th><th>loss ratio</th><th>outages</th><th>why</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function changeRow(c: TransportChange, now: string): SafeHtml {

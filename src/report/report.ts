@@ -8,6 +8,7 @@ import type { Router } from 'express';
 import type { GatewaySnapshotEntry } from './assemble.js';
 import { buildGateways, buildReport } from './build.js';
 import { createSegmentStore, type SegmentStore } from './segments.js';
+import { createLatchedDecider } from './decider.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';
 import type { GatewayReport, TransportReport } from './types.js';
@@ -22,6 +23,10 @@ export interface ReportDeps {
   bucketMs?: number;
   buckets?: number;
   thresholds?: Partial<Thresholds>;
+  /** When the first verdict look is due after the start (default 30 s; later looks double it). */
+  firstLookMs?: number;
+  /** Width of the before/after verdict's buckets (default 60 000 ms). */
+  minuteMs?: number;
 }
 
 /** A running report. */
@@ -38,11 +43,11 @@ export interface Report {
 export function createReport(deps: ReportDeps): Report {
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const segments = createSegmentStore({ bucketMs: deps.bucketMs, buckets: deps.buckets, now });
+  const segments = createSegmentStore({ bucketMs: deps.bucketMs, buckets: deps.buckets, now, minuteMs: deps.minuteMs });
   const ctx = {
     segments,
     snapshot: deps.gatewaySnapshot,
-    thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
+    decider: createLatchedDecider(startedAt, { ...DEFAULT_THRESHOLDS, ...deps.thresholds }, deps.firstLookMs),
     startedAt,
   };
   const self: Report = {

@@ -3,10 +3,13 @@
  * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
  * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
- * Size: 90 buckets × 26 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
+ * Size: 90 buckets × 28 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
 import type { Origin } from '../vocabulary.js';
+import { OutageTracker } from './outage.js';
+import { MinuteTally } from './minutes.js';
+import type { Measure } from './verdict.js';
 
 /** Upper bounds (ms) of the per-gateway time-to-headers histogram: the proxy's own buckets. */
 export const HEADERS_BOUNDS_MS: readonly number[] = REQUEST_DURATION_BUCKETS.map((s) => s * 1000);
@@ -26,8 +29,11 @@ export const F = {
   duplicate: 10,
   /** Of `sequenced`: numbers the proxy asked the AC for (sequence.request). */
   sequenceRequested: 11,
+  /** Outages entered, and calls answered 502/504 inside one (of the 502/504 above; outage.ts). */
+  outages: 12,
+  outageErrors: 13,
   /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
-  hist: 12,
+  hist: 14,
 } as const;
 
 /**
@@ -57,10 +63,14 @@ export interface Segment {
   readonly ring: Uint32Array;
   /** FIELDS counters since start. */
   readonly totals: Float64Array;
+  /** Outage or link loss, decided call by call (outage.ts). */
+  readonly outage: OutageTracker;
+  /** Per-minute sums of each verdict measure since start, for the before/after comparison. */
+  readonly minutes: Record<Measure, MinuteTally>;
 }
 
 /** Allocates a segment with an empty ring of `buckets` slots. */
-export function createSegment(gateway: string, transport: string, buckets: number, now: number): Segment {
+export function createSegment(gateway: string, transport: string, buckets: number, now: number, minuteMs = 60_000): Segment {
   return {
     gateway,
     transport,
@@ -69,6 +79,8 @@ export function createSegment(gateway: string, transport: string, buckets: numbe
     epochs: new Float64Array(buckets).fill(-1),
     ring: new Uint32Array(buckets * FIELDS),
     totals: new Float64Array(FIELDS),
+    outage: new OutageTracker(),
+    minutes: { errors: new MinuteTally(minuteMs), loss: new MinuteTally(minuteMs), probes: new MinuteTally(minuteMs) },
   };
 }
 

@@ -9,6 +9,7 @@
  * report alike.
  */
 import { F, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
+import type { Resolved } from './outage.js';
 import type { Origin } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
@@ -29,6 +30,8 @@ export interface SegmentStoreOptions {
   /** Buckets in the window (default 90: 15 minutes of 10 s). */
   buckets?: number;
   now?: () => number;
+  /** Width of the before/after verdict's buckets (default a minute; tests shorten it). */
+  minuteMs?: number;
 }
 
 /** Counters for every gateway, by transport. */
@@ -41,9 +44,11 @@ export interface SegmentStore {
   /**
    * One finished exchange: `status` is what the client got (499 for client aborts), `headersMs`
    * the time to response headers (NaN or negative when headers never came), `at` when it
-   * finished (epoch ms, default now).
+   * finished (epoch ms, default now), `offline` whether the gateway is known to be offline.
+   * Also decides outage or link loss (outage.ts) and keeps the minutes of the `errors`
+   * measure; returns the 502/504s it has just put into an outage (usually 0).
    */
-  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
+  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number, offline?: boolean): number;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
@@ -58,6 +63,7 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
   const buckets = opts.buckets ?? 90;
   const now = opts.now ?? Date.now;
   const byGateway = new Map<string, Segment[]>();
+  const resolved: Resolved = { failures: 0, outage: 0 };
 
   return {
     bucketMs,
@@ -71,21 +77,33 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       }
       // At most one segment per transport value (4 possible), so the scan is bounded.
       for (const seg of list) if (seg.transport === transport) return seg;
-      const seg = createSegment(gateway, transport, buckets, now());
+      const seg = createSegment(gateway, transport, buckets, now(), opts.minuteMs);
       list.push(seg);
       return seg;
     },
-    addExchange(seg, status, origin, headersMs, at) {
+    addExchange(seg, status, origin, headersMs, at, offline = false) {
       const t = at ?? now();
       seg.lastAt = t;
       const epoch = Math.floor(t / bucketMs);
       add(seg, epoch, F.requests, 1);
-      if (origin === 'client') add(seg, epoch, F.clientAborts, 1);
-      else {
-        const error = errorField(status, origin);
-        if (error !== undefined) add(seg, epoch, error, 1);
-      }
       if (headersMs >= 0) add(seg, epoch, headersBin(headersMs), 1);
+      if (origin === 'client') {
+        add(seg, epoch, F.clientAborts, 1);
+        return 0;
+      }
+      const error = errorField(status, origin);
+      if (error === undefined) {
+        const r = seg.outage.success(resolved);
+        seg.minutes.errors.add(t, r.failures, r.failures + 1);
+        return 0;
+      }
+      add(seg, epoch, error, 1);
+      const entered = seg.outage.outages;
+      const r = seg.outage.failure(offline, resolved);
+      if (r.outage === 0) return 0;
+      add(seg, epoch, F.outageErrors, r.outage);
+      if (seg.outage.outages > entered) add(seg, epoch, F.outages, seg.outage.outages - entered);
+      return r.outage;
     },
     addEvents(seg, counts) {
       const t = now();
@@ -98,6 +116,7 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
       const requested = counts.requested ?? 0;
       if (requested > 0) add(seg, epoch, F.sequenceRequested, requested);
+      if (counts.sequenced + counts.missing > 0) seg.minutes.loss.add(t, counts.missing, counts.sequenced + counts.missing);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

@@ -35,6 +35,9 @@ export interface Figures {
   sequenceRequested?: number;
   /** missing / (sequenced + missing). */
   loss: Ratio;
+  /** Outages entered and the calls answered 502/504 inside them (part of `status502`/`status504`). */
+  outages: number;
+  outageErrors: number;
 }
 
 /** One gateway as seen by `/api/gateways`. */
@@ -81,19 +84,67 @@ export interface TransportFigures {
   series: TransportSeries;
 }
 
-/** The outcome of comparing two samples on one measure with the z-test. */
+/**
+ * One measure of a verdict: the two rates compared and the test behind the decision
+ * (docs/verdicts.md). Rates count outside outages.
+ */
 export interface Comparison {
-  measure: 'errors' | 'loss';
+  measure: 'errors' | 'loss' | 'probes';
   /** First sample (the gateway, or the gateway before the change). */
   a: Ratio;
-  /** Second sample (the MQTT pool, or the gateway after the change). */
+  /** Second sample (the MQTT gateways taken together, or the gateway after the change). */
   b: Ratio;
-  /** Whether both samples reached the minimum size. */
+  /** Whether the measure was tested at the look the verdict comes from. */
   enough: boolean;
+  /**
+   * The test's standardised difference at that look: for a recommendation, how far the gateway's
+   * log rate lies above the MQTT gateways' (Student's t against their prediction bound); for a
+   * change, the quasi-binomial t of before minus after. null when not tested.
+   */
   z: number | null;
+  /** Its p-value (one-sided for a recommendation, two-sided for a change); null when not tested. */
   pValue: number | null;
+  /** Degrees of freedom of that t; null when not tested. */
+  df: number | null;
   /** a.rate / b.rate when both are defined and b.rate > 0. */
   ratio: number | null;
+}
+
+/** A measure a verdict can rest on. */
+export type MeasureName = 'errors' | 'loss' | 'probes';
+
+/** The look a verdict was decided at (docs/verdicts.md, "Reading the page often…"). */
+export interface LookReport {
+  index: number;
+  /** ISO time the decision was taken. */
+  at: string;
+  /** The look's level before it is shared among the measures tested. */
+  level: number;
+  /** ISO time of the next look; null for a one-shot report (the fleet report). */
+  nextAt: string | null;
+}
+
+/** CAPWAP gateways against MQTT gateways on one measure, each gateway one observation. */
+export interface TransportComparison {
+  measure: MeasureName;
+  capwap: { gateways: number; meanRate: number | null };
+  mqtt: { gateways: number; meanRate: number | null };
+  /** Student's t of the gateways' log rates, its degrees of freedom and one-sided p; null when not testable. */
+  t: number | null;
+  df: number | null;
+  pValue: number | null;
+  /** The level it was held to (the look's, shared among the measures tested). */
+  level: number;
+  /** CAPWAP significantly and materially worse. */
+  worse: boolean;
+  /** Why it could not be tested, else null. */
+  missing: string | null;
+}
+
+/** A gateway's outages: entered, and calls answered 502/504 inside them (left out of its 502/504 rate). */
+export interface OutageFigures {
+  outages: number;
+  failedCalls: number;
 }
 
 export type Verdict = 'move_to_mqtt' | 'no_clear_benefit' | 'insufficient_data';
@@ -104,11 +155,18 @@ export interface Recommendation {
   gateway: string;
   name: string | null;
   verdict: Verdict;
-  /** 1 - p of the deciding test; null when there is no verdict. */
+  /** 1 − p of the deciding transport test; null when there is no verdict. */
   confidence: number | null;
   reason: string;
   errors: Comparison;
   loss: Comparison;
+  /** The proxy's own probes, when there are any. */
+  probes?: Comparison;
+  /** The measures that decided `move_to_mqtt` (empty otherwise). */
+  decidedBy: MeasureName[];
+  outages: OutageFigures;
+  /** The look the verdict comes from; null before the first look. */
+  look: LookReport | null;
 }
 
 /** Before/after figures for a gateway whose transport changed at run time. */
@@ -126,6 +184,11 @@ export interface TransportChange {
   reason: string;
   errors: Comparison;
   loss: Comparison;
+  probes?: Comparison;
+  /** The measures that decided `improved` or `worse`. */
+  decidedBy: MeasureName[];
+  /** The look since the change the verdict comes from; null before the first. */
+  look: LookReport | null;
 }
 
 /** The whole `/api/report` document. */
@@ -137,12 +200,23 @@ export interface TransportReport {
   transports: TransportFigures[];
   recommendations: Recommendation[];
   transportChanges: TransportChange[];
+  /** Is CAPWAP worse here at all: one entry per measure with evidence, at the latest look. */
+  transportComparison: TransportComparison[];
   method: {
     test: string;
+    /** The chance of ever giving a false verdict, over every look. */
     alpha: number;
+    /** Calls, sequenced events and probes a gateway needs for a measure to count for it. */
     minRequests: number;
     minSequenced: number;
+    minProbes: number;
     minRatio: number;
+    /** One-sided level of "above what MQTT gateways show" once CAPWAP is worse. */
+    selection: number;
     basis: string;
+    /** The latest look of the transport comparison; null before the first. */
+    look: LookReport | null;
+    /** ISO time of the first look (when nothing is decided yet), else null. */
+    firstLookAt: string | null;
   };
 }

@@ -365,3 +365,14 @@ export function decide(evidence: readonly GatewayEvidence[], level: number, poli
   }
   return { level, transport, gateways };
 }
+
+/** One gateway's minutes per measure, before and after its transport changed. */
+export type MinutesByMeasure = Partial<Record<Measure, MinuteSums>>;
+
+/** Every measure both periods have, compared at `level` shared among those that can be tested. */
+export function compareChange(before: MinutesByMeasure, after: MinutesByMeasure, level: number, policy: VerdictPolicy = DEFAULT_POLICY): ChangeTest[] {
+  const measures = MEASURES.filter((m) => before[m] !== undefined && after[m] !== undefined);
+  const first = measures.map((m) => changeTest(m, before[m] as MinuteSums, after[m] as MinuteSums, level, policy));
+  const share = level / Math.max(1, first.filter((t) => t.missing === null).length);
+  return first.map((t) => (t.missing !== null || t.pValue === null || t.pValue < share ? { ...t, level: share } : { ...t, level: share, direction: null }));
+}

@@ -169,24 +169,41 @@ describe('events from the gateway handles', () => {
 });
 
 describe('transport change at run time', () => {
-  it('compares the gateway under its old transport with the new one', () => {
+  it('compares the gateway under its old transport with the new one, minute by minute, at the looks after the change', () => {
     const snapshot: GatewaySnapshotEntry[] = [snapshotEntry(A, 'capwap', { name: 'Yard' })];
     const { report, at } = setup(snapshot);
-    // 300 requests on CAPWAP with 30 502s, then the operator moves it; 300 on MQTT with 2.
-    for (let i = 0; i < 300; i++) recordExchange(report, A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
+    // Five minutes on CAPWAP, 60 requests a minute of which 6 answered 502; then the operator
+    // moves it; five minutes on MQTT, 60 a minute, one 504 in the first minute.
+    for (let m = 0; m < 5; m++) {
+      at(m * 60_000 + 1000);
+      for (let i = 0; i < 60; i++) recordExchange(report, A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
+    }
     expect(report.report().recommendations.map((r) => r.gateway)).toEqual([A]);
     at(5 * 60_000);
     snapshot[0] = snapshotEntry(A, 'mqtt', { name: 'Yard' });
-    for (let i = 0; i < 300; i++) recordExchange(report, A, 'mqtt', i < 2 ? 504 : 200, 'upstream', 20);
+    for (let m = 5; m < 10; m++) {
+      at(m * 60_000 + 1000);
+      for (let i = 0; i < 60; i++) recordExchange(report, A, 'mqtt', m === 5 && i === 0 ? 504 : 200, 'upstream', 20);
+    }
+    // Before the first look after the change (30 s) nothing is decided.
+    at(5 * 60_000 + 1000);
+    expect(report.report().transportChanges[0]).toMatchObject({ verdict: 'insufficient_data', look: null });
+    // 5 minutes after the change is its look 4 (30 s, 1, 2, 4 min), held to 0.01 · 0.2 · 0.8³.
+    at(10 * 60_000 + 1000);
     const r = report.report();
     expect(r.recommendations).toEqual([]); // no longer on CAPWAP
     expect(r.transportChanges).toHaveLength(1);
     const c = r.transportChanges[0];
-    expect(c).toMatchObject({ gateway: A, name: 'Yard', from: 'capwap', to: 'mqtt', verdict: 'improved' });
-    expect(c?.changedAt).toBe(new Date(T0 + 5 * 60_000).toISOString());
+    expect(c).toMatchObject({ gateway: A, name: 'Yard', from: 'capwap', to: 'mqtt', verdict: 'improved', decidedBy: ['errors'] });
+    expect(c?.look).toMatchObject({ index: 4 });
+    expect(c?.look?.level).toBeCloseTo(0.001024, 12);
+    expect(c?.changedAt).toBe(new Date(T0 + 5 * 60_000 + 1000).toISOString()); // its first exchange under MQTT
     expect(c?.before.errors).toMatchObject({ count: 30, total: 300 });
-    expect(c?.after.errors).toMatchObject({ count: 2, total: 300 });
-    expect(c?.confidence).toBeCloseTo(1 - 3.63261e-7, 9); // Python: z = 5.0873
+    expect(c?.after.errors).toMatchObject({ count: 1, total: 300 });
+    // SciPy: t = 5.3124 with 8 degrees of freedom (two-sided p = 0.00071753).
+    expect(c?.errors.z).toBeCloseTo(5.312448141241315, 8);
+    expect(c?.errors.df).toBe(8);
+    expect(c?.confidence).toBeCloseTo(1 - 0.0007175346711089622, 9);
     // Per-transport aggregates follow the transport each exchange ran on.
     const byT = Object.fromEntries(r.transports.map((t) => [t.transport, t]));
     expect(byT.capwap?.sinceStart.requests).toBe(300);

@@ -1,6 +1,6 @@
 /** Outage or link loss: runs of failures and known-offline gateways, nothing ever counted twice or taken back. */
 import { describe, expect, it } from 'vitest';
-import { OUTAGE_RUN, OutageTracker, type Resolved } from '../../src/gateways/outage.js';
+import { OUTAGE_RUN, OutageTracker, type Resolved } from '../../src/report/outage.js';
 
 /** Feeds outcomes ('f' failed, 'F' failed while known offline, 's' answered) and sums what they resolved. */
 function feed(outcomes: string): { failures: number; outage: number; pending: number; outages: number } {
