@@ -35,6 +35,13 @@ export function formatConfig(config: Config): string {
       key: config.discovery.key,
       secret: config.discovery.secret === null ? null : MASK,
     },
+    probe: {
+      enabled: config.probe.enabled,
+      interval: formatDuration(config.probe.interval),
+      timeout: formatDuration(config.probe.timeout),
+      maxPerSecond: config.probe.maxPerSecond,
+      call: config.probe.call,
+    },
     sequence: {
       builtin: [...config.sequence.builtin],
       extractors: config.sequence.extractors.map((extractor) => ({ ...extractor })),
