@@ -21,6 +21,16 @@ export type StreamKind =
 /** The read-only call a probe makes (`PROBE_CALLS` in values.ts says what each is). */
 export type ProbeCall = 'connected-devices' | 'info';
 
+/**
+ * What became of one probe, as in the `result` label: the gateway's answer through the AC (`ok`,
+ * `502`, `504`, `error` for any other answer), no answer within `probe.timeout` (`timeout`), or no
+ * connection to the AC at all (`unreachable`).
+ */
+export type ProbeResult = 'ok' | '502' | '504' | 'timeout' | 'error' | 'unreachable';
+
+/** Every probe result, in the order reports list them. */
+export const PROBE_RESULTS: readonly ProbeResult[] = ['ok', '502', '504', 'timeout', 'error', 'unreachable'];
+
 export interface HostPort {
   host: string;
   port: number;

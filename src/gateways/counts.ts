@@ -3,8 +3,8 @@
  * series and its report segment, resolved once and then added to with plain numbers. This is the
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
-import type { StreamKind, TransportLabel } from '../config/types.js';
-import type { Metrics, ValueCell } from '../metrics/metrics.js';
+import type { ProbeResult, StreamKind, TransportLabel } from '../config/types.js';
+import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { Recorder } from '../report/recorder.js';
 import type { Segment } from '../report/ring.js';
 import type { Origin } from '../report/types.js';
@@ -35,6 +35,12 @@ export interface GatewayCounts {
   request(status: number, origin: Origin, headersMs: number, at?: number): void;
   /** The batched event counts of one stream kind (one object per kind, kept). */
   stream(kind: StreamKind): StreamSeries;
+  /**
+   * One of the proxy's own probes of this gateway: its result, the round trip in ms when it was
+   * answered (NaN otherwise), whether the gateway was known offline, and when it ended (epoch ms).
+   * Never touches the request counts: probe figures are their own.
+   */
+  probe(result: ProbeResult, rttMs: number, offline: boolean, at: number): void;
 }
 
 /** Returns the counts of (label, transport), created once per pair and shared by every generation's handles. */
@@ -86,9 +92,28 @@ export function createCountsFactory(metrics: Metrics, report: Recorder, now: () 
       return (series = s);
     }
 
+    /** Probe cells, resolved on first use: per result for the online and the offline family. */
+    const probeCells = new Map<string, ValueCell>();
+    let rttCell: HistogramCell | null = null;
+    let lastSuccess: ValueCell | null = null;
+
+    function probe(result: ProbeResult, rttMs: number, offline: boolean, at: number): void {
+      const k = offline ? `offline:${result}` : result;
+      let cell = probeCells.get(k);
+      if (cell === undefined) {
+        cell = (offline ? metrics.probesOffline : metrics.probes).cell(label, transport, result);
+        probeCells.set(k, cell);
+      }
+      cell.value += 1;
+      if (!offline && rttMs >= 0) metrics.probeDuration.observe((rttCell ??= metrics.probeDuration.cell(transport)), rttMs / 1000);
+      if (result === 'ok') (lastSuccess ??= metrics.probeLastSuccess.cell(label, transport)).value = at / 1000;
+      report.addProbe(seg(), result, rttMs, offline, at);
+    }
+
     return {
       label,
       transport,
+      probe,
       request(status, origin, headersMs, at) {
         if (perGateway) {
           let cell = codes.get(status);

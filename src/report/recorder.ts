@@ -7,7 +7,8 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, add, createSegment, headersBin, type Segment } from './ring.js';
+import type { ProbeResult } from '../config/types.js';
+import { F, P, PROBE_FIELDS, add, createCounters, createSegment, headersBin, type Segment } from './ring.js';
 import type { Origin } from './types.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
@@ -43,11 +44,20 @@ export interface Recorder {
   addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
+  /**
+   * One probe of the segment's gateway: its result, the round trip in ms when it was answered
+   * (NaN otherwise), and whether the gateway was known offline (then it counts apart).
+   */
+  addProbe(seg: Segment, result: ProbeResult, rttMs: number, offline: boolean, at?: number): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
   segments(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
   epochOf(t: number): number;
 }
+
+const PROBE_SLOT: Record<ProbeResult, number> = {
+  ok: P.ok, '502': P.status502, '504': P.status504, timeout: P.timeout, error: P.error, unreachable: P.unreachable,
+};
 
 /** Creates an empty recorder. */
 export function createRecorder(opts: RecorderOptions = {}): Recorder {
@@ -91,6 +101,19 @@ export function createRecorder(opts: RecorderOptions = {}): Recorder {
       if (counts.missing > 0) add(seg, epoch, F.missing, counts.missing);
       if (counts.outOfOrder > 0) add(seg, epoch, F.outOfOrder, counts.outOfOrder);
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
+    },
+    addProbe(seg, result, rttMs, offline, at) {
+      const t = at ?? now();
+      seg.lastAt = t;
+      const epoch = Math.floor(t / bucketMs);
+      const c = (seg.probes ??= createCounters(buckets, PROBE_FIELDS));
+      if (offline) {
+        add(c, epoch, P.offline, 1, PROBE_FIELDS);
+        return;
+      }
+      add(c, epoch, P.sent, 1, PROBE_FIELDS);
+      add(c, epoch, PROBE_SLOT[result], 1, PROBE_FIELDS);
+      if (rttMs >= 0) add(c, epoch, headersBin(rttMs, P.hist), 1, PROBE_FIELDS);
     },
     segments: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),
