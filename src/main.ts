@@ -15,6 +15,7 @@ import { createReport } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
 import { createLogOutput, type LogOutput } from './log.js';
 import { createMetrics, Registry, type Metrics } from './metrics/metrics.js';
+import { createProber } from './probe/scheduler.js';
 import { createRecorder } from './proxy/recorder.js';
 import { createProxyServer } from './proxy/server.js';
 import { packageVersion } from './version.js';
@@ -54,7 +55,8 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   const registry = options.registry ?? new Registry();
   // The listener is made after the metrics; until then nothing is in flight.
   let inFlight = (): number => 0;
-  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => inFlight() });
+  let probing = (): { targets: number; intervalSeconds: number } => ({ targets: 0, intervalSeconds: 0 });
+  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => inFlight(), probing: () => probing() });
   metrics.buildInfo.labels(packageVersion(), process.version).set(1);
   metrics.configReloads.labels('success').inc(0);
   metrics.configReloads.labels('failure').inc(0);
@@ -75,6 +77,12 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
   const recorder = createRecorder({ metrics, log, writeLine: output.lineBytes });
+  // Probes go straight to the upstream through the generation's pool, never through the listener.
+  const prober = createProber({
+    generation: () => generation, state, log,
+    fault: () => metrics.analysisErrors.labels('probe').inc(),
+  });
+  probing = () => prober.stats();
   const proxy = await createProxyServer({
     listen: initial.listen,
     generation: () => generation,
@@ -135,6 +143,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
       if (closing) return;
       closing = true;
       log.info({ inFlight: proxy.inFlight() }, 'shutting down: draining in-flight requests');
+      prober.close();
       await proxy.close(generation.config.timeouts.shutdown);
       await admin.close();
       analyzer.close();
