@@ -63,6 +63,9 @@ export function createProber(deps: ProberDeps): Prober {
   let lastMac: string | null = null;
   let built: ProbeGeneration | null = null;
   let pace: Pace | null = null;
+  /** When the next turn is due, and when the last one was taken (ms). */
+  let dueAt = 0;
+  let lastTurnAt = -Infinity;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   let tokenRetryAt = 0;
@@ -93,10 +96,14 @@ export function createProber(deps: ProberDeps): Prober {
     timer.unref();
   }
 
+  /**
+   * Runs every turn, and at least every IDLE_MS while waiting for one, so that a reload (a new
+   * generation) takes effect within a second even when turns are minutes apart.
+   */
   function tick(): void {
     timer = null;
     const g = deps.generation();
-    const { enabled, interval, maxPerSecond } = g.config.probe;
+    const { enabled, maxPerSecond } = g.config.probe;
     if (!enabled || g.token === null) {
       ring = [];
       pace = null;
@@ -104,20 +111,32 @@ export function createProber(deps: ProberDeps): Prober {
       schedule(IDLE_MS);
       return;
     }
-    if (g !== built || cursor >= ring.length) rebuild(g);
+    if (g !== built) {
+      rebuild(g);
+      // The next turn comes at the new pace, counted from the last one.
+      dueAt = Math.min(dueAt, lastTurnAt + (pace?.spacingMs ?? 0));
+    }
+    const t = now();
+    if (t < dueAt) {
+      schedule(Math.min(dueAt - t, IDLE_MS));
+      return;
+    }
+    if (cursor >= ring.length) rebuild(g);
     const mac = ring[cursor];
     const current = pace;
     if (mac === undefined || current === null) {
-      schedule(Math.min(IDLE_MS, interval));
+      schedule(IDLE_MS);
       return;
     }
     cursor += 1;
     lastMac = mac;
+    lastTurnAt = t;
+    dueAt = t + jittered(current.spacingMs, 1000 / maxPerSecond, random());
     const record = records.get(mac);
     let turn = turns.get(mac);
     if (turn === undefined) turns.set(mac, (turn = createTurnState()));
     if (record !== undefined && takeTurn(turn, record.online === false)) void probe(g, mac, record, turn);
-    schedule(jittered(current.spacingMs, 1000 / maxPerSecond, random()));
+    schedule(Math.min(dueAt - t, IDLE_MS));
   }
 
   async function probe(g: ProbeGeneration, mac: string, record: GatewayRecord, turn: TurnState): Promise<void> {
