@@ -135,8 +135,9 @@ describe('probes against the simulator, no client traffic', () => {
     const samples = await scrape(proxy.adminUrl);
     expect(total(samples, 'cassia_proxy_probes_total', { gateway: 'CC:1B:E0:E0:00:01', result: '504' })).toBe(0);
     expect(total(samples, 'cassia_proxy_probes_total', { gateway: 'CC:1B:E0:E0:00:02', result: 'ok' })).toBeGreaterThanOrEqual(2);
-    // A timed-out probe has no round trip to report.
+    // A timed-out probe has no round trip to report, and the simulator delivered no answer for it.
     expect(total(samples, 'cassia_proxy_probe_duration_seconds_count', { transport: 'capwap' })).toBe(0);
+    expect(sim.truth().gateways['CC:1B:E0:E0:00:01']?.requests.total).toBe(0);
   });
 
   it('the AC down counts unreachable, and the proxy keeps serving; the AC back, probes answer again', async () => {
