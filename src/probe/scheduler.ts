@@ -17,7 +17,7 @@ import type { AcToken } from '../gateways/ac-token.js';
 import type { GatewayDirectory } from '../gateways/directory.js';
 import type { GatewayRecord, GatewayState } from '../gateways/state.js';
 import { packageVersion } from '../version.js';
-import { createStartGate, createTurnState, jittered, paceFor, resumeAt, settle, takeTurn, type Pace, type TurnState } from './pacing.js';
+import { JITTER, createStartGate, createTurnState, jittered, paceFor, resumeAt, settle, takeTurn, type Pace, type TurnState } from './pacing.js';
 import { probeOnce, type ProbeAnswer } from './probe-once.js';
 
 /** The parts of a configuration generation the scheduler reads. */
@@ -131,7 +131,10 @@ export function createProber(deps: ProberDeps): Prober {
     cursor += 1;
     lastMac = mac;
     lastTurnAt = t;
-    dueAt = t + jittered(current.spacingMs, 1000 / maxPerSecond, random());
+    // Counted from when the turn was due, so that timers firing a little late do not slow the pace
+    // down; but never catching up more than the jitter's width, so two turns never bunch up.
+    const base = Math.max(dueAt, t - JITTER * current.spacingMs);
+    dueAt = base + jittered(current.spacingMs, 1000 / maxPerSecond, random());
     const record = records.get(mac);
     let turn = turns.get(mac);
     if (turn === undefined) turns.set(mac, (turn = createTurnState()));

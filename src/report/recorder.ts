@@ -8,7 +8,7 @@
  * report alike.
  */
 import type { ProbeResult } from '../config/types.js';
-import { F, P, PROBE_FIELDS, add, createCounters, createSegment, headersBin, type Segment } from './ring.js';
+import { F, P, PROBE_FIELDS, add, addProbeCount, createCounters, createSegment, headersBin, type Segment } from './ring.js';
 import type { Origin } from './types.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
@@ -108,12 +108,13 @@ export function createRecorder(opts: RecorderOptions = {}): Recorder {
       const epoch = Math.floor(t / bucketMs);
       const c = (seg.probes ??= createCounters(buckets, PROBE_FIELDS));
       if (offline) {
-        add(c, epoch, P.offline, 1, PROBE_FIELDS);
+        addProbeCount(c, epoch, P.offline);
         return;
       }
-      add(c, epoch, P.sent, 1, PROBE_FIELDS);
-      add(c, epoch, PROBE_SLOT[result], 1, PROBE_FIELDS);
-      if (rttMs >= 0) add(c, epoch, headersBin(rttMs, P.hist), 1, PROBE_FIELDS);
+      addProbeCount(c, epoch, P.sent);
+      addProbeCount(c, epoch, PROBE_SLOT[result]);
+      // The same bounds as the time to headers, in the probe layout.
+      if (rttMs >= 0) addProbeCount(c, epoch, headersBin(rttMs) - F.hist + P.hist);
     },
     segments: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

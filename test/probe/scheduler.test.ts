@@ -79,7 +79,7 @@ describe('probe scheduler', () => {
       const inSecond = starts.filter((s) => s >= t && s < t + 950).length;
       expect(inSecond, `probes in the 950 ms after probe ${i}`).toBeLessThanOrEqual(4);
     }
-    expect((starts.length - 1) / (((starts.at(-1) ?? 0) - (starts[0] ?? 0)) / 1000)).toBeLessThanOrEqual(4);
+    expect((starts.length - 1) / (((starts.at(-1) ?? 0) - (starts[0] ?? 0) + 50) / 1000)).toBeLessThanOrEqual(4);
     const counts = [...countBy(ac.probes()).values()];
     expect(counts).toHaveLength(8);
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -98,13 +98,16 @@ describe('probe scheduler', () => {
     await start(probeConfig(ac.server.url, gateways, { interval: 800, maxPerSecond: 100 }));
     await until(() => ac.probes().length >= 13, 15_000, '13 probes');
     const starts = ac.probes().map((a) => a.at);
-    // Turns are 200 ms apart, ±10 % jitter: never two probes close together.
-    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThan(200 * 0.85);
+    // Turns are 200 ms apart, ±10 % jitter, and a late timer is made up for by at most another
+    // 10 %: never two probes close together.
+    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThan(200 * 0.75);
     for (const mac of gateways) {
       const own = ac.probes().filter((a) => a.mac === mac).map((a) => a.at);
       expect(own.length).toBeGreaterThanOrEqual(3);
-      for (let i = 1; i < own.length; i++) expect((own[i] ?? 0) - (own[i - 1] ?? 0)).toBeGreaterThan(800 * 0.85);
+      for (let i = 1; i < own.length; i++) expect((own[i] ?? 0) - (own[i - 1] ?? 0)).toBeGreaterThan(800 * 0.75);
     }
+    // And the pace keeps up with the interval: 4 gateways every 800 ms is 5 per second.
+    expect((starts.length - 1) / (((starts.at(-1) ?? 0) - (starts[0] ?? 0)) / 1000)).toBeGreaterThan(5 * 0.9);
   });
 
   it('follows a reload that changes the interval, and one that changes the credentials', async () => {
