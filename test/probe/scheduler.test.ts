@@ -18,7 +18,7 @@ const macs = (n: number): string[] => Array.from({ length: n }, (_, i) => `CC:1B
 interface Arrival { at: number; method: string; path: string; mac: string | null; authorization: string }
 
 /** An AC that issues tokens `<key>-<n>` and answers the probe call; `refuse(token)` makes it answer 403 for that token. */
-async function recordingAc() {
+async function recordingAc(busy: ReadonlySet<string> = new Set()) {
   const arrivals: Arrival[] = [];
   const refused = new Set<string>();
   let issued = 0;
@@ -35,6 +35,9 @@ async function recordingAc() {
       } else if (refused.has(authorization.replace(/^Bearer /, ''))) {
         res.statusCode = 403;
         res.end('{"error":"forbidden","error_description":"Token not found or expired"}');
+      } else if (busy.has(url.searchParams.get('mac') ?? '')) {
+        res.statusCode = 500;
+        res.end('chip is busy');
       } else {
         res.setHeader('content-type', 'application/json');
         res.end('{"nodes":[]}');
@@ -163,6 +166,21 @@ describe('probe scheduler', () => {
     expect(total(samples, 'cassia_proxy_probes_total')).toBe(okProbes);
     expect(ac.arrivals.filter((a) => a.path === '/api/oauth2/token')).toHaveLength(2);
     expect(refusedProbes).toBeGreaterThanOrEqual(3);
+  });
+
+  it('backs off a gateway that answers chip is busy, and counts its answers as error', async () => {
+    const gateways = macs(2);
+    const ac = await recordingAc(new Set([gateways[0] ?? '']));
+    const proxy = await start(probeConfig(ac.server.url, gateways, { interval: 300 }));
+    // 16 turns each: the healthy gateway is probed on every one; the busy one on turns 1, 3, 7
+    // and 15 (sitting out 1, 3, then 7 turns).
+    await until(() => ac.probes().filter((a) => a.mac === gateways[1]).length >= 16, 10_000, '16 probes of the healthy gateway');
+    const busy = ac.probes().filter((a) => a.mac === gateways[0]).length;
+    expect(busy).toBeGreaterThanOrEqual(3);
+    expect(busy).toBeLessThanOrEqual(5);
+    // Every answer the AC gave is recorded as an error (the last one may still be on its way).
+    await until(async () => total(await scrape(proxy.adminUrl), 'cassia_proxy_probes_total', { gateway: gateways[0] ?? '', result: 'error' })
+      === ac.probes().filter((a) => a.mac === gateways[0]).length, 3000, 'the busy answers recorded', 100);
   });
 
   it('is off by default: nothing but the application reaches the AC', async () => {
