@@ -28,9 +28,6 @@ export type ProbeCall = 'connected-devices' | 'info';
  */
 export type ProbeResult = 'ok' | '502' | '504' | 'timeout' | 'error' | 'unreachable';
 
-/** Every probe result, in the order reports list them. */
-export const PROBE_RESULTS: readonly ProbeResult[] = ['ok', '502', '504', 'timeout', 'error', 'unreachable'];
-
 export interface HostPort {
   host: string;
   port: number;
