@@ -8,7 +8,8 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
+import type { ProbeResult } from '../config/types.js';
+import { F, P, PROBE_FIELDS, add, addProbeCount, createCounters, createSegment, errorField, headersBin, type Segment } from './ring.js';
 import type { Origin } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
@@ -46,11 +47,20 @@ export interface SegmentStore {
   addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
+  /**
+   * One probe of the segment's gateway: its result, the round trip in ms when it was answered
+   * (NaN otherwise), and whether the gateway was known offline (then it counts apart).
+   */
+  addProbe(seg: Segment, result: ProbeResult, rttMs: number, offline: boolean, at?: number): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
   byGateway(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
   epochOf(t: number): number;
 }
+
+const PROBE_SLOT: Record<ProbeResult, number> = {
+  ok: P.ok, '502': P.status502, '504': P.status504, timeout: P.timeout, error: P.error, unreachable: P.unreachable,
+};
 
 /** Creates an empty store. */
 export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore {
@@ -98,6 +108,20 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
       const requested = counts.requested ?? 0;
       if (requested > 0) add(seg, epoch, F.sequenceRequested, requested);
+    },
+    addProbe(seg, result, rttMs, offline, at) {
+      const t = at ?? now();
+      seg.lastAt = t;
+      const epoch = Math.floor(t / bucketMs);
+      const c = (seg.probes ??= createCounters(buckets, PROBE_FIELDS));
+      if (offline) {
+        addProbeCount(c, epoch, P.offline);
+        return;
+      }
+      addProbeCount(c, epoch, P.sent);
+      addProbeCount(c, epoch, PROBE_SLOT[result]);
+      // The same bounds as the time to headers, in the probe layout.
+      if (rttMs >= 0) addProbeCount(c, epoch, headersBin(rttMs) - F.hist + P.hist);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),
