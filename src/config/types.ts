@@ -8,13 +8,6 @@ import type { Transport } from '../vocabulary.js';
 /** The read-only call a probe makes (`PROBE_CALLS` in values.ts says what each is). */
 export type ProbeCall = 'connected-devices' | 'info';
 
-/**
- * What became of one probe, as in the `result` label: the gateway's answer through the AC (`ok`,
- * `502`, `504`, `error` for any other answer), no answer within `probe.timeout` (`timeout`), or no
- * connection to the AC at all (`unreachable`).
- */
-export type ProbeResult = 'ok' | '502' | '504' | 'timeout' | 'error' | 'unreachable';
-
 export interface HostPort {
   host: string;
   port: number;

@@ -3,12 +3,11 @@
  * series and its report segment, resolved once and then added to with plain numbers. This is the
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
-import type { ProbeResult } from '../config/types.js';
 import { createLabelTree } from '../metrics/label-tree.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { SegmentStore } from '../report/segments.js';
 import { errorField, type Segment } from '../report/ring.js';
-import { NO_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
+import { NO_GATEWAY, type Origin, type ProbeResult, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
 /**

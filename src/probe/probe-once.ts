@@ -8,9 +8,9 @@
  */
 import type { Dispatcher } from 'undici';
 import { classifyFailure, type Phase } from '../classify/outcome.js';
-import type { ProbeResult } from '../config/types.js';
 import { PROBE_CALLS } from '../config/values.js';
 import type { ProbeCall } from '../config/types.js';
+import type { ProbeResult } from '../vocabulary.js';
 
 /** What the gateway (through the AC) said besides the status, from the first bytes of an error body. */
 export type ProbeSaid = 'busy' | 'offline' | null;

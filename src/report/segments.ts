@@ -8,9 +8,8 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import type { ProbeResult } from '../config/types.js';
 import { F, P, PROBE_FIELDS, add, addProbeCount, createCounters, createSegment, errorField, headersBin, type Segment } from './ring.js';
-import type { Origin } from '../vocabulary.js';
+import type { Origin, ProbeResult } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
 export interface EventCounts {

@@ -1,7 +1,7 @@
 // Probe results as the gateway handles feed them: one increment goes to the probe metrics and to
 // the report's probe counters of the gateway's segment, and nothing of it to the request figures.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProbeResult } from '../../src/config/types.js';
+import type { ProbeResult } from '../../src/vocabulary.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics, total } from '../helpers/metrics.js';
