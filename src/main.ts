@@ -16,6 +16,7 @@ import { createReport, type ReportDeps } from './report/report.js';
 import { createStreamAnalyzer } from './streams/analyzer.js';
 import { createLogOutput, type LogOutput } from './log.js';
 import { createMetrics, Registry, type Metrics } from './metrics/metrics.js';
+import { createProber } from './probe/scheduler.js';
 import { createExchangeRecorder } from './proxy/recorder.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { packageVersion } from './version.js';
@@ -74,7 +75,8 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
   let proxy: ProxyServer | null = null;
   let admin: AdminServer | null = null;
   // The listener is made after the metrics; until then nothing is in flight.
-  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => proxy?.inFlight() ?? 0 });
+  let probing = (): { targets: number; intervalSeconds: number } => ({ targets: 0, intervalSeconds: 0 });
+  const metrics = createMetrics(registry, { droppedLogLines: output.dropped, inFlight: () => proxy?.inFlight() ?? 0, probing: () => probing() });
   metrics.buildInfo.labels(packageVersion(), process.version).set(1);
   metrics.configReloads.labels('success').inc(0);
   metrics.configReloads.labels('failure').inc(0);
@@ -95,6 +97,12 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
     maxTrackedDevices: initial.limits.maxTrackedDevices,
   });
   const recorder = createExchangeRecorder({ metrics, log, writeLine: output.lineBytes });
+  // Probes go straight to the upstream through the generation's pool, never through the listener.
+  const prober = createProber({
+    generation: () => generation, state, log,
+    fault: () => metrics.analysisErrors.labels('probe').inc(),
+  });
+  probing = () => prober.stats();
   let closing = false;
 
   /**
@@ -103,6 +111,7 @@ export async function startProxy(initial: Config, options: StartOptions = {}): P
    */
   const stop = async (shutdownMs: number): Promise<void> => {
     closing = true;
+    prober.close();
     if (proxy) await proxy.close(shutdownMs);
     if (admin) await admin.close();
     analyzer.close();

@@ -25,6 +25,13 @@ export type StreamKind = (typeof STREAM_KINDS)[number];
 export const ORIGINS = ['upstream', 'proxy', 'client'] as const;
 export type Origin = (typeof ORIGINS)[number];
 
+/**
+ * The `result` label values of the proxy's own probes: the gateway's answer through the AC (`ok`,
+ * `502`, `504`, `error` for any other answer), no answer within `probe.timeout` (`timeout`), or no
+ * connection to the AC at all (`unreachable`).
+ */
+export type ProbeResult = 'ok' | '502' | '504' | 'timeout' | 'error' | 'unreachable';
+
 /** `gateway` label value of a call that names no gateway. */
 export const NO_GATEWAY = 'none';
 /** `gateway` label value shared by gateways past `limits.maxGateways` and by MACs not yet vouched for. */

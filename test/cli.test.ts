@@ -104,11 +104,17 @@ describe('cassia-ac-proxy CLI', () => {
     ['a bad config file', ['--config', write('bad-serve.yaml', 'listen: nowhere\n')], {}, /bad-serve\.yaml: listen = "nowhere" — expected host:port/],
     ['a bad environment variable', ['serve'], { CASSIA_AC_URL: 'ftp://ac' }, /environment: CASSIA_AC_URL = "ftp:\/\/ac" — expected an http/],
     ['an unknown flag', ['serve', '--upstrem', 'https://ac'], {}, /unknown flag "--upstrem" — did you mean "--upstream"\?/],
+    ['probes without credentials', ['--upstream', 'https://ac.example.com', '--probe'], {}, /command line: --probe = true — expected discovery\.key and discovery\.secret/],
+    ['a zero probe interval', ['--probe-interval', '0'], {}, /command line: --probe-interval = "0" — expected a duration .*, at least 1s/],
+    ['a zero probe rate', ['--config', write('rate.yaml', 'probe: { maxPerSecond: 0 }\n')], {}, /rate\.yaml: probe\.maxPerSecond = 0 — expected a number greater than 0/],
+    ['an unknown probe call', ['--config', write('call.yaml', 'probe: { call: /api/gap/rssi }\n')], {}, /call\.yaml: probe\.call = "\/api\/gap\/rssi" — expected one of connected-devices/],
   ])('serve with %s exits 2 with one line per problem and no stack trace', async (_name, args, env, pattern) => {
     const { code, stderr } = await run(args, env);
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toBe('cassia-ac-proxy: invalid configuration');
     expect(stderr).toMatch(pattern);
+    // One problem, one line.
+    expect(stderr.trim().split('\n')).toHaveLength(2);
     noStack(stderr);
   });
 

@@ -28,6 +28,8 @@ const config = {
   log: { level: 'info', access: process.env.BENCH_ACCESS_LOG !== '0' },
   configFile: null,
   gatewaysFile: null,
+  // BENCH_PROXY_CONFIG: JSON of sections to override (e.g. discovery and probe for bench/probe-cpu.mjs).
+  ...JSON.parse(process.env.BENCH_PROXY_CONFIG ?? '{}'),
 };
 
 // The same buffered destination a deployment's stdout gets (src/log-writer.ts), writing into a

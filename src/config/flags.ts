@@ -41,6 +41,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: 'discovery', key: 'discovery.enabled', sets: true, help: 'poll /api/cassia/hubs with the proxy\'s own CASSIA_AC_KEY/CASSIA_AC_SECRET' },
   { flag: 'no-discovery', key: 'discovery.enabled', sets: false, help: 'never poll the hub list (passive learning stays on)' },
   { flag: 'discovery-interval', key: 'discovery.interval', value: 'DURATION', help: 'hub list polling interval' },
+  { flag: 'probe', key: 'probe.enabled', sets: true, help: 'probe every known gateway with CASSIA_AC_KEY/CASSIA_AC_SECRET; on in ONE place per AC' },
+  { flag: 'no-probe', key: 'probe.enabled', sets: false, help: 'no active probes' },
+  { flag: 'probe-interval', key: 'probe.interval', value: 'DURATION', help: 'time between two probes of one gateway, spread evenly over all' },
   { flag: 'reorder-window', key: 'sequence.reorderWindow', value: 'N', help: 'sequence numbers an event may arrive late before it counts as missing' },
   { flag: 'reorder-window-time', key: 'sequence.reorderWindowTime', value: 'DURATION', help: 'time a gap waits before it counts as missing' },
   { flag: 'request-sequence', key: 'sequence.request', sets: true, help: 'add sequence=2 to notification and combined streams that lack it, remove the seqNum it adds before the client sees it' },
@@ -54,8 +57,8 @@ export const FLAGS: readonly FlagSpec[] = [
 
 /** Environment variables with no flag: credentials stay off the command line (and out of `ps`). */
 export const ENV_ONLY: readonly { env: string; key: string; help: string }[] = [
-  { env: 'CASSIA_AC_KEY', key: 'discovery.key', help: 'API key for hub discovery' },
-  { env: 'CASSIA_AC_SECRET', key: 'discovery.secret', help: 'API secret for hub discovery' },
+  { env: 'CASSIA_AC_KEY', key: 'discovery.key', help: 'API key for hub discovery and probes' },
+  { env: 'CASSIA_AC_SECRET', key: 'discovery.secret', help: 'API secret for hub discovery and probes' },
 ];
 
 /** Every environment variable read, with the key it sets. */

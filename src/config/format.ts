@@ -38,6 +38,13 @@ export function resolvedView(config: Config): Record<string, unknown> {
       key: config.discovery.key,
       secret: config.discovery.secret === null ? null : MASK,
     },
+    probe: {
+      enabled: config.probe.enabled,
+      interval: formatDuration(config.probe.interval),
+      timeout: formatDuration(config.probe.timeout),
+      maxPerSecond: config.probe.maxPerSecond,
+      call: config.probe.call,
+    },
     sequence: {
       builtin: [...config.sequence.builtin],
       extractors: config.sequence.extractors.map((extractor) => ({ ...extractor })),

@@ -41,6 +41,7 @@ export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze(
   },
   transport: { default: 'unknown', gateways: {}, expected: null },
   discovery: { enabled: false, interval: 60_000, key: null, secret: null },
+  probe: { enabled: false, interval: 30_000, timeout: 10_000, maxPerSecond: 2, call: 'connected-devices' },
   sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000, request: false },
   limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024, maxClientConnections: 1024 },
   log: { level: 'info', access: true },
@@ -158,6 +159,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     const { source, name } = nameIn('discovery.enabled');
     problems.push({ source, key: 'discovery.enabled', message: `${source}: ${name} = true — expected discovery.key and discovery.secret as well (CASSIA_AC_KEY / CASSIA_AC_SECRET)` });
   }
+  const probe = { ...DEFAULTS.probe, ...values.probe };
+  // The demo (no upstream) brings its own credentials; a real AC needs the operator's. With only
+  // one of the two set, the check below names the missing one.
+  if (probe.enabled && upstream !== null && discovery.key === null && discovery.secret === null) {
+    const { source, name } = nameIn('probe.enabled');
+    problems.push({ source, key: 'discovery.key', message: `${source}: ${name} = true — expected discovery.key and discovery.secret (CASSIA_AC_KEY / CASSIA_AC_SECRET): probes use the proxy's own credentials` });
+  }
   if ((discovery.key === null) !== (discovery.secret === null)) {
     const [given, missing] = discovery.key === null ? ['discovery.secret', 'discovery.key'] : ['discovery.key', 'discovery.secret'];
     const { source, name } = nameIn(given);
@@ -189,6 +197,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     timeouts: { ...DEFAULTS.timeouts, ...values.timeouts },
     transport: { ...DEFAULTS.transport, ...values.transport, gateways: { ...values.transport?.gateways } },
     discovery,
+    probe,
     sequence: { ...DEFAULTS.sequence, builtin: [...DEFAULTS.sequence.builtin], ...values.sequence },
     limits: { ...DEFAULTS.limits, ...values.limits },
     log: { ...DEFAULTS.log, ...values.log },

@@ -8,7 +8,7 @@ import type { Transport } from '../vocabulary.js';
 import type { SequenceExtractor } from './types.js';
 import {
   type Parsed, parseBoolean, parseByteSize, parseChoice, parseDuration, parseHostPort, parseInteger,
-  parseText, parseTransport, parseUpstreamUrl,
+  parseProbeCall, parseRate, parseText, parseTransport, parseUpstreamUrl,
 } from './values.js';
 
 /** Marks a leaf issue as "the key is required" so the message can say "is missing". */
@@ -113,6 +113,10 @@ export const layerSchema = z.strictObject({
   }),
   discovery: section({
     enabled: leaf(parseBoolean), interval: duration(1000), key: leaf(nullable(parseText)), secret: leaf(nullable(parseText)),
+  }),
+  probe: section({
+    enabled: leaf(parseBoolean), interval: duration(1000), timeout: duration(100),
+    maxPerSecond: leaf((v) => parseRate(v, 1000)), call: leaf(parseProbeCall),
   }),
   sequence: section({
     builtin: leaf(parseBuiltins),

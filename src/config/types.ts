@@ -5,6 +5,9 @@
  */
 import type { Transport } from '../vocabulary.js';
 
+/** The read-only call a probe makes (`PROBE_CALLS` in values.ts says what each is). */
+export type ProbeCall = 'connected-devices' | 'info';
+
 export interface HostPort {
   host: string;
   port: number;
@@ -64,11 +67,22 @@ export interface Config {
     expected: Transport | null;
   };
   discovery: {
-    /** Poll `/api/cassia/hubs` with own credentials; needs key and secret. */
+    /** Poll `/api/cassia/hubs` with own credentials; needs key and secret (also used by `probe`). */
     enabled: boolean;
     interval: number;
     key: string | null;
     secret: string | null;
+  };
+  /** Active probes of the AC→gateway path with the proxy's own credentials (`discovery.key`/`secret`). */
+  probe: {
+    enabled: boolean;
+    /** ms between two probes of one gateway (online gateways; offline ones are probed less often). */
+    interval: number;
+    /** ms a probe may take to its response headers; longer is result `timeout`. */
+    timeout: number;
+    /** Probes started per second, over every gateway together. */
+    maxPerSecond: number;
+    call: ProbeCall;
   };
   sequence: {
     /** Built-in extractors that are on (`seqNum`, `ruuvi`, `eddystone-tlm`). */

@@ -11,6 +11,7 @@ import { F, HEADERS_BOUNDS_MS, errorField } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
 import { NO_GATEWAY, NO_TRANSPORT, isGatewayPool } from '../vocabulary.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
+import { collectFleetProbes, mergeFleetProbes } from './probes.js';
 import { fleetQueries, type CounterName } from './queries.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
@@ -296,6 +297,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       window: window.segments.get(k)?.c ?? emptyCounters(), totals: c,
     });
   }
+  const transportProbeCounts = mergeFleetProbes(segments, await collectFleetProbes(client, selector, rangeSeconds, windowSeconds, now));
   // First seen first, as the running proxy orders its segments.
   segments.sort((a, b) => a.firstAt - b.firstAt || a.gateway.localeCompare(b.gateway) || a.transport.localeCompare(b.transport));
 
@@ -316,6 +318,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     decider: oneLookDecider(options.thresholds ?? DEFAULT_THRESHOLDS),
     series: (transport: string) => charts.get(transport),
     transportCounts,
+    transportProbeCounts,
     basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +
       'before/after: the gateway under its previous transport against its current one',
   };

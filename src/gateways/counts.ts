@@ -4,10 +4,10 @@
  * one sink both the metrics and the report are fed from; nothing reads a metric back.
  */
 import { createLabelTree } from '../metrics/label-tree.js';
-import type { Metrics, ValueCell } from '../metrics/metrics.js';
+import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { SegmentStore } from '../report/segments.js';
 import { errorField, type Segment } from '../report/ring.js';
-import { NO_GATEWAY, OVERFLOW_GATEWAY, type Origin, type StreamKind, type TransportLabel } from '../vocabulary.js';
+import { NO_GATEWAY, OVERFLOW_GATEWAY, type Origin, type ProbeResult, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
 /**
@@ -37,6 +37,12 @@ export interface GatewayCounts {
   request(status: number, origin: Origin, headersMs: number, at?: number): void;
   /** The batched event counts of one stream kind (one object per kind, kept). */
   stream(kind: StreamKind): StreamSeries;
+  /**
+   * One of the proxy's own probes of this gateway: its result, the round trip in ms when it was
+   * answered (NaN otherwise), whether the gateway was known offline, and when it ended (epoch ms).
+   * Never touches the request counts: probe figures are their own.
+   */
+  probe(result: ProbeResult, rttMs: number, offline: boolean, at: number): void;
 }
 
 /** Returns the counts of (label, transport), created once per pair and shared by every generation's handles. */
@@ -99,9 +105,28 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
       return (series = s);
     }
 
+    /** Probe cells, resolved on first use: per result for the online and the offline family. */
+    const probeCells = new Map<string, ValueCell>();
+    let rttCell: HistogramCell | null = null;
+    let lastSuccess: ValueCell | null = null;
+
+    function probe(result: ProbeResult, rttMs: number, offline: boolean, at: number): void {
+      const k = offline ? `offline:${result}` : result;
+      let cell = probeCells.get(k);
+      if (cell === undefined) {
+        cell = (offline ? metrics.probesOffline : metrics.probes).cell(label, transport, result);
+        probeCells.set(k, cell);
+      }
+      cell.value += 1;
+      if (!offline && rttMs >= 0) metrics.probeDuration.observe((rttCell ??= metrics.probeDuration.cell(transport)), rttMs / 1000);
+      if (result === 'ok') (lastSuccess ??= metrics.probeLastSuccess.cell(label, transport)).value = at / 1000;
+      report.addProbe(seg(), result, rttMs, offline, at);
+    }
+
     return {
       label,
       transport,
+      probe,
       request(status, origin, headersMs, at) {
         if (perGateway) {
           let cell = codes.get(status);

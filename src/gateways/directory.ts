@@ -90,7 +90,7 @@ export function createGatewayDirectory(config: Config, state: GatewayState, coun
   function vouch(mac: string): GatewayHandle {
     const known = handles.get(mac);
     if (known !== undefined) return known;
-    const record = state.admit(mac);
+    const record = state.vouch(mac);
     return record === null ? folded(transportOf(mac)) : own(mac, record);
   }
 

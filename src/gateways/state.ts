@@ -34,6 +34,8 @@ export interface GatewayRecord {
   /** ms timestamps. */
   onlineChangedAt: number | null;
   lastEventAt: number | null;
+  /** When the AC last showed the gateway exists (hub list, status event, an answer naming it); null: only the map names it. */
+  vouchedAt: number | null;
   /** Label sets currently exported, so a change can remove the old series. */
   info: Record<'gateway' | 'transport' | 'name' | 'model' | 'version', string> | null;
   onlineLabels: Record<'gateway' | 'transport', string> | null;
@@ -54,16 +56,26 @@ export interface GatewayState {
    * labels are left; null = folded into `other`.
    */
   admit(mac: string): GatewayRecord | null;
+  /** As `admit`, for a MAC the AC has just shown to exist (an answer below 400 naming it). */
+  vouch(mac: string): GatewayRecord | null;
   /** The record of a MAC already admitted, without admitting it. */
   known(mac: string): GatewayRecord | undefined;
-  /** A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws. */
-  observeHubList(body: Buffer): void;
+  /**
+   * A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws.
+   * `complete`: the proxy's own unfiltered poll, so a gateway it leaves out is gone from the AC.
+   */
+  observeHubList(body: Buffer, options?: { complete?: boolean }): void;
   /** One hub record, hub-status event (`{mac,status,...}`) or `{mac: ap, status}` from `ap_state`. */
   observeHub(hub: HubRecord): void;
   /** Makes `view` the active generation's: configured names, transports of the series. */
   activate(view: TransportView, config: Config): void;
   /** Every gateway with a label of its own, as the report reads them (asked per report, not per request). */
   snapshot(): GatewaySnapshotEntry[];
+  /**
+   * The gateways to probe: those in the active gateway map, and those the AC has shown to exist
+   * since its last complete hub list (a gateway that list left out is gone until named again).
+   */
+  probeTargets(): GatewayRecord[];
   close(): void;
 }
 
@@ -79,6 +91,9 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
   const { metrics } = deps;
   const now = deps.now ?? Date.now;
   const records = new Map<string, GatewayRecord>();
+  let configured: ReadonlySet<string> = new Set();
+  /** When the last complete hub list was seen (ms); null until one was. */
+  let completeListAt: number | null = null;
   let maxGateways = Infinity;
   let view: TransportView = { transportOf: () => 'unknown', configName: () => null, configured: () => [] };
 
@@ -89,7 +104,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
       deps.onOverflow();
       return null;
     }
-    r = { mac, hubName: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, info: null, onlineLabels: null };
+    r = { mac, hubName: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, vouchedAt: null, info: null, onlineLabels: null };
     records.set(mac, r);
     return r;
   }
@@ -119,6 +134,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
     if (mac === null) return;
     const r = admit(mac);
     if (!r) return;
+    r.vouchedAt = now();
     const hubName = str(hub.name) ?? r.hubName;
     const model = str(hub.model) ?? r.model;
     const version = str(hub.version) ?? r.version;
@@ -145,8 +161,14 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
 
   return {
     admit,
+    vouch(mac) {
+      const r = admit(mac);
+      if (r !== null) r.vouchedAt = now();
+      return r;
+    },
     known: (mac) => records.get(mac),
-    observeHubList(body) {
+    observeHubList(body, options) {
+      const listedFrom = now();
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.toString('utf8'));
@@ -159,10 +181,13 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
           ? ((parsed as { hubs: unknown[] }).hubs)
           : [parsed];
       for (const hub of list) observeHub(hub as HubRecord);
+      // Only a complete list can say a gateway is gone; every gateway in it was vouched for after listedFrom.
+      if (options?.complete === true && Array.isArray(parsed)) completeListAt = listedFrom;
     },
     observeHub,
     activate(next, config) {
       view = next;
+      configured = new Set(next.configured());
       maxGateways = config.limits.maxGateways;
       for (const mac of next.configured()) admit(mac);
       for (const r of records.values()) publish(r);
@@ -178,6 +203,13 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
         onlineChangedAt: r.onlineChangedAt,
         lastEventAt: r.lastEventAt,
       }));
+    },
+    probeTargets() {
+      const out: GatewayRecord[] = [];
+      for (const r of records.values()) {
+        if (configured.has(r.mac) || (r.vouchedAt !== null && (completeListAt === null || r.vouchedAt >= completeListAt))) out.push(r);
+      }
+      return out;
     },
     close() {
       records.clear();

@@ -22,6 +22,8 @@ export interface MetricsOptions {
   droppedLogLines?: () => number;
   /** Where `requests_in_flight` is read from at scrape time (the proxy listener's in-flight list). */
   inFlight?: () => number;
+  /** Where the probe scheduler's gauges are read from at scrape time (0 while probes are off). */
+  probing?: () => { targets: number; intervalSeconds: number };
 }
 
 /**
@@ -34,6 +36,7 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
   let reportedLogDrops = 0;
   const droppedLogLines = opts.droppedLogLines ?? (() => 0);
   const inFlight = opts.inFlight ?? (() => 0);
+  const probing = opts.probing ?? (() => ({ targets: 0, intervalSeconds: 0 }));
   if (opts.defaultMetrics !== false) {
     // The event-loop-lag monitor samples every 10 ms by default, which alone cost an idle proxy
     // ~10 ms of CPU per second (1 % of a core on every pod that runs the sidecar); every 100 ms
@@ -170,6 +173,34 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
         const dropped = droppedLogLines();
         if (dropped > reportedLogDrops) this.inc(dropped - reportedLogDrops);
         reportedLogDrops = dropped;
+      },
+    }),
+    probes: new CounterFamily(`${METRIC_PREFIX}probes_total`,
+      'The proxy\'s own probes of gateways not known offline, by result: ok, 502, 504, timeout, error (any other answer), unreachable (no connection to the AC). Never in requests_total.',
+      ['gateway', 'transport', 'result'], registry),
+    probesOffline: new CounterFamily(`${METRIC_PREFIX}probes_offline_total`,
+      'Probes of gateways known offline (hub list, hub status, or the answer said so), by result: counted apart so an outage is not taken for transport loss.',
+      ['gateway', 'transport', 'result'], registry),
+    probeDuration: new HistogramFamily(`${METRIC_PREFIX}probe_duration_seconds`,
+      'Round trip of answered probes (to response headers), gateways known offline left out.',
+      ['transport'], REQUEST_DURATION_BUCKETS, registry),
+    probeLastSuccess: new GaugeFamily(`${METRIC_PREFIX}probe_last_success_timestamp_seconds`,
+      'Unix time of the last probe of the gateway answered 2xx.',
+      ['gateway', 'transport'], registry),
+    probeTargets: new Gauge({
+      name: `${METRIC_PREFIX}probe_targets`,
+      help: 'Gateways this proxy probes (0 while probe.enabled is off): more than one proxy with a value above 0 per AC multiplies the load.',
+      registers,
+      collect() {
+        this.set(probing().targets);
+      },
+    }),
+    probeInterval: new Gauge({
+      name: `${METRIC_PREFIX}probe_interval_seconds`,
+      help: 'Time between two probes of one online gateway as scheduled: probe.interval, or longer when probe.maxPerSecond caps the pace.',
+      registers,
+      collect() {
+        this.set(probing().intervalSeconds);
       },
     }),
     transportExpected: new Gauge({

@@ -5,14 +5,14 @@
  * store's segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
  */
 import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
-import { addCounters, emptyCounters, toFigures } from './figures.js';
+import { addCounters, emptyCounters, emptyProbeCounters, toFigures, toProbeFigures } from './figures.js';
 import type { Decider } from './decider.js';
 import {
-  changeVerdict, lookReport, outagesOf, recommendation, talliesOf, transportComparison, type Tallies,
+  changeVerdict, lookReport, outagesOf, probeTallyOf, recommendation, talliesOf, transportComparison, type Tallies,
 } from './recommend.js';
 import type { GatewayEvidence, MinutesByMeasure } from './verdict.js';
 import type {
-  GatewayReport, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
+  GatewayReport, ProbePeriods, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
 } from './types.js';
 
 /**
@@ -50,6 +50,14 @@ export interface SegmentCounts {
   totals: Float64Array;
   /** Per-minute sums of each verdict measure over that period, when the source has them (before/after verdicts). */
   minutes?: MinutesByMeasure;
+  /** The proxy's own probes of this gateway under this transport (PROBE_FIELDS layout of ring.ts); absent when never probed. */
+  probes?: PeriodCounts;
+}
+
+/** Counters over the window and over the whole period, of one layout. */
+export interface PeriodCounts {
+  window: Float64Array;
+  totals: Float64Array;
 }
 
 /** Per-bucket counts of one transport over the window, oldest first, all arrays the same length. */
@@ -82,7 +90,12 @@ export interface ReportInput {
    * splits 502/504 by origin and keeps the latency histogram per transport, not per gateway).
    * Default: the sum of the transport's segments.
    */
-  transportCounts?: ReadonlyMap<string, { window: Float64Array; totals: Float64Array }>;
+  transportCounts?: ReadonlyMap<string, PeriodCounts>;
+  /**
+   * Per-transport probe counters when the source knows more than the sum of its segments
+   * (Prometheus keeps the probe round-trip histogram per transport only). Default: the sum.
+   */
+  transportProbeCounts?: ReadonlyMap<string, PeriodCounts>;
   /** Overrides `method.basis` (what "since start" means for this source). */
   basis?: string;
 }
@@ -127,6 +140,23 @@ function byGateway(segments: readonly SegmentCounts[]): Map<string, SegmentCount
   return map;
 }
 
+/** Probe figures of segments summed (or of `given` counters, when the source has them). */
+function probePeriods(segs: readonly SegmentCounts[], given?: PeriodCounts): ProbePeriods {
+  const win = emptyProbeCounters();
+  const total = emptyProbeCounters();
+  if (given !== undefined) {
+    addCounters(win, given.window);
+    addCounters(total, given.totals);
+  } else {
+    for (const s of segs) {
+      if (s.probes === undefined) continue;
+      addCounters(win, s.probes.window);
+      addCounters(total, s.probes.totals);
+    }
+  }
+  return { window: toProbeFigures(win), sinceStart: toProbeFigures(total) };
+}
+
 /** Per-gateway figures, sorted by gateway label. */
 export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot'>): GatewayReport[] {
   const snap = snapshotByMac(input.snapshot);
@@ -152,6 +182,7 @@ export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot
       lastEventAt: isoOrNull(info?.lastEventAt),
       window: toFigures(win),
       sinceStart: toFigures(total),
+      probes: probePeriods(segs),
       transports: [...segs]
         .sort((a, b) => a.firstAt - b.firstAt)
         .map((s) => ({ transport: s.transport, firstAt: iso(s.firstAt), lastAt: iso(s.lastAt) })),
@@ -194,7 +225,9 @@ export function assembleReport(input: ReportInput): TransportReport {
     onTransport.set(t, (onTransport.get(t) ?? 0) + 1);
   }
 
-  const names = [...new Set([...byTransport.keys(), ...onTransport.keys(), ...(input.transportCounts?.keys() ?? [])])]
+  const names = [...new Set([
+    ...byTransport.keys(), ...onTransport.keys(), ...(input.transportCounts?.keys() ?? []), ...(input.transportProbeCounts?.keys() ?? []),
+  ])]
     .sort((a, b) => transportRank(a) - transportRank(b) || a.localeCompare(b));
   const buckets = Math.max(0, Math.round(input.windowSeconds / input.bucketSeconds));
   const emptySeries = (): SeriesCounts => ({
@@ -220,6 +253,7 @@ export function assembleReport(input: ReportInput): TransportReport {
     return {
       transport, gateways: onTransport.get(transport) ?? 0,
       window: toFigures(win), sinceStart: toFigures(total),
+      probes: probePeriods(byTransport.get(transport) ?? [], input.transportProbeCounts?.get(transport)),
       series: seriesFigures(input.series(transport) ?? emptySeries(), input.bucketSeconds),
     };
   });
@@ -231,7 +265,7 @@ export function assembleReport(input: ReportInput): TransportReport {
   const talliesByGateway = new Map<string, Tallies>();
   for (const [gateway, cur] of current) {
     if (isGatewayPool(gateway) || cur === undefined) continue;
-    const tallies = talliesOf(cur.totals);
+    const tallies = talliesOf(cur.totals, probeTallyOf(cur.probes?.totals));
     talliesByGateway.set(gateway, tallies);
     evidence.push({ gateway, transport: cur.transport, tallies });
   }
@@ -261,7 +295,8 @@ export function assembleReport(input: ReportInput): TransportReport {
         gateway, name, from: previous.transport, to: cur.transport, changedAt: iso(cur.firstAt),
         before: toFigures(previous.totals), after: toFigures(cur.totals),
         ...changeVerdict({
-          before: talliesOf(previous.totals), after: talliesOf(cur.totals), decided: changed,
+          before: talliesOf(previous.totals, probeTallyOf(previous.probes?.totals)),
+          after: talliesOf(cur.totals, probeTallyOf(cur.probes?.totals)), decided: changed,
           firstLookAt: changed === null ? decider.firstLookAt(cur.firstAt) : null,
         }),
       });

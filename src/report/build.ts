@@ -4,8 +4,8 @@
  * most), so it may allocate freely; its cost is segments × window buckets × FIELDS.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type ReportInput, type SegmentCounts, type SeriesCounts } from './assemble.js';
-import { emptyCounters } from './figures.js';
-import { F, bucketAt, sumWindow, type Segment } from './ring.js';
+import { emptyCounters, emptyProbeCounters } from './figures.js';
+import { F, PROBE_FIELDS, bucketAt, sumWindow, type Segment } from './ring.js';
 import type { Decider } from './decider.js';
 import type { MinutesByMeasure } from './verdict.js';
 import type { SegmentStore } from './segments.js';
@@ -31,7 +31,13 @@ function segmentCounts(store: SegmentStore, from: number, to: number): { counts:
     for (const s of segs) {
       const window = emptyCounters();
       sumWindow(s, from, to, window);
-      counts.push({ gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s) });
+      const entry: SegmentCounts = { gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s) };
+      if (s.probes !== null) {
+        const probeWindow = emptyProbeCounters();
+        sumWindow(s.probes, from, to, probeWindow, PROBE_FIELDS);
+        entry.probes = { window: probeWindow, totals: s.probes.totals };
+      }
+      counts.push(entry);
       const list = rings.get(s.transport) ?? [];
       list.push(s);
       rings.set(s.transport, list);

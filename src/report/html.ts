@@ -45,8 +45,11 @@ function transportRows(report: TransportReport): SafeHtml[] {
       cell('window.events', int(w.events)),
       cell('window.loss', ratioCell(w.loss)),
       cell('window.reorder', pair(int(w.outOfOrder), int(w.duplicate))),
+      cell('window.probes.failures', ratioCell(t.probes.window.failures), 'num sep'),
+      cell('window.probes.rtt', pair(ms(t.probes.window.rttMs.p50), ms(t.probes.window.rttMs.p99))),
       cell('sinceStart.errors', ratioCell(s.errors), 'num sep'),
       cell('sinceStart.loss', ratioCell(s.loss)),
+      cell('sinceStart.probes.failures', ratioCell(t.probes.sinceStart.failures)),
     ]}</tr>`;
   });
 }
@@ -54,10 +57,11 @@ function transportRows(report: TransportReport): SafeHtml[] {
 function transportTable(report: TransportReport, since: string): SafeHtml {
   if (report.transports.length === 0) return html`<p class="empty">No traffic recorded yet.</p>`;
   return html`<table id="transports"><thead>
-<tr><th></th><th colspan="9">last ${report.windowSeconds / 60} minutes</th><th colspan="2" class="sep">${since}</th></tr>
+<tr><th></th><th colspan="11">last ${report.windowSeconds / 60} minutes</th><th colspan="3" class="sep">${since}</th></tr>
 <tr><th>transport</th><th>gateways</th><th>requests</th><th>502/504 rate</th><th title="AC's own / proxy's">502 AC / proxy</th>
 <th title="AC's own / proxy's">504 AC / proxy</th><th>headers p50 / p99</th><th>events</th><th>loss ratio</th>
-<th>out of order / dup</th><th class="sep">502/504 rate</th><th>loss ratio</th></tr></thead>
+<th>out of order / dup</th><th class="sep" title="the proxy's own probes, the same read-only call to every gateway: (502 + 504 + timeout) / probes that reached the AC">probe failures</th><th>probe RTT p50 / p99</th>
+<th class="sep">502/504 rate</th><th>loss ratio</th><th>probe failures</th></tr></thead>
 <tbody>${transportRows(report)}</tbody></table>`;
 }
 
@@ -126,11 +130,16 @@ function changes(report: TransportReport, since: string): SafeHtml {
 <tbody>${report.transportChanges.map((c) => changeRow(c, report.generatedAt))}</tbody></table>`;
 }
 
-/** Gateways with traffic in the window, worst 502/504 rate first, then worst loss. */
+/**
+ * Gateways with traffic or probes in the window, worst first: by the higher of the 502/504 rate
+ * and the probe failure rate (so that a gateway the application leaves alone is ranked too), then
+ * by loss.
+ */
 export function worstGateways(gateways: GatewayReport[]): GatewayReport[] {
+  const failing = (g: GatewayReport): number => Math.max(g.window.errors.rate ?? 0, g.probes.window.failures.rate ?? 0);
   return gateways
-    .filter((g) => g.window.requests > 0 || g.window.sequenced > 0)
-    .sort((a, b) => (b.window.errors.rate ?? 0) - (a.window.errors.rate ?? 0) || (b.window.loss.rate ?? 0) - (a.window.loss.rate ?? 0))
+    .filter((g) => g.window.requests > 0 || g.window.sequenced > 0 || g.probes.window.sent > 0)
+    .sort((a, b) => failing(b) - failing(a) || (b.window.loss.rate ?? 0) - (a.window.loss.rate ?? 0))
     .slice(0, WORST_LIMIT);
 }
 
@@ -159,17 +168,19 @@ function worstRow(g: GatewayReport, maxErr: number, maxLoss: number, now: string
     cell('headers', pair(ms(w.headersMs.p50), ms(w.headersMs.p99))),
     cell('loss', html`${bar(w.loss.rate, maxLoss, '#f08c00')} ${ratioCell(w.loss)}${requestedShare(w)}`),
     cell('reorder', pair(int(w.outOfOrder), int(w.duplicate))),
+    cell('probes', html`${ratioCell(g.probes.window.failures)}${g.probes.window.offline > 0 ? html`<div class="sub">+${int(g.probes.window.offline)} while offline</div>` : ''}`, 'num sep'),
   ]}<td>${ago(g.lastEventAt, now)}</td></tr>`;
 }
 
 function worst(gateways: GatewayReport[], now: string): SafeHtml {
   const list = worstGateways(gateways);
-  if (list.length === 0) return html`<p class="empty">No gateway traffic in the window.</p>`;
+  if (list.length === 0) return html`<p class="empty">No gateway traffic or probes in the window.</p>`;
   const maxErr = Math.max(...list.map((g) => g.window.errors.rate ?? 0));
   const maxLoss = Math.max(...list.map((g) => g.window.loss.rate ?? 0));
   return html`<table id="worst"><thead><tr><th>gateway</th><th>name</th><th>transport</th><th>state</th><th>requests</th>
 <th>502/504 rate</th><th title="502+504 from the AC / from the proxy">AC / proxy</th><th>headers p50 / p99</th><th>loss ratio</th>
-<th>out of order / dup</th><th>last event</th></tr></thead><tbody>${list.map((g) => worstRow(g, maxErr, maxLoss, now))}</tbody></table>`;
+<th>out of order / dup</th><th class="sep" title="(502 + 504 + timeout) / probes that reached the AC; probes while offline apart">probe failures</th>
+<th>last event</th></tr></thead><tbody>${list.map((g) => worstRow(g, maxErr, maxLoss, now))}</tbody></table>`;
 }
 
 /** How the page describes where its numbers come from; the defaults are the running proxy's. */

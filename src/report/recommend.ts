@@ -4,7 +4,7 @@
  * change, as decided by the verdict core (verdict.ts) at a look (decider.ts).
  */
 import { ratio } from './figures.js';
-import { F } from './ring.js';
+import { F, P } from './ring.js';
 import type { Look } from './decider.js';
 import {
   DEFAULT_POLICY, MEASURES, trials,
@@ -37,6 +37,16 @@ export function talliesOf(c: Float64Array, probes?: Tally): Tallies {
   if (events > 0) out.loss = { k: v(F.missing), n: events };
   if (probes !== undefined && probes.n > 0) out.probes = probes;
   return out;
+}
+
+/**
+ * The `probes` tally of a segment's probe counters (PROBE_FIELDS layout): 502, 504 and timeouts
+ * among the probes that reached the AC; probes of a gateway known offline are not in `sent`.
+ */
+export function probeTallyOf(c: Float64Array | undefined): Tally | undefined {
+  if (c === undefined) return undefined;
+  const v = (f: number): number => c[f] ?? 0;
+  return { k: v(P.status502) + v(P.status504) + v(P.timeout), n: v(P.sent) - v(P.unreachable) };
 }
 
 /** The outages of one segment's counters. */

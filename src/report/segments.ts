@@ -8,9 +8,9 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
+import { F, P, PROBE_FIELDS, add, addProbeCount, createCounters, createSegment, errorField, headersBin, type Segment } from './ring.js';
 import type { Resolved } from './outage.js';
-import type { Origin } from '../vocabulary.js';
+import type { Origin, ProbeResult } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
 export interface EventCounts {
@@ -51,11 +51,20 @@ export interface SegmentStore {
   addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number, offline?: boolean): number;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
+  /**
+   * One probe of the segment's gateway: its result, the round trip in ms when it was answered
+   * (NaN otherwise), and whether the gateway was known offline (then it counts apart).
+   */
+  addProbe(seg: Segment, result: ProbeResult, rttMs: number, offline: boolean, at?: number): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
   byGateway(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
   epochOf(t: number): number;
 }
+
+const PROBE_SLOT: Record<ProbeResult, number> = {
+  ok: P.ok, '502': P.status502, '504': P.status504, timeout: P.timeout, error: P.error, unreachable: P.unreachable,
+};
 
 /** Creates an empty store. */
 export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore {
@@ -117,6 +126,21 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       const requested = counts.requested ?? 0;
       if (requested > 0) add(seg, epoch, F.sequenceRequested, requested);
       if (counts.sequenced + counts.missing > 0) seg.minutes.loss.add(t, counts.missing, counts.sequenced + counts.missing);
+    },
+    addProbe(seg, result, rttMs, offline, at) {
+      const t = at ?? now();
+      seg.lastAt = t;
+      const epoch = Math.floor(t / bucketMs);
+      const c = (seg.probes ??= createCounters(buckets, PROBE_FIELDS));
+      if (offline) {
+        addProbeCount(c, epoch, P.offline);
+        return;
+      }
+      addProbeCount(c, epoch, P.sent);
+      addProbeCount(c, epoch, PROBE_SLOT[result]);
+      if (result !== 'unreachable') seg.minutes.probes.add(t, result === '502' || result === '504' || result === 'timeout' ? 1 : 0, 1);
+      // The same bounds as the time to headers, in the probe layout.
+      if (rttMs >= 0) addProbeCount(c, epoch, headersBin(rttMs) - F.hist + P.hist);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

@@ -40,6 +40,36 @@ export interface Figures {
   outageErrors: number;
 }
 
+/**
+ * The proxy's own probes of one gateway or transport over one period: the same small read-only
+ * call to every gateway at the same pace, whatever the application does.
+ */
+export interface ProbeFigures {
+  /** Probes of gateways not known offline; ok, status502, status504, timeout, error and unreachable add up to it. */
+  sent: number;
+  ok: number;
+  status502: number;
+  status504: number;
+  /** No response headers within `probe.timeout`. */
+  timeout: number;
+  /** Any other answer (a gateway-side 500 such as `chip is busy`, a 403, …): the link carried it. */
+  error: number;
+  /** No connection to the AC: says nothing about the AC–gateway link. */
+  unreachable: number;
+  /** Probes of gateways known offline (any result), counted apart: an outage is not link loss. */
+  offline: number;
+  /** (502 + 504 + timeout) / (sent − unreachable): loss on the AC–gateway link, with its Wilson interval. */
+  failures: Ratio;
+  /** Round trip of answered probes (ms, interpolated from a fixed-bucket histogram); null per gateway in the fleet report. */
+  rttMs: { p50: number | null; p99: number | null; samples: number };
+}
+
+/** Probe figures over the report's two periods. */
+export interface ProbePeriods {
+  window: ProbeFigures;
+  sinceStart: ProbeFigures;
+}
+
 /** One gateway as seen by `/api/gateways`. */
 export interface GatewayReport {
   gateway: string;
@@ -55,6 +85,8 @@ export interface GatewayReport {
   lastEventAt: string | null;
   window: Figures;
   sinceStart: Figures;
+  /** The proxy's own probes of this gateway (zeros when probes are off). */
+  probes: ProbePeriods;
   /** Transports this gateway used since start, oldest first, with when. */
   transports: Array<{ transport: string; firstAt: string; lastAt: string }>;
 }
@@ -81,6 +113,8 @@ export interface TransportFigures {
   gateways: number;
   window: Figures;
   sinceStart: Figures;
+  /** The proxy's own probes of the gateways on this transport (zeros when probes are off). */
+  probes: ProbePeriods;
   series: TransportSeries;
 }
 

@@ -78,6 +78,8 @@ describe('configuration error lines', () => {
     ['two listeners on one address', ['--listen', ':7000', '--admin-listen', ':7000'], {}, 'command line', '--admin-listen'],
     ['insecure TLS with a CA', ['--upstream-insecure', '--upstream-ca', tmp.write('ca.pem', PEM)], {}, 'command line', '--upstream-insecure'],
     ['discovery on without credentials', ['--upstream', 'https://ac.example.com', '--discovery'], {}, 'command line', '--discovery'],
+    ['probes on without credentials', ['--upstream', 'https://ac.example.com', '--probe'], {}, 'command line', '--probe'],
+    ['probes on with only the secret', ['--upstream', 'https://ac.example.com', '--probe'], { CASSIA_AC_SECRET: 's' }, 'environment', 'CASSIA_AC_SECRET'],
     ['a key without its secret', [], { CASSIA_AC_KEY: 'k' }, 'environment', 'CASSIA_AC_KEY'],
     ['a CA file that is not PEM', ['--upstream-ca', tmp.write('not.pem', 'hello')], {}, 'command line', '--upstream-ca'],
     ['a gateway map key that is no MAC', ['--gateways', tmp.write('gw-bad.yaml', 'CC.1B.E0.E0.00.02: mqtt\n')], {}, join(tmp.dir, 'gw-bad.yaml'), 'CC.1B.E0.E0.00.02'],

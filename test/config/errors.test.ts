@@ -83,6 +83,21 @@ describe('every error names where, the key, the value and what was expected', ()
       /^environment: ADMIN_LISTEN = "0\.0\.0\.0:7000" — expected another address than listen \(listen = "127\.0\.0\.1:7000" in .*same\.yaml\)/m],
     ['upstreamInsecure together with upstreamCa', ['--upstream-insecure'], { CASSIA_AC_CA: tmp.write('both-ca.pem', PEM) },
       /^command line: --upstream-insecure = true — expected not together with upstreamCa \(CASSIA_AC_CA in environment\)/m],
+    ['probe on without credentials', ['--probe', '--upstream', 'https://ac.example.com'], {},
+      /^command line: --probe = true — expected discovery\.key and discovery\.secret \(CASSIA_AC_KEY \/ CASSIA_AC_SECRET\): probes use the proxy's own credentials$/],
+    ['probe on with only the key', ['--probe', '--upstream', 'https://ac.example.com'], { CASSIA_AC_KEY: 'k' },
+      /^environment: CASSIA_AC_KEY = "k" — expected discovery\.secret as well/],
+    ['probe.interval 0', file('pi0.yaml', 'probe: { interval: 0 }\n'), {}, /^.*pi0\.yaml: probe\.interval = 0 — expected a duration such as 250ms, 30s, 5m or 1h, at least 1s$/],
+    ['probe.interval negative', ['--probe-interval', '-30s'], {}, /^command line: --probe-interval = "-30s" — expected a duration such as 250ms, 30s, 5m or 1h$/],
+    ['probe.interval not a duration', file('pix.yaml', 'probe: { interval: often }\n'), {}, /^.*pix\.yaml: probe\.interval = "often" — expected a duration/],
+    ['probe.interval below 1s', ['--probe-interval', '500ms'], {}, /--probe-interval = "500ms" — expected .*, at least 1s$/],
+    ['probe.timeout 0s', file('pt0.yaml', 'probe: { timeout: 0s }\n'), {}, /probe\.timeout = "0s" — expected .*, at least 100ms$/],
+    ['probe.maxPerSecond 0', file('pm0.yaml', 'probe: { maxPerSecond: 0 }\n'), {}, /^.*pm0\.yaml: probe\.maxPerSecond = 0 — expected a number greater than 0 and at most 1000/],
+    ['probe.maxPerSecond negative', file('pmn.yaml', 'probe: { maxPerSecond: -2 }\n'), {}, /probe\.maxPerSecond = -2 — expected a number greater than 0/],
+    ['probe.call unknown', file('pc.yaml', 'probe: { call: GET /api/gap/nodes?event=1 }\n'), {},
+      /^.*pc\.yaml: probe\.call = "GET \/api\/gap\/nodes\?event=1" — expected one of connected-devices \(GET \/api\/gap\/nodes\?connection_state=connected&mac=…\), info \(GET \/api\/cassia\/info\?mac=…\): a read-only call the gateway answers, never an event stream$/],
+    ['probe.call that changes a device', file('pcw.yaml', 'probe: { call: POST /api/cassia/reboot }\n'), {}, /probe\.call = "POST \/api\/cassia\/reboot" — expected one of/],
+    ['probe typo', file('ptypo.yaml', 'probe: { intervall: 30s }\n'), {}, /unknown key "probe\.intervall" — did you mean "probe\.interval"\?/],
   ])('%s', async (_name, argv, env, pattern) => {
     const problems = await problemsOf(load(argv, env));
     expect(problems.join('\n')).toMatch(pattern);

@@ -29,6 +29,11 @@ describe('defaults (docs/reference.md configuration table)', () => {
     ['discovery.interval', 60_000],
     ['discovery.key', null],
     ['discovery.secret', null],
+    ['probe.enabled', false],
+    ['probe.interval', 30_000],
+    ['probe.timeout', 10_000],
+    ['probe.maxPerSecond', 2],
+    ['probe.call', 'connected-devices'],
     ['sequence.builtin', ['seqNum', 'ruuvi', 'eddystone-tlm']],
     ['sequence.extractors', []],
     ['sequence.reorderWindow', 64],
@@ -189,6 +194,29 @@ describe('sequence.request', () => {
   it('is a boolean', async () => {
     await expect(load(['--config', tmp.write('seqreq-bad.yaml', 'sequence: { request: sometimes }\n')]))
       .rejects.toThrow(/sequence\.request = "sometimes"/);
+  });
+});
+
+describe('probe', () => {
+  const creds = { CASSIA_AC_KEY: 'key', CASSIA_AC_SECRET: 'secret' };
+  it('--probe and --probe-interval set probe.enabled and probe.interval; the file sets the rest', async () => {
+    const f = tmp.write('probe.yaml', 'upstream: https://ac.example.com\nprobe: { timeout: 2s, maxPerSecond: 0.5, call: info }\n');
+    const config = await load(['--config', f, '--probe', '--probe-interval', '1m'], creds);
+    expect(config.probe).toEqual({ enabled: true, interval: 60_000, timeout: 2000, maxPerSecond: 0.5, call: 'info' });
+    expect((await load(['--config', f, '--probe', '--no-probe'], creds)).probe.enabled).toBe(false);
+  });
+  it.each<[string, string]>([
+    ['GET /api/gap/nodes?connection_state=connected&mac=…', 'connected-devices'],
+    ['/api/gap/nodes?connection_state=connected', 'connected-devices'],
+    ['Connected-Devices', 'connected-devices'],
+    ['GET /api/cassia/info?mac=…', 'info'],
+    ['/api/cassia/info', 'info'],
+  ])('probe.call %j is %s', async (written, call) => {
+    const config = await load(['--config', tmp.write('call.json', JSON.stringify({ probe: { call: written } }))]);
+    expect(config.probe.call).toBe(call);
+  });
+  it('needs no credentials in demo mode (the demo brings the simulator\'s)', async () => {
+    expect((await load(['--probe'])).probe.enabled).toBe(true);
   });
 });
 

@@ -94,3 +94,45 @@ describe('gateway state', () => {
     expect(report.gateways().find((g) => g.gateway === GW2)).toMatchObject({ online: null, onlineChangedAt: null, lastEventAt: null });
   });
 });
+
+describe('probe targets', () => {
+  const GW9 = 'CC:1B:E0:E0:00:09';
+  const list = (...macs: string[]) => Buffer.from(JSON.stringify(macs.map((mac) => ({ mac, status: 'online' }))));
+  const targets = (state: ReturnType<typeof setup>['state']) => state.probeTargets().map((r) => r.mac).sort();
+
+  it.each<[string, (s: ReturnType<typeof setup>, clock: { t: number }) => void, string[]]>([
+    ['the gateway map alone', () => {}, [GW1, GW2]],
+    ['a gateway a passing hub list named', ({ state }) => state.observeHubList(list(GW9)), [GW1, GW2, GW9]],
+    ['a gateway an answer vouched for', ({ directory }) => { directory().vouch(GW9); }, [GW1, GW2, GW9]],
+    ['a MAC only a client named (never vouched)', ({ directory }) => { directory().resolveRaw(GW9); }, [GW1, GW2]],
+    ['a vouched gateway the next complete hub list leaves out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1), { complete: true });
+    }, [GW1, GW2]],
+    ['a passing (maybe filtered) hub list that leaves it out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1));
+    }, [GW1, GW2, GW9]],
+    ['a gateway named again after the complete list left it out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1), { complete: true });
+      clock.t += 1000;
+      state.observeHub({ mac: GW9, status: 'offline' });
+    }, [GW1, GW2, GW9]],
+    ['a gateway taken out of the map on reload', ({ config, reload }) => {
+      reload({ ...config, transport: { ...config.transport, gateways: { [GW1]: { transport: 'capwap' } } } });
+    }, [GW1]],
+    ['a gateway taken out of the map that the AC lists', ({ config, state, reload }) => {
+      state.observeHubList(list(GW2), { complete: true });
+      reload({ ...config, transport: { ...config.transport, gateways: { [GW1]: { transport: 'capwap' } } } });
+    }, [GW1, GW2]],
+  ])('%s', (_name, act, expected) => {
+    const clock = { t: 1_700_000_000_000 };
+    const stack = setup(() => clock.t);
+    act(stack, clock);
+    expect(targets(stack.state)).toEqual(expected);
+  });
+});

@@ -125,6 +125,20 @@ describe('docker-compose.yml', () => {
     expect(service('prometheus').ports).toContain('9090:9090');
   });
 
+  it('the one proxy probes the simulator\'s gateways with the simulator\'s client, as the real config loader reads it', async () => {
+    const proxy = service('proxy');
+    expect(proxy.command).toContain('--probe');
+    const config = await loadConfig({
+      argv: (proxy.command ?? []).slice(1).map((a) => (a === '/etc/cassia-ac-proxy/gateways.yaml' ? join(root, 'deploy/compose/gateways.yaml') : a)),
+      env: proxy.environment ?? {},
+      cwd: root,
+    });
+    expect(config.probe.enabled).toBe(true);
+    expect([config.discovery.key, config.discovery.secret]).toEqual(['sim-key', 'sim-secret']);
+    // Only one service runs the proxy with probes.
+    expect(Object.values(compose.services).filter((svc) => svc.command?.includes('--probe'))).toHaveLength(1);
+  });
+
   it('the compose gateway map loads with the real config loader', async () => {
     const config = await loadConfig({
       argv: ['--upstream', 'http://simulator:8081', '--gateways', join(root, 'deploy/compose/gateways.yaml')],
@@ -157,7 +171,11 @@ describe('deploy/kubernetes', () => {
   it('deploy/kubernetes/ builds only core objects; the operator overlay adds the ServiceMonitor and the PrometheusRule', async () => {
     const base = await kustomize('deploy/kubernetes');
     expect(base.filter(operatorApi)).toEqual([]);
-    expect(base.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Secret', 'Service']);
+    // The application with its sidecar and the prober (which needs no operator CRD), each with its Service.
+    expect(base.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/cassia-ac-proxy', 'Deployment/ble-app', 'Deployment/cassia-ac-prober',
+      'Secret/cassia-ac-credentials', 'Service/ble-app-cassia-ac-proxy', 'Service/cassia-ac-prober',
+    ]);
     expect(k8s.filter(operatorApi).map((o) => o.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
     expect(k8s.filter((o) => !operatorApi(o))).toEqual(base);
   });
@@ -176,7 +194,7 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  const deployment = one(byKind('Deployment'), 'Deployment') as K8sObject & {
+  const deployment = one(byKind('Deployment').filter((d) => d.metadata.name === 'ble-app'), 'the application Deployment') as K8sObject & {
     spec: {
       selector: { matchLabels: Record<string, string> };
       template: {
@@ -249,7 +267,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('the ServiceMonitor selects the Service, which selects the pod and names the job', () => {
-    const service = one(byKind('Service'), 'Service') as K8sObject & {
+    const service = one(byKind('Service').filter((s) => s.metadata.name === 'ble-app-cassia-ac-proxy'), 'the sidecar Service') as K8sObject & {
       spec: { selector: Record<string, string>; ports: Array<{ name: string; targetPort: string }> };
     };
     const monitor = one(byKind('ServiceMonitor'), 'ServiceMonitor') as K8sObject & {
@@ -260,6 +278,56 @@ describe('deploy/kubernetes', () => {
     expect(service.metadata.labels?.[monitor.spec.jobLabel]).toBe('cassia-ac-proxy');
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'admin', path: '/metrics' });
     expect(service.spec.ports[0]?.targetPort).toBe('admin');
+  });
+});
+
+describe('deploy/kubernetes: the prober', () => {
+  type Pod = {
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    spec: { containers: Array<{ args?: string[]; env?: Array<{ name: string; value?: string }>; envFrom?: Array<{ secretRef?: { name: string; optional?: boolean } }>; volumeMounts?: Array<{ name: string }> }>; volumes: Array<{ name: string; configMap?: { name: string } }> };
+  };
+  type Workload = K8sObject & { spec: { replicas: number; strategy?: { type: string }; selector: { matchLabels: Record<string, string> }; template: Pod } };
+  const prober = one(byKind('Deployment').filter((d) => d.metadata.name === 'cassia-ac-prober'), 'the prober Deployment') as Workload;
+  const sidecarPods = byKind('Deployment').filter((d) => d !== prober).map((d) => (d as Workload).spec.template);
+  const container = prober.spec.template.spec.containers[0];
+
+  it('is one replica, replaced (never two at once), the only proxy with --probe', () => {
+    expect(prober.spec.replicas).toBe(1);
+    expect(prober.spec.strategy?.type).toBe('Recreate');
+    expect(prober.spec.template.spec.containers).toHaveLength(1);
+    expect(container?.args).toEqual(['serve', '--config', '/etc/cassia-ac-proxy/config.yaml', '--probe']);
+    for (const pod of sidecarPods) for (const c of pod.spec.containers) expect(c.args ?? [], 'a sidecar').not.toContain('--probe');
+  });
+
+  it('needs the credentials Secret and mounts the sidecars\' ConfigMap, whose config keeps probes off', async () => {
+    const secret = one(byKind('Secret'), 'Secret');
+    const ref = container?.envFrom?.[0]?.secretRef;
+    expect(ref?.name).toBe(secret.metadata.name);
+    expect(ref?.optional ?? false).toBe(false);
+    const configMap = one(byKind('ConfigMap'), 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(prober.spec.template.spec.volumes.map((v) => v.configMap?.name)).toEqual([configMap.metadata.name]);
+    const dir = await mkdtemp(join(tmpdir(), 'cassia-k8s-prober-'));
+    try {
+      await writeFile(join(dir, 'gateways.yaml'), configMap.data['gateways.yaml'] ?? '');
+      await writeFile(join(dir, 'config.yaml'), (configMap.data['config.yaml'] ?? '').replace('/etc/cassia-ac-proxy/gateways.yaml', join(dir, 'gateways.yaml')));
+      const env = { CASSIA_AC_KEY: 'k', CASSIA_AC_SECRET: 's' };
+      const sidecar = await loadConfig({ argv: ['--config', join(dir, 'config.yaml')], env, cwd: dir });
+      const probing = await loadConfig({ argv: ['--config', join(dir, 'config.yaml'), ...(container?.args ?? []).slice(3)], env, cwd: dir });
+      expect([sidecar.probe.enabled, probing.probe.enabled]).toEqual([false, true]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is scraped like the sidecars: its Service carries the ServiceMonitor\'s component and the job label', () => {
+    const service = one(byKind('Service').filter((s) => s.metadata.name === 'cassia-ac-prober'), 'the prober Service') as K8sObject & {
+      spec: { selector: Record<string, string> };
+    };
+    const monitor = one(byKind('ServiceMonitor'), 'ServiceMonitor') as K8sObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> } } };
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels?.[key]).toBe(value);
+    for (const [key, value] of Object.entries(service.spec.selector)) expect(prober.spec.template.metadata.labels[key]).toBe(value);
+    expect(service.metadata.labels?.[monitor.spec.jobLabel]).toBe('cassia-ac-proxy');
+    expect(prober.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
   });
 });
 

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
 import type { Ratio, TransportReport } from '../../src/report/types.js';
-import { MOVED, PROFILES, realisticReport } from './fixture.js';
+import { MOVED, PROFILES, QUIET, realisticReport } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url));
@@ -85,7 +85,19 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
       expect(parseRatio(await cellText(row, 'window.loss'))).toEqual(shown(t.window.loss));
       expect(parseRatio(await cellText(row, 'sinceStart.errors'))).toEqual(shown(t.sinceStart.errors));
       expect(parseRatio(await cellText(row, 'sinceStart.loss'))).toEqual(shown(t.sinceStart.loss));
+      expect(parseRatio(await cellText(row, 'window.probes.failures'))).toEqual(shown(t.probes.window.failures));
+      expect(parseRatio(await cellText(row, 'sinceStart.probes.failures'))).toEqual(shown(t.probes.sinceStart.failures));
+      expect(t.probes.sinceStart.sent).toBeGreaterThan(0);
     }
+  });
+
+  it('ranks a gateway only the probes measure among the worst gateways, with its probe failure rate', async () => {
+    const gateways = (await (await fetch(`${base}/api/gateways`)).json()) as { gateways: Array<{ gateway: string; probes: { window: { failures: Ratio } } }> };
+    const quiet = gateways.gateways.find((g) => g.gateway === QUIET.mac);
+    expect(quiet?.probes.window.failures.total).toBeGreaterThan(0);
+    const row = `#worst tr[data-gateway="${QUIET.mac}"]`;
+    expect(await page.locator(row).count()).toBe(1);
+    expect(parseRatio(await cellText(row, 'probes'))).toEqual(quiet && shown(quiet.probes.window.failures));
   });
 
   it('shows every recommendation and the before/after of the moved gateway as the API has them', async () => {

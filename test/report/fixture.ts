@@ -46,6 +46,9 @@ export const PROFILES: Profile[] = [
   mqtt('CC:1B:E0:E0:20:04', 'Yard Gate', 5, 0.004, 0.001),
 ];
 
+/** A gateway the application never calls, on a poor link: only the proxy's probes measure it. */
+export const QUIET = { mac: 'CC:1B:E0:E0:20:05', name: 'Spare Dock', model: 'X2000', version: '2.1.1', transport: 'mqtt' as const, err: 0.08, p50: 60 };
+
 /** 09:20:00 UTC: a multiple of the 10 s bucket. */
 export const START = Date.UTC(2026, 10, 27, 9, 20, 0);
 export const BUCKETS = 240;
@@ -77,8 +80,18 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
   const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => snapshotEntry(p.mac, p.moveAt ? 'mqtt' : p.transport, {
     name: p.name, model: p.model, version: p.version, online: p.online,
   }));
+  snapshot.push(snapshotEntry(QUIET.mac, QUIET.transport, { name: QUIET.name, model: QUIET.model, version: QUIET.version, online: true }));
   const report = createReport({ gatewaySnapshot: () => snapshot, now: () => t });
   const count = (mean: number): number => Math.floor(mean * (0.6 + 0.8 * rand()) + rand());
+  // Probes draw from their own stream, so the application's numbers stay those of the mix above.
+  const probeRand = mulberry32(20261206);
+  /** One probe every 30 s per gateway (every third bucket, staggered), failing as often as its calls do. */
+  const probe = (mac: string, transport: string, err: number, p50: number, offline: boolean): void => {
+    const u = probeRand();
+    const result = u < err * 0.6 ? '502' : u < err * 0.9 ? '504' : u < err ? 'timeout' : 'ok';
+    const rtt = result === 'timeout' ? NaN : p50 * Math.exp((probeRand() + probeRand() - 1) * 1.2);
+    report.segments.addProbe(report.segments.segment(mac, transport), offline ? '502' : result, offline ? 2 : rtt, offline);
+  };
 
   for (let b = 0; b < BUCKETS; b++) {
     for (const p of PROFILES) {
@@ -114,6 +127,14 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
       t = START + b * 10_000 + 9000;
       recordEvents(report, p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
     }
+    t = START + b * 10_000 + 9500;
+    PROFILES.forEach((p, i) => {
+      if ((b + i) % 3 !== 0) return;
+      const moved = p.moveAt !== undefined && b >= p.moveAt.bucket;
+      const offline = !p.online && b >= 210;
+      probe(p.mac, moved ? 'mqtt' : p.transport, (moved ? p.moveAt?.err : undefined) ?? p.err, (moved ? p.moveAt?.p50 : undefined) ?? p.p50, offline);
+    });
+    if (b % 3 === 1) probe(QUIET.mac, QUIET.transport, QUIET.err, QUIET.p50, false);
   }
   t = END;
   return { report, snapshot };

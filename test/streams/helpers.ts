@@ -25,6 +25,7 @@ export function testConfig(over: { sequence?: Partial<Config['sequence']>; limit
       expected: null,
     },
     discovery: { enabled: false, interval: 60000, key: null, secret: null },
+    probe: { ...DEFAULTS.probe },
     sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, request: false, ...over.sequence },
     limits: { ...DEFAULTS.limits, ...over.limits },
     log: { level: 'silent', access: false },
