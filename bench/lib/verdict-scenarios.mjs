@@ -61,12 +61,31 @@ export const SCENARIOS = [
     gateways: fleet(2, 6, () => ({ profile: DEFAULT_CAPWAP, callsPerS: CALLS / 4, eventsPerS: EVENTS / 4 }), same(DEFAULT_CAPWAP)),
   },
   {
+    name: 'aa-probes', kind: 'A/A', what: 'as aa-sites, and the proxy probing every gateway every 5 s (the demo\'s pace)',
+    gateways: fleet(4, 4, same({ ...DEFAULT_CAPWAP, ...BURSTS, offlineMeanIntervalS: 300 }), same({ ...DEFAULT_CAPWAP, ...BURSTS, offlineMeanIntervalS: 300 }),
+      (rng) => ({ quality: Math.exp(0.7 * normal(rng)), probeIntervalS: 5 })),
+  },
+  {
     name: 'ab-default', kind: 'A/B', what: "the simulator's defaults: CAPWAP vs MQTT",
     gateways: fleet(4, 4, () => ({ profile: DEFAULT_CAPWAP, shouldMove: true }), same(DEFAULT_MQTT)),
   },
   {
     name: 'ab-demo', kind: 'A/B', what: "the demo's profiles (npm start)",
     gateways: fleet(4, 4, () => ({ profile: DEMO_CAPWAP, shouldMove: true }), same(DEFAULT_MQTT)),
+  },
+  {
+    name: 'ab-demo-probes', kind: 'A/B', what: "the demo's profiles with its probes every 5 s",
+    gateways: fleet(4, 4, () => ({ profile: DEMO_CAPWAP, shouldMove: true, probeIntervalS: 5 }), () => ({ profile: DEFAULT_MQTT, probeIntervalS: 5 })),
+  },
+  {
+    name: 'ab-quiet', kind: 'A/B', what: 'no application traffic at all: only probes every 30 s (the default pace), default profiles',
+    gateways: fleet(4, 4, () => ({ profile: DEFAULT_CAPWAP, shouldMove: true, callsPerS: 0, eventsPerS: 0, probeIntervalS: 30 }),
+      () => ({ profile: DEFAULT_MQTT, callsPerS: 0, eventsPerS: 0, probeIntervalS: 30 })),
+  },
+  {
+    name: 'ab-quiet-5s', kind: 'A/B', what: 'no application traffic: only probes, every 5 s, default profiles',
+    gateways: fleet(4, 4, () => ({ profile: DEFAULT_CAPWAP, shouldMove: true, callsPerS: 0, eventsPerS: 0, probeIntervalS: 5 }),
+      () => ({ profile: DEFAULT_MQTT, callsPerS: 0, eventsPerS: 0, probeIntervalS: 5 })),
   },
   {
     name: 'ab-mild', kind: 'A/B', what: 'CAPWAP mildly worse: 502/504 0.9 % and loss 0.4 % vs MQTT 0.15 % / 0.05 %',
