@@ -1,7 +1,7 @@
 /**
  * The fleet report: counts queried from Prometheus across every proxy the selector matches,
  * turned into the same segment counts the running proxy keeps, and handed to the same assembler
- * (src/report/assemble.ts) — so figures, z-tests, thresholds and verdicts have one implementation.
+ * (src/report/assemble.ts) — so figures, tests, thresholds and verdicts have one implementation.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';

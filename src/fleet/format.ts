@@ -45,8 +45,8 @@ export function sections(fleet: FleetReport): { title: string; lines: string[]; 
   out.push({
     title: 'Method',
     notes: [
-      `${m.test}; a difference counts at p < ${m.alpha} and ≥ ${m.minRatio}× the other side's rate, with ≥ ${m.minRequests} requests ` +
-        `or ≥ ${m.minSequenced} sequenced events on both sides. Basis: ${m.basis}.`,
+      `${m.test}. One look over the range at α = ${m.alpha}; a difference must also be ≥ ${m.minRatio}× to count; a gateway needs ` +
+        `≥ ${m.minRequests} calls, ≥ ${m.minSequenced} sequenced events or ≥ ${m.minProbes} probes on a measure. Basis: ${m.basis}.`,
     ],
   });
   return {
@@ -83,7 +83,7 @@ function recommendationsSection(report: TransportReport): Section {
   const first = report.recommendations[0];
   return {
     title: 'Should CAPWAP gateways move to MQTT?',
-    notes: first === undefined ? ['No CAPWAP gateways in the range.'] : [`MQTT pool: 502/504 ${ratio(first.errors.b)}, loss ${ratio(first.loss.b)}`],
+    notes: first === undefined ? ['No CAPWAP gateways in the range.'] : [`MQTT gateways together: 502/504 ${ratio(first.errors.b)}, loss ${ratio(first.loss.b)} (outages apart)`],
     table: {
       headers: ['gateway', 'name', 'verdict', 'confidence', '502/504 rate', 'loss ratio', 'why'],
       numeric: new Set([3, 4, 5]),

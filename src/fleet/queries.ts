@@ -2,7 +2,7 @@
  * PromQL for the fleet report: pure functions from (selector, range) to query text.
  *
  * Counts must be the counters' real increments, not `increase()`'s estimates: the verdicts run a
- * z-test on integer counts, and the report should match what the proxies' own /metrics say.
+ * tests on integer counts, and the report should match what the proxies' own /metrics say.
  * `increase()` extrapolates to the ends of the range and cannot see the first increments of a
  * series that appears inside it (a gateway's first request under a new transport), so per series:
  *

@@ -211,8 +211,9 @@ ${gateways.length} gateways${live ? html` · refreshes every 10 s · <a href="ap
 <main>
 <section><h2>Transports</h2>${transportTable(report, since)}${charts(report)}</section>
 <section><h2>Should CAPWAP gateways move to MQTT?</h2>${recommendations(report)}
-<p class="note">${m.test}; a difference counts at p &lt; ${m.alpha} and ≥ ${m.minRatio}× the other side's rate,
-with ≥ ${m.minRequests} requests or ≥ ${m.minSequenced} sequenced events on both sides. Basis: ${m.basis}.</p></section>
+<p class="note">${m.test}. The chance of ever advising a move that the transport does not explain is at most ${m.alpha};
+a difference must also be ≥ ${m.minRatio}× to count; a gateway needs ≥ ${m.minRequests} calls, ≥ ${m.minSequenced} sequenced events
+or ≥ ${m.minProbes} probes on a measure. Basis: ${m.basis}.</p></section>
 <section><h2>Transport changes: before → after</h2>${changes(report, since)}</section>
 <section><h2>Worst gateways, last ${report.windowSeconds / 60} minutes</h2>${worst(gateways, report.generatedAt)}</section>
 </main></body></html>`;
