@@ -172,6 +172,7 @@ export function runSession(scenario, seed, { seconds = 3600, peekS = 10, policy 
         if (up !== down && out.change.firstAt === null) {
           out.change.firstAt = t + 1 - changedAt;
           out.change.firstVerdict = up ? 'improved' : 'worse';
+          out.change.tests = tests.map((x) => [x.measure, x.direction, x.pValue, x.level, x.before, x.after, x.df]);
         }
       }
     }

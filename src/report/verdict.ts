@@ -20,7 +20,7 @@
  *   gateway at a bad site is not blamed on CAPWAP unless CAPWAP as a whole is worse.
  * - **Before/after** a transport change: the unit is the minute. The two periods' rates are
  *   compared with a quasi-binomial t-test whose dispersion comes from how the minutes of both
- *   periods scatter around their period's rate.
+ *   periods scatter around their period's rate, with the shorter period's degrees of freedom.
  * - **Continuous monitoring**: a decision is taken at looks spaced by doubling time (30 s, 1 min,
  *   2 min, 4 min, … after the comparison started); look j is held to α·(1 − r)·r^(j−1), levels
  *   that sum to α, so the chance of ever giving a false verdict stays at α however often the page
@@ -296,9 +296,13 @@ export function changeTest(
   const rateB = before.k / before.n;
   const rateA = after.k / after.n;
   const pooled = (before.k + after.k + 0.5) / (before.n + after.n + 1);
-  const df = before.buckets + after.buckets - 2;
-  const phi = Math.max(1, (pearsonSum(before) + pearsonSum(after)) / (df * pooled * (1 - pooled)));
+  const dfPhi = before.buckets + after.buckets - 2;
+  const phi = Math.max(1, (pearsonSum(before) + pearsonSum(after)) / (dfPhi * pooled * (1 - pooled)));
   const t = (rateB - rateA) / Math.sqrt(phi * pooled * (1 - pooled) * (1 / before.n + 1 / after.n));
+  // The rate of the shorter period is the mean of few minutes of a bursty process: skewed, with a
+  // heavier tail than the t distribution of the pooled degrees of freedom promises. Its own
+  // minutes' degrees of freedom are the honest ones (as in Welch's most conservative choice).
+  const df = Math.min(before.buckets, after.buckets) - 1;
   const pValue = Math.min(1, 2 * tUpperTail(Math.abs(t), df));
   let direction: ChangeTest['direction'] = null;
   if (pValue < level) {

@@ -172,42 +172,42 @@ describe('transport change at run time', () => {
   it('compares the gateway under its old transport with the new one, minute by minute, at the looks after the change', () => {
     const snapshot: GatewaySnapshotEntry[] = [snapshotEntry(A, 'capwap', { name: 'Yard' })];
     const { report, at } = setup(snapshot);
-    // Five minutes on CAPWAP, 60 requests a minute of which 6 answered 502; then the operator
-    // moves it; five minutes on MQTT, 60 a minute, one 504 in the first minute.
-    for (let m = 0; m < 5; m++) {
+    // Eight minutes on CAPWAP, 60 requests a minute of which 6 answered 502; then the operator
+    // moves it; eight minutes on MQTT, 60 a minute, one 504 in the first minute.
+    for (let m = 0; m < 8; m++) {
       at(m * 60_000 + 1000);
       for (let i = 0; i < 60; i++) recordExchange(report, A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
     }
     expect(report.report().recommendations.map((r) => r.gateway)).toEqual([A]);
-    at(5 * 60_000);
+    at(8 * 60_000);
     snapshot[0] = snapshotEntry(A, 'mqtt', { name: 'Yard' });
-    for (let m = 5; m < 10; m++) {
+    for (let m = 8; m < 16; m++) {
       at(m * 60_000 + 1000);
-      for (let i = 0; i < 60; i++) recordExchange(report, A, 'mqtt', m === 5 && i === 0 ? 504 : 200, 'upstream', 20);
+      for (let i = 0; i < 60; i++) recordExchange(report, A, 'mqtt', m === 8 && i === 0 ? 504 : 200, 'upstream', 20);
     }
     // Before the first look after the change (30 s) nothing is decided.
-    at(5 * 60_000 + 1000);
+    at(8 * 60_000 + 1000);
     expect(report.report().transportChanges[0]).toMatchObject({ verdict: 'insufficient_data', look: null });
-    // 5 minutes after the change is its look 4 (30 s, 1, 2, 4 min), held to 0.01 · 0.2 · 0.8³.
-    at(10 * 60_000 + 1000);
+    // 8 minutes after the change is its look 5 (30 s, 1, 2, 4, 8 min), held to 0.01 · 0.2 · 0.8⁴.
+    at(16 * 60_000 + 1000);
     const r = report.report();
     expect(r.recommendations).toEqual([]); // no longer on CAPWAP
     expect(r.transportChanges).toHaveLength(1);
     const c = r.transportChanges[0];
     expect(c).toMatchObject({ gateway: A, name: 'Yard', from: 'capwap', to: 'mqtt', verdict: 'improved', decidedBy: ['errors'] });
-    expect(c?.look).toMatchObject({ index: 4 });
-    expect(c?.look?.level).toBeCloseTo(0.001024, 12);
-    expect(c?.changedAt).toBe(new Date(T0 + 5 * 60_000 + 1000).toISOString()); // its first exchange under MQTT
-    expect(c?.before.errors).toMatchObject({ count: 30, total: 300 });
-    expect(c?.after.errors).toMatchObject({ count: 1, total: 300 });
-    // SciPy: t = 5.3124 with 8 degrees of freedom (two-sided p = 0.00071753).
-    expect(c?.errors.z).toBeCloseTo(5.312448141241315, 8);
-    expect(c?.errors.df).toBe(8);
-    expect(c?.confidence).toBeCloseTo(1 - 0.0007175346711089622, 9);
+    expect(c?.look).toMatchObject({ index: 5 });
+    expect(c?.look?.level).toBeCloseTo(0.0008192, 12);
+    expect(c?.changedAt).toBe(new Date(T0 + 8 * 60_000 + 1000).toISOString()); // its first exchange under MQTT
+    expect(c?.before.errors).toMatchObject({ count: 48, total: 480 });
+    expect(c?.after.errors).toMatchObject({ count: 1, total: 480 });
+    // SciPy: t = 6.8629 with 7 degrees of freedom (two-sided p = 0.00023920).
+    expect(c?.errors.z).toBeCloseTo(6.862852945852469, 8);
+    expect(c?.errors.df).toBe(7);
+    expect(c?.confidence).toBeCloseTo(1 - 0.0002391975747375894, 9);
     // Per-transport aggregates follow the transport each exchange ran on.
     const byT = Object.fromEntries(r.transports.map((t) => [t.transport, t]));
-    expect(byT.capwap?.sinceStart.requests).toBe(300);
-    expect(byT.mqtt?.sinceStart.requests).toBe(300);
+    expect(byT.capwap?.sinceStart.requests).toBe(480);
+    expect(byT.mqtt?.sinceStart.requests).toBe(480);
     expect(byT.capwap?.gateways).toBe(0);
     expect(byT.mqtt?.gateways).toBe(1);
     expect(gw(report, A).transports.map((x) => x.transport)).toEqual(['capwap', 'mqtt']);
