@@ -71,7 +71,7 @@ function step(g, t) {
   for (let i = 0; i < calls; i++) {
     const failed = offline || g.rng() < failP;
     if (failed) {
-      const r = g.tracker.failure(known, g.resolved);
+      const r = g.tracker.failure(known, ms + (i * 1000) / calls, g.resolved);
       seg.outage += r.outage;
     } else {
       const r = g.tracker.success(g.resolved);
@@ -98,15 +98,14 @@ function step(g, t) {
   }
 }
 
-/** The evidence of gateway `g` as the report would read it now (held failures count as the link's own). */
+/** The evidence of gateway `g` as the report would read it now (a run not yet decided counts nowhere). */
 function evidence(g) {
   const seg = segmentOf(g);
-  const held = g.tracker.pending;
   return {
     gateway: g.id,
     transport: g.label,
     tallies: {
-      errors: { k: seg.errors.k + held, n: seg.errors.n + held },
+      errors: { k: seg.errors.k, n: seg.errors.n },
       loss: { k: seg.loss.k, n: seg.loss.n },
       ...(seg.probes.n > 0 ? { probes: { ...seg.probes } } : {}),
     },

@@ -19,6 +19,8 @@ export interface ReportArgs {
   format: Format;
   out: string | null;
   timeoutMs: number;
+  /** Width of the before/after verdict's buckets (--change-bucket), seconds. */
+  changeBucketSeconds: number;
   /** Request headers: Authorization and any --prometheus-header. */
   headers: Record<string, string>;
 }
@@ -38,6 +40,8 @@ Options:
                                 html is the status page
   --out FILE                    write the report to FILE instead of stdout
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
+  --change-bucket DURATION      the "minute" a before/after verdict compares (default 1m; at least the
+                                scrape interval, at most a tenth of the range)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
   --prometheus-password PASS    Basic authentication     (env CASSIA_PROXY_PROMETHEUS_PASSWORD)
   --prometheus-token TOKEN      Bearer token             (env CASSIA_PROXY_PROMETHEUS_TOKEN)
@@ -56,6 +60,7 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   timeout: { type: 'string' },
+  'change-bucket': { type: 'string' },
   'prometheus-user': { type: 'string' },
   'prometheus-password': { type: 'string' },
   'prometheus-token': { type: 'string' },
@@ -103,7 +108,7 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
     throw bad(text.split('\n')[0] ?? text);
   }
   if (values.help) {
-    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, headers: {} };
+    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, changeBucketSeconds: 60, headers: {} };
   }
   const url = prometheusUrl(values.prometheus);
 
@@ -113,6 +118,11 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
   const timeoutText = values.timeout ?? '30s';
   const timeout = parseDurationSeconds(timeoutText);
   if (timeout === null) throw bad(`--timeout: expected a duration such as 10s or 2m, got ${JSON.stringify(timeoutText)}`);
+  const bucketText = values['change-bucket'] ?? '1m';
+  const bucket = parseDurationSeconds(bucketText);
+  if (bucket === null || bucket < 1 || bucket > range / 10) {
+    throw bad(`--change-bucket: expected a duration from 1s to a tenth of --range (${Math.floor(range / 10)}s), got ${JSON.stringify(bucketText)}`);
+  }
 
   const selector = values.selector ?? DEFAULT_SELECTOR;
   try {
@@ -151,6 +161,6 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
 
   return {
     help: false, url, rangeSeconds: Math.round(range), selector, format, out: values.out ?? null,
-    timeoutMs: Math.max(1, Math.round(timeout * 1000)), headers,
+    timeoutMs: Math.max(1, Math.round(timeout * 1000)), changeBucketSeconds: Math.round(bucket), headers,
   };
 }

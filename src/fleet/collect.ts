@@ -12,7 +12,8 @@ import type { GatewayReport, TransportReport } from '../report/types.js';
 import { NO_GATEWAY, NO_TRANSPORT, isGatewayPool } from '../vocabulary.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
 import { collectFleetProbes, mergeFleetProbes } from './probes.js';
-import { fleetQueries, type CounterName } from './queries.js';
+import { changeMinutes } from './minutes.js';
+import { fleetQueries, selectorMatchers, type CounterName } from './queries.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
 export const FLEET_WINDOW_SECONDS = 900;
@@ -28,6 +29,8 @@ export interface FleetOptions {
   /** Evaluation time (unix ms): the client's. */
   now: number;
   thresholds?: Thresholds;
+  /** Width of the before/after verdict's buckets in seconds (default 60; never below the scrape interval). */
+  minuteSeconds?: number;
 }
 
 /** What a fleet report is: the `/api/report` and `/api/gateways` documents, and where they came from. */
@@ -140,6 +143,7 @@ class Period {
     }
     const events: Array<[CounterName, number]> = [
       ['events', F.events], ['sequenced', F.sequenced], ['missing', F.missing], ['outOfOrder', F.outOfOrder], ['duplicate', F.duplicate],
+      ['outages', F.outages], ['outageErrors', F.outageErrors],
       ['sequenceRequested', F.sequenceRequested],
     ];
     for (const [name, slot] of events) {
@@ -300,6 +304,13 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const transportProbeCounts = mergeFleetProbes(segments, await collectFleetProbes(client, selector, rangeSeconds, windowSeconds, now));
   // First seen first, as the running proxy orders its segments.
   segments.sort((a, b) => a.firstAt - b.firstAt || a.gateway.localeCompare(b.gateway) || a.transport.localeCompare(b.transport));
+
+  // The before/after verdicts' minutes, for the few gateways that changed transport in the range.
+  const perGateway = new Map<string, number>();
+  for (const seg of segments) perGateway.set(seg.gateway, (perGateway.get(seg.gateway) ?? 0) + 1);
+  const changed = [...perGateway].filter(([gateway, n]) => n > 1 && !isGatewayPool(gateway)).map(([gateway]) => gateway);
+  const minutes = await changeMinutes(client, selectorMatchers(selector), changed, rangeSeconds, options.minuteSeconds ?? 60);
+  for (const seg of segments) seg.minutes = minutes.get(key(seg.gateway, seg.transport)) ?? seg.minutes;
 
   const snapshot = fleetSnapshot(segments, info, online, lastEventAt);
   const transportCounts = new Map<string, { window: Float64Array; totals: Float64Array }>();

@@ -63,7 +63,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo): Promise
   const now = io.now ?? Date.now();
   const client = createPromClient({ url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now });
   try {
-    const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now });
+    const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now, minuteSeconds: args.changeBucketSeconds });
     text = render(fleet, args.format);
   } catch (error) {
     if (error instanceof FleetError) return fail(context(error.message), error.exitCode);

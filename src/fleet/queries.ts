@@ -113,6 +113,9 @@ export interface FleetQueries {
 export const GATEWAY_COUNTERS = {
   gatewayRequests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
   gatewayErrors: { metric: 'cassia_proxy_gateway_errors_total', by: ['gateway', 'transport', 'code', 'origin'] },
+  /** Outages and the 502/504s inside them: the verdicts leave those out. */
+  outages: { metric: 'cassia_proxy_gateway_outages_total', by: ['gateway', 'transport'] },
+  outageErrors: { metric: 'cassia_proxy_gateway_outage_errors_total', by: ['gateway', 'transport'] },
   events: { metric: 'cassia_proxy_events_total', by: ['gateway', 'transport'] },
   sequenced: { metric: 'cassia_proxy_events_sequenced_total', by: ['gateway', 'transport'] },
   missing: { metric: 'cassia_proxy_events_missing_total', by: ['gateway', 'transport'] },

@@ -34,7 +34,7 @@ export interface GatewayCounts {
    * One finished exchange: the code the client got, who produced it, ms to headers (NaN/-1: none),
    * and when it finished (epoch ms; default now).
    */
-  request(status: number, origin: Origin, headersMs: number, at?: number): void;
+  request(status: number, origin: Origin, headersMs: number, at?: number, stream?: boolean): void;
   /** The batched event counts of one stream kind (one object per kind, kept). */
   stream(kind: StreamKind): StreamSeries;
   /**
@@ -127,7 +127,7 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
       label,
       transport,
       probe,
-      request(status, origin, headersMs, at) {
+      request(status, origin, headersMs, at, stream) {
         if (perGateway) {
           let cell = codes.get(status);
           if (cell === undefined) {
@@ -138,7 +138,7 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
           const error = origin === 'client' ? undefined : errorField(status, origin);
           if (error !== undefined) (errorCells[error] ??= metrics.gatewayErrors.cell(label, transport, String(status), origin)).value += 1;
         }
-        const outageCalls = report.addExchange(seg(), status, origin, headersMs, at, record?.online === false);
+        const outageCalls = report.addExchange(seg(), status, origin, headersMs, at, record?.online === false, stream);
         if (outageCalls > 0 && perGateway && label !== OVERFLOW_GATEWAY) outage(outageCalls);
       },
       stream,

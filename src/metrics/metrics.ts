@@ -55,7 +55,7 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
       'Requests per gateway answered 502 or 504, by who produced the status: the AC (upstream) or the proxy.',
       ['gateway', 'transport', 'code', 'origin'], registry),
     gatewayOutages: new CounterFamily(`${METRIC_PREFIX}gateway_outages_total`,
-      'Outages per gateway: the gateway known offline (hub list, hub status, ap_state, discovery) or 3 or more consecutive calls to it answered 502/504.',
+      'Outages per gateway: the gateway known offline (hub list, hub status, ap_state, discovery) or 3 or more consecutive calls to it answered 502/504 over at least 2 s.',
       ['gateway', 'transport'], registry),
     gatewayOutageErrors: new CounterFamily(`${METRIC_PREFIX}gateway_outage_errors_total`,
       'Calls per gateway answered 502/504 inside an outage; the verdicts leave them out of the 502/504 rate (docs/verdicts.md).',

@@ -62,8 +62,8 @@ export function createExchangeRecorder(deps: ExchangeRecorderDeps): ExchangeReco
         const { route, method } = r;
         const { status, origin, reason } = outcome;
         requests.get(route, method, status, origin, reason, transport).value += 1;
-        gateway.counts.request(status, origin, r.headersMs, r.endedAt);
         const { stream, streamEnd } = r;
+        gateway.counts.request(status, origin, r.headersMs, r.endedAt, stream !== null);
         if (stream !== null && streamEnd !== null) {
           active.get(stream, transport).value -= 1;
           ended.get(stream, transport, streamEnd).value += 1;

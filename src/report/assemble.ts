@@ -50,6 +50,8 @@ export interface SegmentCounts {
   totals: Float64Array;
   /** Per-minute sums of each verdict measure over that period, when the source has them (before/after verdicts). */
   minutes?: MinutesByMeasure;
+  /** 502/504s of a run not yet decided outage or link loss (the running proxy knows; 0 otherwise). */
+  undecided?: number;
   /** The proxy's own probes of this gateway under this transport (PROBE_FIELDS layout of ring.ts); absent when never probed. */
   probes?: PeriodCounts;
 }
@@ -265,7 +267,7 @@ export function assembleReport(input: ReportInput): TransportReport {
   const talliesByGateway = new Map<string, Tallies>();
   for (const [gateway, cur] of current) {
     if (isGatewayPool(gateway) || cur === undefined) continue;
-    const tallies = talliesOf(cur.totals, probeTallyOf(cur.probes?.totals));
+    const tallies = talliesOf(cur.totals, probeTallyOf(cur.probes?.totals), cur.undecided);
     talliesByGateway.set(gateway, tallies);
     evidence.push({ gateway, transport: cur.transport, tallies });
   }
@@ -295,8 +297,8 @@ export function assembleReport(input: ReportInput): TransportReport {
         gateway, name, from: previous.transport, to: cur.transport, changedAt: iso(cur.firstAt),
         before: toFigures(previous.totals), after: toFigures(cur.totals),
         ...changeVerdict({
-          before: talliesOf(previous.totals, probeTallyOf(previous.probes?.totals)),
-          after: talliesOf(cur.totals, probeTallyOf(cur.probes?.totals)), decided: changed,
+          before: talliesOf(previous.totals, probeTallyOf(previous.probes?.totals), previous.undecided),
+          after: talliesOf(cur.totals, probeTallyOf(cur.probes?.totals), cur.undecided), decided: changed,
           firstLookAt: changed === null ? decider.firstLookAt(cur.firstAt) : null,
         }),
       });

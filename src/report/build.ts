@@ -31,7 +31,7 @@ function segmentCounts(store: SegmentStore, from: number, to: number): { counts:
     for (const s of segs) {
       const window = emptyCounters();
       sumWindow(s, from, to, window);
-      const entry: SegmentCounts = { gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s) };
+      const entry: SegmentCounts = { gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s), undecided: s.outage.pending };
       if (s.probes !== null) {
         const probeWindow = emptyProbeCounters();
         sumWindow(s.probes, from, to, probeWindow, PROBE_FIELDS);

@@ -4,13 +4,17 @@
  * transport's 502/504 rate would make one outage look like hundreds of independent failures. A
  * failed call is an outage failure when the gateway is known to be offline (hub list, hub status,
  * `ap_state`, discovery) or when it belongs to a run of at least OUTAGE_RUN consecutive failures
- * (2+ failures in a row are rare on a merely lossy link: at a 5 % failure rate, 3 in a row is
- * 1 in 8,000). A run's first failures are held back until the run is decided either way, so that
- * no count is ever taken back.
+ * lasting at least OUTAGE_MIN_MS from the first to the last. Both are needed: 3 in a row are rare
+ * on a merely lossy link (at a 5 % failure rate, 1 in 8,000), but a busy client on a very lossy
+ * link (30 %) sees them every few dozen calls, within milliseconds, while an outage lasts seconds.
+ * A run's first failures are held back until the run is decided either way, so that no count is
+ * ever taken back.
  */
 
-/** Consecutive failed calls that make an outage. */
+/** Consecutive failed calls that make an outage… */
 export const OUTAGE_RUN = 3;
+/** …over at least this long (ms). */
+export const OUTAGE_MIN_MS = 2000;
 
 /** What one outcome resolved: failures that count as the link's own, and failures inside an outage. */
 export interface Resolved {
@@ -20,15 +24,16 @@ export interface Resolved {
 
 /** Consecutive-failure state of one gateway. */
 export class OutageTracker {
-  /** Failures in the current run not yet resolved (fewer than OUTAGE_RUN). */
+  /** Failures in the current run not yet resolved, and when the first of them came (ms). */
   private held = 0;
+  private since = 0;
   /** Inside an outage: further failures belong to it until a call succeeds. */
   private down = false;
   /** Outages entered so far. */
   outages = 0;
 
-  /** A failed call (502/504). `offline`: the gateway is known to be offline right now. */
-  failure(offline: boolean, out: Resolved): Resolved {
+  /** A failed call (502/504) at `at` (ms). `offline`: the gateway is known to be offline right now. */
+  failure(offline: boolean, at: number, out: Resolved): Resolved {
     if (this.down || offline) {
       if (!this.down) this.outages++;
       this.down = true;
@@ -37,8 +42,9 @@ export class OutageTracker {
       this.held = 0;
       return out;
     }
+    if (this.held === 0) this.since = at;
     this.held++;
-    if (this.held >= OUTAGE_RUN) {
+    if (this.held >= OUTAGE_RUN && at - this.since >= OUTAGE_MIN_MS) {
       this.down = true;
       this.outages++;
       out.failures = 0;

@@ -23,12 +23,14 @@ export type Tallies = Partial<Record<Measure, Tally>>;
 
 /**
  * The tallies of one segment's counters (FIELDS layout): `errors` are the 502/504 answers among
- * the answered calls, both without the calls inside outages; `loss` the missing among sequenced
+ * the answered calls, both without the calls inside outages and without the `undecided` failures
+ * of a run the outage tracker has not yet decided; `loss` the missing among sequenced
  * and missing events; `probes` as given. A measure without trials is absent.
  */
-export function talliesOf(c: Float64Array, probes?: Tally): Tallies {
+export function talliesOf(c: Float64Array, probes?: Tally, undecided = 0): Tallies {
   const v = (f: number): number => c[f] ?? 0;
-  const outage = v(F.outageErrors);
+  // A run of failures not yet told outage or link loss counts as neither until it is.
+  const outage = v(F.outageErrors) + undecided;
   const failed = v(F.upstream502) + v(F.proxy502) + v(F.upstream504) + v(F.proxy504) - outage;
   const answered = v(F.requests) - v(F.clientAborts) - outage;
   const out: Tallies = {};

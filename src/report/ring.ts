@@ -89,7 +89,7 @@ export interface Segment extends Counters {
   /** ms timestamps of the first and latest thing recorded under this transport. */
   firstAt: number;
   lastAt: number;
-  /** Outage or link loss, decided call by call (outage.ts). */
+  /** Outage or link loss, decided call by call (outage.ts); one per gateway, shared by its segments. */
   readonly outage: OutageTracker;
   /** Per-minute sums of each verdict measure since start, for the before/after comparison. */
   readonly minutes: Record<Measure, MinuteTally>;
@@ -103,7 +103,7 @@ export function createCounters(buckets: number, width: number): Counters {
 }
 
 /** Allocates a segment with an empty ring of `buckets` slots. */
-export function createSegment(gateway: string, transport: string, buckets: number, now: number, minuteMs = 60_000): Segment {
+export function createSegment(gateway: string, transport: string, buckets: number, now: number, minuteMs = 60_000, outage = new OutageTracker()): Segment {
   return {
     gateway,
     transport,
@@ -112,7 +112,7 @@ export function createSegment(gateway: string, transport: string, buckets: numbe
     epochs: new Float64Array(buckets).fill(-1),
     ring: new Uint32Array(buckets * FIELDS),
     totals: new Float64Array(FIELDS),
-    outage: new OutageTracker(),
+    outage,
     minutes: { errors: new MinuteTally(minuteMs), loss: new MinuteTally(minuteMs), probes: new MinuteTally(minuteMs) },
     probes: null,
   };

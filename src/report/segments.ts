@@ -44,11 +44,13 @@ export interface SegmentStore {
   /**
    * One finished exchange: `status` is what the client got (499 for client aborts), `headersMs`
    * the time to response headers (NaN or negative when headers never came), `at` when it
-   * finished (epoch ms, default now), `offline` whether the gateway is known to be offline.
+   * finished (epoch ms, default now), `offline` whether the gateway is known to be offline,
+   * `stream` whether it was an event stream (answered long before it finished: its end says
+   * nothing about whether the gateway answers now, so it never ends a run of failures).
    * Also decides outage or link loss (outage.ts) and keeps the minutes of the `errors`
    * measure; returns the 502/504s it has just put into an outage (usually 0).
    */
-  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number, offline?: boolean): number;
+  addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number, offline?: boolean, stream?: boolean): number;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
   /**
@@ -86,11 +88,13 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       }
       // At most one segment per transport value (4 possible), so the scan is bounded.
       for (const seg of list) if (seg.transport === transport) return seg;
-      const seg = createSegment(gateway, transport, buckets, now(), opts.minuteMs);
+      // A gateway's outage is the gateway's, whatever it is labelled: an outage during which the
+      // operator relabels its transport stays one outage.
+      const seg = createSegment(gateway, transport, buckets, now(), opts.minuteMs, list[0]?.outage);
       list.push(seg);
       return seg;
     },
-    addExchange(seg, status, origin, headersMs, at, offline = false) {
+    addExchange(seg, status, origin, headersMs, at, offline = false, stream = false) {
       const t = at ?? now();
       seg.lastAt = t;
       const epoch = Math.floor(t / bucketMs);
@@ -102,13 +106,17 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       }
       const error = errorField(status, origin);
       if (error === undefined) {
+        if (stream) {
+          seg.minutes.errors.add(t, 0, 1);
+          return 0;
+        }
         const r = seg.outage.success(resolved);
         seg.minutes.errors.add(t, r.failures, r.failures + 1);
         return 0;
       }
       add(seg, epoch, error, 1);
       const entered = seg.outage.outages;
-      const r = seg.outage.failure(offline, resolved);
+      const r = seg.outage.failure(offline, t, resolved);
       if (r.outage === 0) return 0;
       add(seg, epoch, F.outageErrors, r.outage);
       if (seg.outage.outages > entered) add(seg, epoch, F.outages, seg.outage.outages - entered);

@@ -79,7 +79,7 @@ describe('the queries of one report', () => {
 
   it('counts each family over the range and over the window, summed by gateway and transport', () => {
     expect(Object.keys(q.counts).sort()).toEqual([
-      'duplicate', 'events', 'gatewayErrors', 'gatewayRequests', 'latency', 'missing', 'outOfOrder', 'sequenceRequested', 'sequenced', 'transportRequests',
+      'duplicate', 'events', 'gatewayErrors', 'gatewayRequests', 'latency', 'missing', 'outOfOrder', 'outageErrors', 'outages', 'sequenceRequested', 'sequenced', 'transportRequests',
     ].flatMap((n) => [`range.${n}`, `window.${n}`]).sort());
     expect(q.counts['range.gatewayRequests']).toMatch(/^sum by \(gateway, transport, code\) .*\[86400s\]/);
     expect(q.counts['window.gatewayRequests']).toMatch(/\[900s\]/);

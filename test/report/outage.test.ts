@@ -1,16 +1,21 @@
 /** Outage or link loss: runs of failures and known-offline gateways, nothing ever counted twice or taken back. */
 import { describe, expect, it } from 'vitest';
-import { OUTAGE_RUN, OutageTracker, type Resolved } from '../../src/report/outage.js';
+import { OUTAGE_MIN_MS, OUTAGE_RUN, OutageTracker, type Resolved } from '../../src/report/outage.js';
 
-/** Feeds outcomes ('f' failed, 'F' failed while known offline, 's' answered) and sums what they resolved. */
-function feed(outcomes: string): { failures: number; outage: number; pending: number; outages: number } {
+/**
+ * Feeds outcomes ('f' failed, 'F' failed while known offline, 's' answered), one every `gapMs`,
+ * and sums what they resolved.
+ */
+function feed(outcomes: string, gapMs = 1000): { failures: number; outage: number; pending: number; outages: number } {
   const t = new OutageTracker();
   const r: Resolved = { failures: 0, outage: 0 };
   let failures = 0;
   let outage = 0;
+  let at = 0;
   for (const o of outcomes) {
+    at += gapMs;
     if (o === 's') t.success(r);
-    else t.failure(o === 'F', r);
+    else t.failure(o === 'F', at, r);
     failures += r.failures;
     outage += r.outage;
   }
@@ -29,6 +34,12 @@ describe('OutageTracker', () => {
     ['only answers, nothing to count here', 'sss', { failures: 0, outage: 0, pending: 0, outages: 0 }],
   ])('%s', (_name, outcomes, expected) => {
     expect(feed(outcomes)).toEqual(expected);
+  });
+
+  it(`a run of ${OUTAGE_RUN} within ${OUTAGE_MIN_MS} ms is a lossy link's burst, not an outage`, () => {
+    expect(feed('sfffs', 100)).toEqual({ failures: 3, outage: 0, pending: 0, outages: 0 });
+    // The same run, long enough in time, is one.
+    expect(feed('sfffffffffffffffffffffffs', 100)).toEqual({ failures: 0, outage: 23, pending: 0, outages: 1 });
   });
 
   it('every failure is counted exactly once, as the link\'s or the outage\'s', () => {
