@@ -1,6 +1,7 @@
 /** Turns raw FIELDS counters (ring sums or totals) into the report's Figures. */
 import { histogramQuantile, wilson } from './stats.js';
-import { F, FIELDS, HEADERS_BOUNDS_MS } from './ring.js';
+import { AC_ERRORS, type AcError } from '../vocabulary.js';
+import { F, FIELDS, HEADERS_BOUNDS_MS, acErrorField } from './ring.js';
 import type { Figures, Ratio } from './types.js';
 
 /** A ratio with its counts and Wilson interval. */
@@ -51,5 +52,13 @@ export function toFigures(c: Float64Array): Figures {
     duplicate: v(F.duplicate),
     sequenceRequested: v(F.sequenceRequested),
     loss: ratio(missing, sequenced + missing),
+    acErrors: acErrorCounts(c),
   };
+}
+
+/** The error answers of one counter array by word, every word present. */
+function acErrorCounts(c: Float64Array): Record<AcError, number> {
+  const out = {} as Record<AcError, number>;
+  for (const error of AC_ERRORS) out[error] = c[acErrorField(error)] ?? 0;
+  return out;
 }

@@ -3,10 +3,11 @@
  * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
  * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
- * Size: 90 buckets × 26 counters × 4 B ≈ 9 KB per segment, so ~9 MB for 1000 gateways.
+ * Size: 90 buckets × 38 counters × 4 B ≈ 14 KB per segment, so ~14 MB for 1000 gateways (12 of
+ * the counters are the AC's error answers by word, AC_ERRORS).
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
-import type { Origin } from '../vocabulary.js';
+import { AC_ERRORS, type AcError, type Origin } from '../vocabulary.js';
 
 /** Upper bounds (ms) of the per-gateway time-to-headers histogram: the proxy's own buckets. */
 export const HEADERS_BOUNDS_MS: readonly number[] = REQUEST_DURATION_BUCKETS.map((s) => s * 1000);
@@ -26,9 +27,18 @@ export const F = {
   duplicate: 10,
   /** Of `sequenced`: numbers the proxy asked the AC for (sequence.request). */
   sequenceRequested: 11,
+  /** First of AC_ERRORS.length slots: the AC's error answers by word, in AC_ERRORS order (acErrorField). */
+  acErrors: 12,
   /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
-  hist: 12,
+  hist: 12 + AC_ERRORS.length,
 } as const;
+
+const AC_ERROR_INDEX: ReadonlyMap<AcError, number> = new Map(AC_ERRORS.map((error, i) => [error, i]));
+
+/** The slot counting error answers in which the AC said `error`. */
+export function acErrorField(error: AcError): number {
+  return F.acErrors + (AC_ERROR_INDEX.get(error) ?? AC_ERRORS.length - 1);
+}
 
 /**
  * The slot of a 502 or 504 by who produced it (`proxy`, else the AC's own answer); undefined for

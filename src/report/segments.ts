@@ -8,8 +8,8 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
-import type { Origin } from '../vocabulary.js';
+import { F, acErrorField, add, createSegment, errorField, headersBin, type Segment } from './ring.js';
+import type { AcError, Origin } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
 export interface EventCounts {
@@ -46,6 +46,8 @@ export interface SegmentStore {
   addExchange(seg: Segment, status: number, origin: Origin, headersMs: number, at?: number): void;
   /** Event counts of one analysed chunk (or any batch). */
   addEvents(seg: Segment, counts: EventCounts): void;
+  /** One error answer in which the AC said `error`, finished at `at` (epoch ms, default now); also one of addExchange's. */
+  addAcError(seg: Segment, error: AcError, at?: number): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
   byGateway(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
@@ -98,6 +100,9 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       if (counts.duplicate > 0) add(seg, epoch, F.duplicate, counts.duplicate);
       const requested = counts.requested ?? 0;
       if (requested > 0) add(seg, epoch, F.sequenceRequested, requested);
+    },
+    addAcError(seg, error, at) {
+      add(seg, Math.floor((at ?? now()) / bucketMs), acErrorField(error), 1);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

@@ -1,4 +1,5 @@
 /** JSON shapes served by `/api/gateways` and `/api/report` (extend, never rename). */
+import type { AcError, AcErrorCause } from '../vocabulary.js';
 
 /** A rate with the counts behind it and its Wilson 95 % interval. */
 export interface Ratio {
@@ -35,6 +36,30 @@ export interface Figures {
   sequenceRequested?: number;
   /** missing / (sequenced + missing). */
   loss: Ratio;
+  /**
+   * The AC's error answers (status 400 or above, not streams) by what it said (AC_ERRORS), every
+   * word present. Always present in `/api/gateways` and `/api/report`; absent only from figures
+   * made from bare counts (figuresFromCounts).
+   */
+  acErrors?: Record<AcError, number>;
+}
+
+/** One kind of error answer across the transports, since start. */
+export interface AcErrorComparison {
+  error: AcError;
+  /** `application`: the calls caused it, whatever the transport; `gateway`: where a transport can matter. */
+  cause: AcErrorCause;
+  /** Per transport (as in `transports[]`): answers with this word over the transport's requests. */
+  transports: Array<{ transport: string; rate: Ratio }>;
+  /**
+   * CAPWAP against MQTT: true when both have at least `method.minRequests` requests and their
+   * Wilson 95 % intervals do not overlap; false when they overlap; null without enough requests.
+   */
+  differs: boolean | null;
+  /** CAPWAP's rate ÷ MQTT's, when both are defined and MQTT's is above 0. */
+  ratio: number | null;
+  /** A sentence for the operator. */
+  reason: string;
 }
 
 /** One gateway as seen by `/api/gateways`. */
@@ -137,6 +162,8 @@ export interface TransportReport {
   transports: TransportFigures[];
   recommendations: Recommendation[];
   transportChanges: TransportChange[];
+  /** Every kind of error answer seen, compared between CAPWAP and MQTT (absent from reports of older proxies). */
+  acErrors?: AcErrorComparison[];
   method: {
     test: string;
     alpha: number;
