@@ -16,7 +16,10 @@ export function isErrorAnswer(status: number): boolean {
 
 /**
  * The word for an error answer with `status` whose whole body is `body` (decoded as latin1: the
- * texts are ASCII); `body` null when it was longer than AC_ERROR_MAX_BYTES and not read.
+ * texts are ASCII); `body` null when it was longer than AC_ERROR_MAX_BYTES and not read. The one
+ * classification of what the AC said: the proxy's error-answer tap calls it, and so can anything
+ * else that reads the AC's answers (the proxy's own probes, with the first AC_ERROR_MAX_BYTES of
+ * their answer), so every figure speaks the same words.
  */
 export function acErrorOf(status: number, body: string | null): AcError {
   if (body !== null && body.length > 0) {
