@@ -34,9 +34,9 @@ export function compareAcErrors(transports: readonly TransportFigures[], minRequ
   const out: Array<AcErrorComparison & { total: number }> = [];
   for (const error of AC_ERRORS) {
     let total = 0;
-    for (const t of transports) total += t.sinceStart.acErrors?.[error] ?? 0;
+    for (const t of transports) total += t.sinceStart.acErrors[error];
     if (total === 0) continue;
-    const rateOf = (f: TransportFigures['sinceStart'] | undefined): Ratio => ratio(f?.acErrors?.[error] ?? 0, f?.requests ?? 0);
+    const rateOf = (f: TransportFigures['sinceStart'] | undefined): Ratio => ratio(f?.acErrors[error] ?? 0, f?.requests ?? 0);
     const a = rateOf(capwap);
     const b = rateOf(mqtt);
     const enough = a.total >= minRequests && b.total >= minRequests;

@@ -33,11 +33,11 @@ function transportTable(report: TransportReport, since: string): SafeHtml {
 }
 
 function gatewayTable(gateways: GatewayReport[], since: string): SafeHtml {
-  const count = (g: GatewayReport): number => AC_ERRORS.reduce((n, w) => n + (g.sinceStart.acErrors?.[w] ?? 0), 0);
+  const count = (g: GatewayReport): number => AC_ERRORS.reduce((n, w) => n + (g.sinceStart.acErrors[w]), 0);
   const list = gateways.filter((g) => !isGatewayPool(g.gateway) && count(g) > 0).sort((a, b) => count(b) - count(a)).slice(0, GATEWAY_LIMIT);
   if (list.length === 0) return html`<p class="empty">No gateway got an error answer (${since}).</p>`;
   const rows = list.map((g) => {
-    const said = AC_ERRORS.map((w) => [w, g.sinceStart.acErrors?.[w] ?? 0] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    const said = AC_ERRORS.map((w) => [w, g.sinceStart.acErrors[w]] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
     const words = said.map(([w, n], i) => html`${i > 0 ? ' · ' : ''}<span data-field="acErrors.${w}">${w} ${int(n)}</span>`);
     return html`<tr data-gateway="${g.gateway}"><td class="mono">${g.gateway}</td><td>${g.name ?? ''}</td><td>${g.transport}</td><td class="num" data-field="answers">${int(count(g))}</td><td>${words}</td></tr>`;
   });
