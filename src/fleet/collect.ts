@@ -4,12 +4,13 @@
  * (src/report/assemble.ts) — so figures, tests, thresholds and verdicts have one implementation.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
+import { compareAcErrors } from '../report/ac-errors.js';
 import { emptyCounters } from '../report/figures.js';
 import { oneLookDecider } from '../report/decider.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
-import { F, HEADERS_BOUNDS_MS, errorField } from '../report/ring.js';
+import { F, HEADERS_BOUNDS_MS, acErrorField, errorField } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
-import { NO_GATEWAY, NO_TRANSPORT, isGatewayPool } from '../vocabulary.js';
+import { AC_ERRORS, NO_GATEWAY, NO_TRANSPORT, isGatewayPool, type AcError } from '../vocabulary.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
 import { collectFleetProbes, mergeFleetProbes } from './probes.js';
 import { changeMinutes } from './minutes.js';
@@ -155,6 +156,14 @@ class Period {
         const t = this.tp(transport);
         t[slot] = (t[slot] ?? 0) + v;
       }
+    }
+    // The AC's error answers by word, per gateway (calls naming none under `none`) and per transport.
+    for (const { metric, value } of rows.acErrors) {
+      const error = (AC_ERRORS as readonly string[]).includes(metric.error ?? '') ? (metric.error as AcError) : 'other';
+      const v = finite(value);
+      const { gateway = '', transport = 'unknown' } = metric;
+      const slot = acErrorField(error);
+      for (const c of [this.seg(gateway, transport), this.tp(transport)]) c[slot] = (c[slot] ?? 0) + v;
     }
     // Per transport: requests_total carries the origin; calls that name no gateway only appear here
     // (gateway label `none`, transport `none`), so they also make the `none` segment.
@@ -333,7 +342,8 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +
       'before/after: the gateway under its previous transport against its current one',
   };
-  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source };
+  const report = assembleReport(input);
+  return { report: { ...report, acErrors: compareAcErrors(report.transports, report.method.minRequests) }, gateways: assembleGateways(input), proxies, source };
 }
 
 /**

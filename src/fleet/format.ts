@@ -40,7 +40,9 @@ const pair = (a: number, b: number): string => `${int(a)} / ${int(b)}`;
 export function sections(fleet: FleetReport): { title: string; lines: string[]; sections: Section[] } {
   const { report, gateways, source } = fleet;
   const range = humanDuration(source.rangeSeconds);
-  const out: Section[] = [transportsSection(report, range), recommendationsSection(report), changesSection(report, range), gatewaysSection(gateways, range)];
+  const out: Section[] = [
+    transportsSection(report, range), recommendationsSection(report), changesSection(report, range), acErrorsSection(report, range), gatewaysSection(gateways, range),
+  ];
   const m = report.method;
   out.push({
     title: 'Method',
@@ -104,6 +106,26 @@ function changesSection(report: TransportReport, range: string): Section {
       rows: report.transportChanges.map((c) => [
         c.gateway, c.name ?? '', `${c.from} → ${c.to}`, when(c.changedAt), ratio(c.before.errors), ratio(c.after.errors),
         ratio(c.before.loss), ratio(c.after.loss), verdict(c.verdict), confidence(c.confidence), c.reason,
+      ]),
+    },
+  };
+}
+
+function acErrorsSection(report: TransportReport, range: string): Section {
+  const words = report.acErrors ?? [];
+  const names = report.transports.map((t) => t.transport);
+  return {
+    title: `What the AC said, last ${range}`,
+    notes: words.length === 0 ? ['The AC answered no error in the range.'] : ['Error answers by what the AC said, as a share of each transport\'s requests.'],
+    table: {
+      headers: ['error', 'whose doing', ...names, 'CAPWAP ÷ MQTT', 'why'],
+      numeric: new Set(names.map((_, i) => i + 2)),
+      rows: words.map((c) => [
+        c.error, c.cause, ...names.map((t) => {
+          const r = c.transports.find((x) => x.transport === t)?.rate;
+          return r === undefined ? '—' : ratio(r);
+        }),
+        `${c.ratio === null ? '—' : `${c.ratio.toFixed(1)}×`}${c.differs === true ? ', differs' : ''}`, c.reason,
       ]),
     },
   };

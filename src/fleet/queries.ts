@@ -122,6 +122,8 @@ export const GATEWAY_COUNTERS = {
   outOfOrder: { metric: 'cassia_proxy_events_out_of_order_total', by: ['gateway', 'transport'] },
   duplicate: { metric: 'cassia_proxy_events_duplicate_total', by: ['gateway', 'transport'] },
   sequenceRequested: { metric: 'cassia_proxy_events_sequence_requested_total', by: ['gateway', 'transport'] },
+  /** The AC's error answers by what it said (the route label summed away). */
+  acErrors: { metric: 'cassia_proxy_ac_errors_total', by: ['gateway', 'transport', 'error'] },
   /** Per transport: who produced each status (requests_total has no gateway label). */
   transportRequests: { metric: 'cassia_proxy_requests_total', by: ['transport', 'code', 'origin'] },
   /** Per transport: the time-to-headers histogram. */

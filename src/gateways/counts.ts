@@ -7,7 +7,7 @@ import { createLabelTree } from '../metrics/label-tree.js';
 import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
 import type { SegmentStore } from '../report/segments.js';
 import { errorField, type Segment } from '../report/ring.js';
-import { NO_GATEWAY, OVERFLOW_GATEWAY, type Origin, type ProbeResult, type StreamKind, type TransportLabel } from '../vocabulary.js';
+import { NO_GATEWAY, OVERFLOW_GATEWAY, type AcError, type Origin, type ProbeResult, type StreamKind, type TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
 
 /**
@@ -43,6 +43,12 @@ export interface GatewayCounts {
    * Never touches the request counts: probe figures are their own.
    */
   probe(result: ProbeResult, rttMs: number, offline: boolean, at: number): void;
+  /**
+   * One error answer of the AC on `route` in which it said `error` (one of the exchanges counted
+   * by `request`), finished at `at` (epoch ms). Counted for every label, `none` included: a token
+   * storm shows on calls that name no gateway too.
+   */
+  acError(route: string, error: AcError, at: number): void;
 }
 
 /** Returns the counts of (label, transport), created once per pair and shared by every generation's handles. */
@@ -123,10 +129,17 @@ export function createCountsFactory(metrics: Metrics, report: SegmentStore, now:
       report.addProbe(seg(), result, rttMs, offline, at);
     }
 
+    // Resolved on first use: most gateways see few kinds of error answer on few routes.
+    const acErrorCells = createLabelTree((route: string, error: string) => metrics.acErrors.cell(label, transport, route, error));
+
     return {
       label,
       transport,
       probe,
+      acError(route, error, at) {
+        acErrorCells.get(route, error).value += 1;
+        report.addAcError(seg(), error, at);
+      },
       request(status, origin, headersMs, at, stream) {
         if (perGateway) {
           let cell = codes.get(status);

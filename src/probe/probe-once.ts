@@ -7,6 +7,7 @@
  * `probe.timeout` is `timeout`.
  */
 import type { Dispatcher } from 'undici';
+import { AC_ERROR_MAX_BYTES, acErrorOf, isErrorAnswer } from '../classify/ac-error.js';
 import { classifyFailure, type Phase } from '../classify/outcome.js';
 import { PROBE_CALLS } from '../config/values.js';
 import type { ProbeCall } from '../config/types.js';
@@ -32,15 +33,8 @@ export interface ProbeTarget {
   basePath: string;
 }
 
-/** Bytes of an error answer looked at: Cassia's error texts are a few words. */
-const SNIFF_BYTES = 256;
-/**
- * Gateway-side "try later" answers (Cassia's "Error Messages" page): the gateway is overloaded by
- * the application, so probing it harder only adds to that.
- */
-const BUSY = /chip is busy|no resources/i;
-/** An AC saying the gateway is not connected to it (integrations match `gateway is offline`). */
-const OFFLINE = /\boffline\b/i;
+/** Bytes of an error answer looked at: the ones the proxy's own classification reads. */
+const SNIFF_BYTES = AC_ERROR_MAX_BYTES;
 
 /** The probe result of an answer with `status`. */
 export function resultOfStatus(status: number): ProbeResult {
@@ -62,12 +56,17 @@ export function resultOfFailure(err: { code?: string; name?: string; message?: s
   return 'error';
 }
 
-/** What an error answer's first bytes say. */
+/**
+ * What an error answer's first bytes say, in the words of the proxy's own classification
+ * (classify/ac-error.ts), so a probe and the application's calls read the AC alike: `chip is
+ * busy` and `no resources` are the gateway overloaded by the application (probing it harder only
+ * adds to that), `gateway offline` the AC unable to reach it.
+ */
 export function sniff(status: number, text: string): ProbeSaid {
-  if (status < 300) return null;
-  if (BUSY.test(text)) return 'busy';
-  if (OFFLINE.test(text)) return 'offline';
-  return null;
+  if (!isErrorAnswer(status)) return null;
+  const error = acErrorOf(status, text);
+  if (error === 'chip_busy' || error === 'no_resources') return 'busy';
+  return error === 'gateway_offline' ? 'offline' : null;
 }
 
 /** The request path of `call` for `mac`. */
@@ -99,7 +98,7 @@ class ProbeHandler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.status >= 300 && this.headBytes < SNIFF_BYTES) {
+    if (isErrorAnswer(this.status) && this.headBytes < SNIFF_BYTES) {
       this.head.push(chunk);
       this.headBytes += chunk.length;
     }

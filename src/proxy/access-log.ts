@@ -12,14 +12,16 @@
  * all, ~1 µs in the same timing.
  *
  * That is safe only because every value comes from a closed set of ASCII tokens — route
- * templates, method and transport labels, a normalised MAC, outcome names, numbers — so nothing
- * needs escaping and nothing can carry a secret: never a header, the raw path (write paths carry
- * values) or the query string (it may carry `access_token`).
+ * templates, method and transport labels, a normalised MAC, outcome names, the word for what the
+ * AC said (never its text), numbers — so nothing needs escaping and nothing can carry a secret:
+ * never a header, the raw path (write paths carry values) or the query string (it may carry
+ * `access_token`).
  */
 import type { Logger } from 'pino';
 import type { Outcome } from '../classify/outcome.js';
 import { isoSecondPrefix, type LineSink } from '../log.js';
 import { createLabelTree } from '../metrics/label-tree.js';
+import { AC_ERRORS, type AcError } from '../vocabulary.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -30,6 +32,8 @@ const DURATION = bytes(',"durationMs":');
 const BYTES_IN = bytes(',"bytesIn":');
 const BYTES_OUT = bytes(',"bytesOut":');
 const SEQUENCE_REQUESTED = bytes(',"sequenceRequested":true');
+/** `,"acError":"<word>"` for each word: a closed set of ASCII tokens, like every other part. */
+const AC_ERROR_FIELDS = new Map<AcError, Buffer>(AC_ERRORS.map((error) => [error, bytes(`,"acError":"${error}"`)]));
 
 /** Copies `part` into `buf` at `off`; returns the end. */
 function put(buf: Buffer, off: number, part: Buffer): number {
@@ -140,6 +144,8 @@ interface Line {
   stream: Buffer | null;
   /** The proxy added `sequence=2` to the request. */
   sequenceRequested: boolean;
+  /** `,"acError":"…"` of an error answer, else null. */
+  acError: Buffer | null;
   headersMs: number;
   totalMs: number;
   bytesIn: number;
@@ -168,6 +174,7 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
   off = putNumber(buf, off, l.bytesOut);
   if (l.stream !== null) off = put(buf, off, l.stream);
   if (l.sequenceRequested) off = put(buf, off, SEQUENCE_REQUESTED);
+  if (l.acError !== null) off = put(buf, off, l.acError);
   if (l.tail !== null) return put(buf, off, l.tail);
   off = put(buf, off, l.route.msg);
   return put(buf, off, l.outcome.msg);
@@ -192,7 +199,7 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
   // One line object, reused: the sink fills it synchronously.
   const line: Line = {
     second: none, ms: 0, route: { head: none, msg: none }, gateway: none, outcome: { fields: none, msg: none }, head: null, tail: null,
-    stream: null, sequenceRequested: false, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
+    stream: null, sequenceRequested: false, acError: null, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
   };
 
   return (r) => {
@@ -217,13 +224,14 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
     line.tail = joined.tail(route, outcome);
     line.stream = r.stream === null ? null : streams.get(r.stream, r.streamEnd ?? '');
     line.sequenceRequested = r.sequenceRequested;
+    line.acError = r.acError === null ? null : (AC_ERROR_FIELDS.get(r.acError) ?? null);
     line.headersMs = r.headersMs;
     line.totalMs = r.totalMs;
     line.bytesIn = r.bytesIn;
     line.bytesOut = r.bytesOut;
     const max = line.second.length + 3 + route.head.length + gateway.length + outcome.fields.length +
       DURATION.length + BYTES_IN.length + BYTES_OUT.length + 4 * NUMBER_MAX + (line.stream?.length ?? 0) +
-      (line.sequenceRequested ? SEQUENCE_REQUESTED.length : 0) +
+      (line.sequenceRequested ? SEQUENCE_REQUESTED.length : 0) + (line.acError?.length ?? 0) +
       route.msg.length + outcome.msg.length;
     sink(max, fillLine, line);
   };

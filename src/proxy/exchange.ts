@@ -14,10 +14,11 @@ import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
 import type { SequenceFallbackReason } from '../streams/seqnum-rewriter.js';
 import type { StreamTap } from '../tap.js';
-import type { StreamKind } from '../vocabulary.js';
+import type { AcError, StreamKind } from '../vocabulary.js';
 import { wallTime } from '../wall-clock.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
+import type { AcErrorNote } from './ac-error-tap.js';
 import type { ExchangeRecord, StreamEnd } from './exchange-record.js';
 import type { ExchangeRecorder } from './recorder.js';
 import type { BodyWatcher } from './request-body.js';
@@ -32,8 +33,11 @@ export interface ExchangeContext {
    * the proxy added `sequence=2` to the request (sequence-request.ts).
    */
   openTap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean): StreamTap | null;
-  /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
-  openBodyTap(route: string, status: number): StreamTap | null;
+  /**
+   * A tap for a non-stream response body the proxy learns from (hub lists; what the AC said in an
+   * error answer, left in `note.acError` when the answer ends), or null.
+   */
+  openBodyTap(route: string, status: number, note: AcErrorNote): StreamTap | null;
   /** The AC answered a call for a pending MAC: its own handle from now on (GatewayDirectory.vouch). */
   vouch(gateway: GatewayHandle): GatewayHandle;
   /** The exchange is over (for shutdown bookkeeping). */
@@ -94,7 +98,7 @@ class CancelError extends Error {
  * The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's
  * native path), and the request body (request-body.ts) the BodyWatcher ones.
  */
-export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, ExchangeRecord {
+export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, ExchangeRecord, AcErrorNote {
   private phase: Phase = 'connect';
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
@@ -126,6 +130,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   streamEnd: StreamEnd | null = null;
   /** Whether the proxy added `sequence=2` to the request (set by SequenceRequestExchange). */
   sequenceRequested = false;
+  /** What the AC said, for an error answer: set by its body tap when the answer ends. */
+  acError: AcError | null = null;
   private readonly started: number;
   private readonly pathname: string;
   /** Links of the proxy's in-flight list (server.ts); null when not in it. */
@@ -279,7 +285,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     this.phase = 'body';
     this.headersSent();
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
-    else this.tap = this.ctx.openBodyTap(this.route, statusCode);
+    else this.tap = this.ctx.openBodyTap(this.route, statusCode, this);
     return true;
   }
 
@@ -288,7 +294,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();
-    this.ctx.recorder.streamStarted(kind, this.gateway.transport);
+    this.ctx.recorder.streamStarted(kind, this.gateway);
     this.tap = this.ctx.openTap(kind, this.gateway, this.sequenceRequested);
   }
 

@@ -4,7 +4,8 @@
  * cells are resolved once per label combination and then added to directly.
  */
 import type { Logger } from 'pino';
-import type { StreamKind, TransportLabel } from '../vocabulary.js';
+import type { GatewayHandle } from '../gateways/handle.js';
+import type { StreamKind } from '../vocabulary.js';
 import { createLabelTree } from '../metrics/label-tree.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { LineSink } from '../log.js';
@@ -24,7 +25,8 @@ export function methodLabel(method: string): string {
 export interface ExchangeRecorder {
   /** Response headers went out (or the proxy answered): the exchange's time to headers (`headersMs`, set). */
   headers(r: Pick<ExchangeRecord, 'route' | 'method' | 'gateway' | 'headersMs'>): void;
-  streamStarted(stream: StreamKind, transport: TransportLabel): void;
+  /** An event stream of `gateway` started (the exchange keeps this handle until it finishes). */
+  streamStarted(stream: StreamKind, gateway: GatewayHandle): void;
   /** The exchange is over; `accessLog` says whether its generation writes access lines. */
   finish(record: ExchangeRecord, accessLog: boolean): void;
 }
@@ -45,14 +47,16 @@ export function createExchangeRecorder(deps: ExchangeRecorderDeps): ExchangeReco
   const requests = createLabelTree((route: string, method: string, status: number, origin: string, reason: string, transport: string) =>
     metrics.requests.cell(route, method, String(status), origin, reason, transport));
   const active = createLabelTree((stream: string, transport: string) => metrics.streamsActive.cell(stream, transport));
+  const gatewayActive = createLabelTree((gateway: string, stream: string) => metrics.gatewayStreamsActive.cell(gateway, stream));
   const ended = createLabelTree((stream: string, transport: string, end: string) => metrics.streamsEnded.cell(stream, transport, end));
   const streamDurations = createLabelTree((stream: string, transport: string) => metrics.streamDuration.cell(stream, transport));
   return {
     headers(r) {
       metrics.requestDuration.observe(durations.get(r.route, r.method, r.gateway.transport), r.headersMs / 1000);
     },
-    streamStarted(stream, transport) {
-      active.get(stream, transport).value += 1;
+    streamStarted(stream, gateway) {
+      active.get(stream, gateway.transport).value += 1;
+      gatewayActive.get(gateway.label, stream).value += 1;
     },
     finish(r, accessLog) {
       // Accounting must never disturb traffic: a fault is counted and logged, the exchange is done anyway.
@@ -64,8 +68,10 @@ export function createExchangeRecorder(deps: ExchangeRecorderDeps): ExchangeReco
         requests.get(route, method, status, origin, reason, transport).value += 1;
         const { stream, streamEnd } = r;
         gateway.counts.request(status, origin, r.headersMs, r.endedAt, stream !== null);
+        if (r.acError !== null) gateway.counts.acError(route, r.acError, r.endedAt);
         if (stream !== null && streamEnd !== null) {
           active.get(stream, transport).value -= 1;
+          gatewayActive.get(gateway.label, stream).value -= 1;
           ended.get(stream, transport, streamEnd).value += 1;
           metrics.streamDuration.observe(streamDurations.get(stream, transport), r.totalMs / 1000);
         }

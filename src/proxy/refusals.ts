@@ -37,7 +37,7 @@ export function recordRefusal(
 ): void {
   const record: ExchangeRecord = {
     route: pathname === null ? OTHER_ROUTE : routeTemplate(pathname), method, gateway, outcome: { origin: 'proxy', reason, status },
-    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null, sequenceRequested: false,
+    headersMs: ms, totalMs: ms, endedAt: Date.now(), bytesIn: 0, bytesOut, stream: null, streamEnd: null, sequenceRequested: false, acError: null,
   };
   ctx.recorder.headers(record);
   ctx.recorder.finish(record, ctx.accessLog);

@@ -1,16 +1,18 @@
 /**
  * The one boundary between forwarding and analysis. Every tap the proxy opens (stream analysis,
- * hub-list discovery) is opened and fed through here: a tap that throws, on open, on a chunk or
+ * hub-list discovery, what the AC said in an error answer) is opened and fed through here: a tap that throws, on open, on a chunk or
  * on close, is reported once (`analysis_errors_total{component}` and one log line), closed once
  * so that it releases what it holds, and never called again; the response flows on untouched.
  * Taps themselves do not guard: the proxy must never be the cause of a failure, whatever tap it
  * is given.
  */
 import type { Logger } from 'pino';
+import { isErrorAnswer } from '../classify/ac-error.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { BodyTapFactory, StreamTap } from '../tap.js';
 import type { StreamKind } from '../vocabulary.js';
+import { AcErrorTap, type AcErrorNote } from './ac-error-tap.js';
 
 /** Opens an analysis tap for an SSE response (`sequenceRequested`: the proxy added `sequence=2`); null = no analysis. */
 export type TapFactory = (kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean) => StreamTap | null;
@@ -18,13 +20,16 @@ export type TapFactory = (kind: StreamKind, gateway: GatewayHandle, sequenceRequ
 /** The proxy's guarded openers (never throw). */
 export interface GuardedTaps {
   openTap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean): StreamTap | null;
-  /** Runs on every plain response. */
-  openBodyTap(route: string, status: number): StreamTap | null;
+  /**
+   * Runs on every plain response: an error answer (status 400 or above) gets the tap that reads
+   * what the AC said into `note`; any other the body taps given (hub lists).
+   */
+  openBodyTap(route: string, status: number, note: AcErrorNote): StreamTap | null;
 }
 
 type Fault = (component: string, err: unknown, msg: string, context: object) => void;
 
-/** Guards `openTap` and `openBodyTap` (absent: no body taps). */
+/** Guards `openTap` and `openBodyTap` (absent: no body taps but the error answers' own). */
 export function guardTaps(openTap: TapFactory, openBodyTap: BodyTapFactory | undefined, metrics: Metrics, log: Logger): GuardedTaps {
   const fault: Fault = (component, err, msg, context) => {
     metrics.analysisErrors.labels(component).inc();
@@ -41,17 +46,17 @@ export function guardTaps(openTap: TapFactory, openBodyTap: BodyTapFactory | und
       }
     },
     // No closure per call: most plain responses get no tap at all.
-    openBodyTap: openBodyTap
-      ? (route, status) => {
-        try {
-          const tap = openBodyTap(route, status);
-          return tap === null ? null : guard('body_tap', tap, fault, { route });
-        } catch (err) {
-          fault('body_tap', err, 'analysis failed to start; forwarding continues without it', { route });
-          return null;
-        }
+    openBodyTap: (route, status, note) => {
+      if (isErrorAnswer(status)) return guard('body_tap', new AcErrorTap(status, note), fault, { route });
+      if (!openBodyTap) return null;
+      try {
+        const tap = openBodyTap(route, status);
+        return tap === null ? null : guard('body_tap', tap, fault, { route });
+      } catch (err) {
+        fault('body_tap', err, 'analysis failed to start; forwarding continues without it', { route });
+        return null;
       }
-      : () => null,
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * most), so it may allocate freely; its cost is segments × window buckets × FIELDS.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type ReportInput, type SegmentCounts, type SeriesCounts } from './assemble.js';
+import { compareAcErrors } from './ac-errors.js';
 import { emptyCounters, emptyProbeCounters } from './figures.js';
 import { F, PROBE_FIELDS, bucketAt, sumWindow, type Segment } from './ring.js';
 import type { Decider } from './decider.js';
@@ -97,7 +98,8 @@ export function buildGateways(ctx: Ctx): GatewayReport[] {
   return assembleGateways(input(ctx));
 }
 
-/** The transport comparison, recommendations and before/after comparisons. */
+/** The transport comparison, recommendations, before/after comparisons and the AC's error answers compared. */
 export function buildReport(ctx: Ctx): TransportReport {
-  return assembleReport(input(ctx));
+  const report = assembleReport(input(ctx));
+  return { ...report, acErrors: compareAcErrors(report.transports, report.method.minRequests) };
 }

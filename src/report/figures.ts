@@ -1,6 +1,7 @@
 /** Turns raw FIELDS counters (ring sums or totals) into the report's Figures. */
 import { histogramQuantile, wilson } from './stats.js';
-import { F, FIELDS, HEADERS_BOUNDS_MS, P, PROBE_FIELDS } from './ring.js';
+import { AC_ERRORS, type AcError } from '../vocabulary.js';
+import { F, FIELDS, HEADERS_BOUNDS_MS, P, PROBE_FIELDS, acErrorField } from './ring.js';
 import type { Figures, ProbeFigures, Ratio } from './types.js';
 
 /** A ratio with its counts and Wilson interval. */
@@ -80,5 +81,13 @@ export function toFigures(c: Float64Array): Figures {
     loss: ratio(missing, sequenced + missing),
     outages: v(F.outages),
     outageErrors: v(F.outageErrors),
+    acErrors: acErrorCounts(c),
   };
+}
+
+/** The error answers of one counter array by word, every word present. */
+function acErrorCounts(c: Float64Array): Record<AcError, number> {
+  const out = {} as Record<AcError, number>;
+  for (const error of AC_ERRORS) out[error] = c[acErrorField(error)] ?? 0;
+  return out;
 }

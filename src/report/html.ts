@@ -1,6 +1,6 @@
 /**
  * The server-rendered status page: transport comparison, recommendations, transport changes,
- * worst gateways and 15-minute charts. One self-contained document (inline CSS and SVG, a meta
+ * what the AC said in its error answers (html-ac-errors.ts), worst gateways and 15-minute charts. One self-contained document (inline CSS and SVG, a meta
  * refresh instead of scripts). Every piece is built with the `html` template, which escapes
  * every value by construction — gateway names, models and versions come from the AC. Helpers
  * return `SafeHtml` for markup and `string` for text, never markup as a plain string.
@@ -8,6 +8,7 @@
  */
 import { NO_TRANSPORT } from '../vocabulary.js';
 import { bar, rateChart } from './chart.js';
+import { acErrorSection } from './html-ac-errors.js';
 import { ago, confidence, int, ms, pct, ratioCell } from './format.js';
 import { html, raw, type HtmlValue, type SafeHtml } from './html-template.js';
 import { STYLE } from './style.js';
@@ -215,6 +216,7 @@ ${gateways.length} gateways${live ? html` · refreshes every 10 s · <a href="ap
 a difference must also be ≥ ${m.minRatio}× to count; a gateway needs ≥ ${m.minRequests} calls, ≥ ${m.minSequenced} sequenced events
 or ≥ ${m.minProbes} probes on a measure. Basis: ${m.basis}.</p></section>
 <section><h2>Transport changes: before → after</h2>${changes(report, since)}</section>
+<section><h2>What the AC said</h2>${acErrorSection(report, gateways, since)}</section>
 <section><h2>Worst gateways, last ${report.windowSeconds / 60} minutes</h2>${worst(gateways, report.generatedAt)}</section>
 </main></body></html>`;
 }

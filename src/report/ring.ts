@@ -3,11 +3,12 @@
  * Memory is allocated once per segment: a ring of `buckets` × FIELDS counters covering the
  * window, plus since-start totals. Recording is O(1) and allocation-free; a bucket whose epoch
  * is stale is zeroed in place when it is reused, so no timer sweeps the ring.
- * Size: 90 buckets × 28 counters × 4 B ≈ 10 KB per segment, so ~10 MB for 1000 gateways; a
- * segment that is probed adds 90 × 22 × 4 B ≈ 8 KB for its probe counters.
+ * Size: 90 buckets × 40 counters × 4 B ≈ 14 KB per segment, so ~14 MB for 1000 gateways (12 of
+ * the counters are the AC's error answers by word, AC_ERRORS); a segment that is probed adds
+ * 90 × 22 × 4 B ≈ 8 KB for its probe counters.
  */
 import { REQUEST_DURATION_BUCKETS } from '../metrics/buckets.js';
-import type { Origin } from '../vocabulary.js';
+import { AC_ERRORS, type AcError, type Origin } from '../vocabulary.js';
 import { OutageTracker } from './outage.js';
 import { MinuteTally } from './minutes.js';
 import type { Measure } from './verdict.js';
@@ -33,9 +34,18 @@ export const F = {
   /** Outages entered, and calls answered 502/504 inside one (of the 502/504 above; outage.ts). */
   outages: 12,
   outageErrors: 13,
+  /** First of AC_ERRORS.length slots: the AC's error answers by word, in AC_ERRORS order (acErrorField). */
+  acErrors: 14,
   /** First of HEADERS_BOUNDS_MS.length + 1 histogram bins (the last is +Inf). */
-  hist: 14,
+  hist: 14 + AC_ERRORS.length,
 } as const;
+
+const AC_ERROR_INDEX: ReadonlyMap<AcError, number> = new Map(AC_ERRORS.map((error, i) => [error, i]));
+
+/** The slot counting error answers in which the AC said `error`. */
+export function acErrorField(error: AcError): number {
+  return F.acErrors + (AC_ERROR_INDEX.get(error) ?? AC_ERRORS.length - 1);
+}
 
 /**
  * The slot of a 502 or 504 by who produced it (`proxy`, else the AC's own answer); undefined for

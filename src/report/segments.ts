@@ -8,9 +8,9 @@
  * caps them at `limits.maxGateways` and folds the rest into `other`, for the metrics and the
  * report alike.
  */
-import { F, P, PROBE_FIELDS, add, addProbeCount, createCounters, createSegment, errorField, headersBin, type Segment } from './ring.js';
+import { F, P, PROBE_FIELDS, acErrorField, add, addProbeCount, createCounters, createSegment, errorField, headersBin, type Segment } from './ring.js';
 import type { Resolved } from './outage.js';
-import type { Origin, ProbeResult } from '../vocabulary.js';
+import type { AcError, Origin, ProbeResult } from '../vocabulary.js';
 
 /** Per-stream-summed event counts for one gateway and transport. */
 export interface EventCounts {
@@ -58,6 +58,8 @@ export interface SegmentStore {
    * (NaN otherwise), and whether the gateway was known offline (then it counts apart).
    */
   addProbe(seg: Segment, result: ProbeResult, rttMs: number, offline: boolean, at?: number): void;
+  /** One error answer in which the AC said `error`, finished at `at` (epoch ms, default now); also one of addExchange's. */
+  addAcError(seg: Segment, error: AcError, at?: number): void;
   /** Segments of each gateway (oldest transport first). Do not mutate. */
   byGateway(): ReadonlyMap<string, readonly Segment[]>;
   /** Epoch of the bucket holding time `t`. */
@@ -149,6 +151,9 @@ export function createSegmentStore(opts: SegmentStoreOptions = {}): SegmentStore
       if (result !== 'unreachable') seg.minutes.probes.add(t, result === '502' || result === '504' || result === 'timeout' ? 1 : 0, 1);
       // The same bounds as the time to headers, in the probe layout.
       if (rttMs >= 0) addProbeCount(c, epoch, headersBin(rttMs) - F.hist + P.hist);
+    },
+    addAcError(seg, error, at) {
+      add(seg, Math.floor((at ?? now()) / bucketMs), acErrorField(error), 1);
     },
     byGateway: () => byGateway,
     epochOf: (t) => Math.floor(t / bucketMs),

@@ -1,4 +1,5 @@
 /** JSON shapes served by `/api/gateways` and `/api/report` (extend, never rename). */
+import type { AcError, AcErrorCause } from '../vocabulary.js';
 
 /** A rate with the counts behind it and its Wilson 95 % interval. */
 export interface Ratio {
@@ -38,6 +39,26 @@ export interface Figures {
   /** Outages entered and the calls answered 502/504 inside them (part of `status502`/`status504`). */
   outages: number;
   outageErrors: number;
+  /** The AC's error answers (status 400 or above, not streams) by what it said (AC_ERRORS), every word present. */
+  acErrors: Record<AcError, number>;
+}
+
+/** One kind of error answer across the transports, since start. */
+export interface AcErrorComparison {
+  error: AcError;
+  /** `application`: the calls caused it, whatever the transport; `gateway`: where a transport can matter. */
+  cause: AcErrorCause;
+  /** Per transport (as in `transports[]`): answers with this word over the transport's requests. */
+  transports: Array<{ transport: string; rate: Ratio }>;
+  /**
+   * CAPWAP against MQTT: true when both have at least `method.minRequests` requests and their
+   * Wilson 95 % intervals do not overlap; false when they overlap; null without enough requests.
+   */
+  differs: boolean | null;
+  /** CAPWAP's rate ÷ MQTT's, when both are defined and MQTT's is above 0. */
+  ratio: number | null;
+  /** A sentence for the operator. */
+  reason: string;
 }
 
 /**
@@ -236,6 +257,8 @@ export interface TransportReport {
   transportChanges: TransportChange[];
   /** Is CAPWAP worse here at all: one entry per measure with evidence, at the latest look. */
   transportComparison: TransportComparison[];
+  /** Every kind of error answer seen, compared between CAPWAP and MQTT (absent from reports of older proxies). */
+  acErrors?: AcErrorComparison[];
   method: {
     test: string;
     /** The chance of ever giving a false verdict, over every look. */

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { REASONS } from '../../src/classify/outcome.js';
 import { allKeys, keysAt } from '../../src/config/schema.js';
 import { createMetrics, Registry } from '../../src/metrics/metrics.js';
-import { ORIGINS, STREAM_KINDS, TRANSPORT_LABELS } from '../../src/vocabulary.js';
+import { AC_ERROR_TEXTS, AC_ERRORS, ORIGINS, STREAM_KINDS, TRANSPORT_LABELS } from '../../src/vocabulary.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REFERENCE = readFileSync(join(ROOT, 'docs/reference.md'), 'utf8');
@@ -66,10 +66,19 @@ describe('docs/reference.md', () => {
     ['transport', TRANSPORT_LABELS],
     ['stream', STREAM_KINDS],
     ['origin', ORIGINS],
+    ['error', AC_ERRORS],
   ] as const)('documents every value of the %s label', (label, values) => {
     const row = LABEL_ROWS.find((line) => line.startsWith(`| \`${label}\` |`));
     expect(row, `no row for label ${label} in the "Label values" table`).toBeDefined();
     for (const value of values) expect(row, `${label}=${value}`).toContain(`\`${value}\``);
+  });
+
+  it.each(AC_ERRORS)('documents error word %s with the texts that give it', (word) => {
+    const row = rowOf(word);
+    expect(row, `${word} is not a row of the "What the AC said" table`).toBeDefined();
+    for (const { text, error } of AC_ERROR_TEXTS) {
+      if (error === word) expect(row?.toLowerCase(), `${word}: ${text}`).toContain(text);
+    }
   });
 
   it.each(REASONS)('documents outcome reason %s in the outcome table', (reason) => {

@@ -51,6 +51,9 @@ export async function startObservedStack(options: { ruleFiles?: string[]; alertm
       capwap: 2,
       devicesPerGateway: 6,
       connectedPerGateway: 3,
+      // Full with the three connected at start: the workload's connects are answered 500
+      // `no resources`, so the stream-slot panels' `no_resources` queries have data too.
+      maxConnectionsPerGateway: 3,
       seed: 5,
       scanIntervalMs: 100,
       notifyIntervalMs: 50,

@@ -26,7 +26,7 @@ describe('text', () => {
     expect(lines[0]).toBe('cassia-ac-proxy fleet report');
     expect(lines[1]).toBe('Prometheus https://mimir.example.com/prometheus · selector {namespace="iot"} · 3 proxy instances');
     expect(lines[2]).toMatch(/^range 24h: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC → /);
-    for (const title of ['Transports, last 24h', 'Should CAPWAP gateways move to MQTT?', 'Transport changes: before → after', 'Gateways, last 24h, worst 502/504 rate first', 'Method']) {
+    for (const title of ['Transports, last 24h', 'Should CAPWAP gateways move to MQTT?', 'Transport changes: before → after', 'What the AC said, last 24h', 'Gateways, last 24h, worst 502/504 rate first', 'Method']) {
       const at = lines.indexOf(title);
       expect(at, title).toBeGreaterThan(0);
       expect(lines[at + 1]).toBe('-'.repeat(title.length));
@@ -44,6 +44,19 @@ describe('text', () => {
     const active = f.gateways.filter((g) => g.sinceStart.requests > 0 || g.sinceStart.events > 0);
     const start = lines.indexOf('Gateways, last 24h, worst 502/504 rate first') + 3;
     expect(lines.slice(start, start + active.length).map((l) => l.split(' ')[0]).sort()).toEqual(active.map((g) => g.gateway).sort());
+  });
+
+  it('one row per word the AC said, with whose doing it is and its share on each transport', () => {
+    const start = lines.indexOf('What the AC said, last 24h') + 4;
+    const words = f.report.acErrors ?? [];
+    expect(words.length).toBeGreaterThan(0);
+    for (const [i, c] of words.entries()) {
+      const row = lines[start + i] ?? '';
+      expect(row.startsWith(`${c.error} `), row).toBe(true);
+      expect(row).toContain(` ${c.cause} `);
+      const capwap = c.transports.find((t) => t.transport === 'capwap')?.rate;
+      expect(row).toContain(`(${capwap?.count.toLocaleString('en-US')} / ${capwap?.total.toLocaleString('en-US')})`);
+    }
   });
 
   it('aligns columns: numbers end where their heading ends', () => {

@@ -79,13 +79,14 @@ describe('the queries of one report', () => {
 
   it('counts each family over the range and over the window, summed by gateway and transport', () => {
     expect(Object.keys(q.counts).sort()).toEqual([
-      'duplicate', 'events', 'gatewayErrors', 'gatewayRequests', 'latency', 'missing', 'outOfOrder', 'outageErrors', 'outages', 'sequenceRequested', 'sequenced', 'transportRequests',
+      'acErrors', 'duplicate', 'events', 'gatewayErrors', 'gatewayRequests', 'latency', 'missing', 'outOfOrder', 'outageErrors', 'outages', 'sequenceRequested', 'sequenced', 'transportRequests',
     ].flatMap((n) => [`range.${n}`, `window.${n}`]).sort());
     expect(q.counts['range.gatewayRequests']).toMatch(/^sum by \(gateway, transport, code\) .*\[86400s\]/);
     expect(q.counts['window.gatewayRequests']).toMatch(/\[900s\]/);
     expect(q.counts['range.gatewayRequests']).not.toMatch(/\[900s\]/);
     expect(q.counts['range.latency']).toMatch(/^sum by \(transport, le\) .*cassia_proxy_request_duration_seconds_bucket/);
     expect(q.counts['range.transportRequests']).toMatch(/^sum by \(transport, code, origin\) /);
+    expect(q.counts['range.acErrors']).toMatch(/^sum by \(gateway, transport, error\) .*cassia_proxy_ac_errors_total/);
   });
 
   it('the default selector is the scrape job of the shipped Prometheus config', () => {

@@ -112,6 +112,11 @@ describe('one probe\'s result', () => {
     [502, '<html><head><title>502 Bad Gateway</title></head></html>', null],
     [500, 'device not found', null],
     [200, '{"nodes":[],"note":"offline"}', null],
+    // The words of the proxy's own classification (classify/ac-error.ts), in any case.
+    [500, 'Chip is busy', 'busy'],
+    [403, '{"error":"forbidden","error_description":"Token not found or expired"}', null],
+    [500, 'device offline', null],
+    [302, 'gateway offline', null],
   ])('%i %j says %s', (status, text, said) => expect(sniff(status, text)).toBe(said));
 
   it.each<['connected-devices' | 'info', string]>([

@@ -9,7 +9,7 @@ import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
-import type { Ratio, TransportReport } from '../../src/report/types.js';
+import type { GatewayReport, Ratio, TransportReport } from '../../src/report/types.js';
 import { MOVED, PROFILES, QUIET, realisticReport } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -69,7 +69,7 @@ const cellText = async (row: string, field: string) =>
 describe.skipIf(!haveChromium)('status page in Chromium', () => {
   it('renders the sections, two charts with lines, and loads nothing from elsewhere', async () => {
     expect(await page.title()).toContain('transport report');
-    expect(await page.locator('h2').allTextContents()).toHaveLength(4);
+    expect(await page.locator('h2').allTextContents()).toHaveLength(5);
     expect(await page.locator('figure.chart svg').count()).toBe(2);
     expect(await page.locator('figure.chart svg path').count()).toBeGreaterThanOrEqual(4);
     expect(outside).toEqual([]);
@@ -117,6 +117,22 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
         expect(parseRatio(await cellText(row, `${m}.${side}`))).toEqual(change && shown(change[side][m]));
       }
     }
+  });
+
+  it('shows what the AC said per transport and per gateway as the API has it', async () => {
+    const words = api.acErrors ?? [];
+    // The AC's own 502/504 pages (other) and timeouts are CAPWAP's trouble; chip busy is not.
+    expect(words.map((c) => c.error)).toEqual(['other', 'operation_timeout', 'chip_busy']);
+    expect(words.find((c) => c.error === 'operation_timeout')?.differs).toBe(true);
+    expect(words.find((c) => c.error === 'chip_busy')?.differs).toBe(false);
+    for (const c of words) {
+      const row = `#ac-errors tr[data-error="${c.error}"]`;
+      for (const t of c.transports) expect(parseRatio(await cellText(row, `rate.${t.transport}`))).toEqual(shown(t.rate));
+    }
+    const gateways = (await (await fetch(`${base}/api/gateways`)).json()) as { gateways: GatewayReport[] };
+    const busiest = gateways.gateways.filter((g) => g.sinceStart.acErrors.operation_timeout > 0)[0];
+    const row = `#ac-errors-gateways tr[data-gateway="${busiest?.gateway}"]`;
+    expect(await cellText(row, 'acErrors.operation_timeout')).toBe(`operation_timeout ${busiest?.sinceStart.acErrors.operation_timeout}`);
   });
 
   it('shows names from the AC as text, not markup', async () => {

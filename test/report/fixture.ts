@@ -6,7 +6,7 @@ import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
 import type { EventCounts } from '../../src/report/segments.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
-import type { Origin } from '../../src/vocabulary.js';
+import type { AcError, Origin } from '../../src/vocabulary.js';
 
 interface Profile {
   mac: string;
@@ -63,6 +63,11 @@ export function recordExchange(report: Report, gateway: string, transport: strin
   report.segments.addExchange(report.segments.segment(gateway, transport), status, origin, headersMs);
 }
 
+/** One error answer of the AC in which it said `error` (the exchange itself is recordExchange's). */
+export function recordAcError(report: Report, gateway: string, transport: string, error: AcError): void {
+  report.segments.addAcError(report.segments.segment(gateway, transport), error);
+}
+
 /** Event counts for a gateway label under a transport, added as one analysed chunk's. */
 export function recordEvents(report: Report, gateway: string, transport: string, counts: EventCounts): void {
   report.segments.addEvents(report.segments.segment(gateway, transport), counts);
@@ -112,11 +117,23 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
           const is504 = rand() < p.share504;
           const origin = rand() < 0.8 ? 'upstream' : 'proxy';
           recordExchange(report, p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
+          // The AC's own 502/504 page says nothing the proxy knows.
+          if (origin === 'upstream') recordAcError(report, p.mac, transport, 'other');
         } else if (rand() < 0.003) {
           recordExchange(report, p.mac, transport, 499, 'client', NaN);
         } else {
           recordExchange(report, p.mac, transport, 200, 'upstream', latency);
         }
+      }
+      // Gateway-side answers, without drawing from the seeded stream (the mix above stays as it was):
+      // CAPWAP connects time out five times as often as MQTT ones; chip busy is the same on both.
+      if (p.online && b % (transport === 'capwap' ? 8 : 40) === 0) {
+        recordExchange(report, p.mac, transport, 500, 'upstream', p50);
+        recordAcError(report, p.mac, transport, 'operation_timeout');
+      }
+      if (p.online && b % 24 === 12) {
+        recordExchange(report, p.mac, transport, 500, 'upstream', p50);
+        recordAcError(report, p.mac, transport, 'chip_busy');
       }
       const events = count(p.req * 7);
       let missing = 0;
