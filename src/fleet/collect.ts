@@ -4,7 +4,6 @@
  * (src/report/assemble.ts) — so figures, tests, thresholds and verdicts have one implementation.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
-import { compareAcErrors } from '../report/ac-errors.js';
 import { emptyCounters } from '../report/figures.js';
 import { oneLookDecider } from '../report/decider.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
@@ -339,11 +338,10 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     series: (transport: string) => charts.get(transport),
     transportCounts,
     transportProbeCounts,
-    basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +
-      'before/after: the gateway under its previous transport against its current one',
+    basis: 'over the range, every proxy the selector matches summed: CAPWAP gateways against MQTT gateways, each gateway one observation, ' +
+      'outages apart; before/after: the gateway\'s minutes under its previous transport against its current one',
   };
-  const report = assembleReport(input);
-  return { report: { ...report, acErrors: compareAcErrors(report.transports, report.method.minRequests) }, gateways: assembleGateways(input), proxies, source };
+  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source };
 }
 
 /**

@@ -6,9 +6,10 @@
  */
 import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
 import { addCounters, emptyCounters, emptyProbeCounters, toFigures, toProbeFigures } from './figures.js';
+import { compareAcErrors } from './ac-errors.js';
 import type { Decider } from './decider.js';
 import {
-  changeVerdict, lookReport, outagesOf, probeTallyOf, recommendation, talliesOf, transportComparison, type Tallies,
+  changeVerdict, kindsOf, lookReport, outagesOf, probeTallyOf, recommendation, talliesOf, transportComparison, type Tallies,
 } from './recommend.js';
 import type { GatewayEvidence, MinutesByMeasure } from './verdict.js';
 import type {
@@ -269,7 +270,7 @@ export function assembleReport(input: ReportInput): TransportReport {
     if (isGatewayPool(gateway) || cur === undefined) continue;
     const tallies = talliesOf(cur.totals, probeTallyOf(cur.probes?.totals), cur.undecided);
     talliesByGateway.set(gateway, tallies);
-    evidence.push({ gateway, transport: cur.transport, tallies });
+    evidence.push({ gateway, transport: cur.transport, tallies, kinds: kindsOf(cur.totals) });
   }
   const mqtt = evidence.filter((e) => e.transport === 'mqtt').map((e) => e.tallies);
   const decided = decider.transport(evidence, input.generatedAt);
@@ -317,6 +318,7 @@ export function assembleReport(input: ReportInput): TransportReport {
     recommendations,
     transportChanges,
     transportComparison: transportComparison(decided?.verdicts.transport ?? []),
+    acErrors: compareAcErrors(transports, decided?.verdicts.kinds ?? null),
     method: {
       test: METHOD_TEST,
       alpha: policy.alpha,

@@ -4,7 +4,6 @@
  * most), so it may allocate freely; its cost is segments × window buckets × FIELDS.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type ReportInput, type SegmentCounts, type SeriesCounts } from './assemble.js';
-import { compareAcErrors } from './ac-errors.js';
 import { emptyCounters, emptyProbeCounters } from './figures.js';
 import { F, PROBE_FIELDS, bucketAt, sumWindow, type Segment } from './ring.js';
 import type { Decider } from './decider.js';
@@ -100,6 +99,5 @@ export function buildGateways(ctx: Ctx): GatewayReport[] {
 
 /** The transport comparison, recommendations, before/after comparisons and the AC's error answers compared. */
 export function buildReport(ctx: Ctx): TransportReport {
-  const report = assembleReport(input(ctx));
-  return { ...report, acErrors: compareAcErrors(report.transports, report.method.minRequests) };
+  return assembleReport(input(ctx));
 }

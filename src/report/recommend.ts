@@ -4,7 +4,8 @@
  * change, as decided by the verdict core (verdict.ts) at a look (decider.ts).
  */
 import { ratio } from './figures.js';
-import { F, P } from './ring.js';
+import { AC_ERRORS } from '../vocabulary.js';
+import { F, P, acErrorField } from './ring.js';
 import type { Look } from './decider.js';
 import {
   DEFAULT_POLICY, MEASURES, trials,
@@ -49,6 +50,14 @@ export function probeTallyOf(c: Float64Array | undefined): Tally | undefined {
   if (c === undefined) return undefined;
   const v = (f: number): number => c[f] ?? 0;
   return { k: v(P.status502) + v(P.status504) + v(P.timeout), n: v(P.sent) - v(P.unreachable) };
+}
+
+/** Each of the AC's error words among the answered calls of one segment's counters. */
+export function kindsOf(c: Float64Array): Record<string, Tally> {
+  const answered = (c[F.requests] ?? 0) - (c[F.clientAborts] ?? 0);
+  const out: Record<string, Tally> = {};
+  for (const error of AC_ERRORS) out[error] = { k: c[acErrorField(error)] ?? 0, n: answered };
+  return out;
 }
 
 /** The outages of one segment's counters. */

@@ -51,10 +51,14 @@ export interface AcErrorComparison {
   /** Per transport (as in `transports[]`): answers with this word over the transport's requests. */
   transports: Array<{ transport: string; rate: Ratio }>;
   /**
-   * CAPWAP against MQTT: true when both have at least `method.minRequests` requests and their
-   * Wilson 95 % intervals do not overlap; false when they overlap; null without enough requests.
+   * CAPWAP gateways against MQTT gateways (each gateway one observation, at the verdicts' latest
+   * look, two-sided, the look's level shared among the words): true when they differ
+   * significantly, false when not; null when it could not be compared.
    */
   differs: boolean | null;
+  /** The two-sided p of that comparison and the level it was held to; null when not compared. */
+  pValue: number | null;
+  level: number | null;
   /** CAPWAP's rate ÷ MQTT's, when both are defined and MQTT's is above 0. */
   ratio: number | null;
   /** A sentence for the operator. */
@@ -258,7 +262,7 @@ export interface TransportReport {
   /** Is CAPWAP worse here at all: one entry per measure with evidence, at the latest look. */
   transportComparison: TransportComparison[];
   /** Every kind of error answer seen, compared between CAPWAP and MQTT (absent from reports of older proxies). */
-  acErrors?: AcErrorComparison[];
+  acErrors: AcErrorComparison[];
   method: {
     test: string;
     /** The chance of ever giving a false verdict, over every look. */

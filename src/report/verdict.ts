@@ -317,6 +317,56 @@ export interface GatewayEvidence {
   gateway: string;
   transport: string;
   tallies: Partial<Record<Measure, Tally>>;
+  /** Answers of each kind (the AC's error words) among its answered calls: compared, not a verdict. */
+  kinds?: Readonly<Record<string, Tally>>;
+}
+
+/** Whether one kind of answer is as frequent on CAPWAP gateways as on MQTT gateways (two-sided). */
+export interface KindTest {
+  kind: string;
+  capwap: GroupSummary;
+  mqtt: GroupSummary;
+  /** Student's t of CAPWAP minus MQTT log rates, its degrees of freedom, two-sided p; null when not testable. */
+  t: number | null;
+  df: number | null;
+  pValue: number | null;
+  /** The look's level shared among the kinds tested. */
+  level: number;
+  /** Significantly different at `level`; null when not testable. */
+  differs: boolean | null;
+  missing: string | null;
+}
+
+/**
+ * Every kind of answer any gateway had, CAPWAP gateways against MQTT gateways, each gateway one
+ * observation as for the verdicts (its rate of that kind among its answered calls, log scale,
+ * Student's pooled t), two-sided, at `level` shared among the kinds tested. A separate family of
+ * claims from the verdicts, with its own α.
+ */
+export function compareKinds(evidence: readonly GatewayEvidence[], level: number, policy: VerdictPolicy = DEFAULT_POLICY): KindTest[] {
+  const kinds = [...new Set(evidence.flatMap((e) => Object.entries(e.kinds ?? {}).filter(([, t]) => t.k > 0).map(([k]) => k)))].sort();
+  const min = policy.minTrials.errors;
+  const of = (transport: string, kind: string): Tally[] => evidence
+    .filter((e) => e.transport === transport)
+    .flatMap((e) => { const t = e.kinds?.[kind]; return t !== undefined && t.n >= min ? [t] : []; });
+  const first = kinds.map((kind) => {
+    const cs = of('capwap', kind);
+    const ms = of('mqtt', kind);
+    const pooled = pooledRate([...cs, ...ms]);
+    const c = summarise(cs, pooled);
+    const m = summarise(ms, pooled);
+    const base = { kind, capwap: c, mqtt: m, level };
+    if (c.gateways < 1 || m.gateways < 1 || c.gateways + m.gateways < 3) {
+      return { ...base, t: null, df: null, pValue: null, differs: null,
+        missing: `needs gateways on both transports (3 or more in all) with ≥${min} calls` };
+    }
+    const { t, df } = studentT(
+      { count: c.gateways, mean: c.mean, variance: c.sample }, { count: m.gateways, mean: m.mean, variance: m.sample },
+      Math.max(c.floor, m.floor));
+    return { ...base, t, df, pValue: Math.min(1, 2 * tUpperTail(Math.abs(t), df)), differs: false, missing: null };
+  });
+  const share = level / Math.max(1, first.filter((k) => k.missing === null).length);
+  return first.map((k) => ({ ...k, level: share, differs: k.pValue === null ? null : k.pValue < share }));
 }
 
 /** What the verdicts of one look are. */
@@ -327,6 +377,8 @@ export interface Verdicts {
   transport: TransportTest[];
   /** Per CAPWAP gateway: the measures that decided `move_to_mqtt` (empty: no move advised). */
   gateways: Map<string, GatewayDecision>;
+  /** The kinds of answer compared at the same look (compareKinds). */
+  kinds: KindTest[];
 }
 
 /** The decision for one CAPWAP gateway. */
@@ -367,7 +419,7 @@ export function decide(evidence: readonly GatewayEvidence[], level: number, poli
     const verdict = decidedBy.length > 0 ? 'move_to_mqtt' : any ? 'no_clear_benefit' : 'insufficient_data';
     gateways.set(e.gateway, { verdict, decidedBy, against });
   }
-  return { level, transport, gateways };
+  return { level, transport, gateways, kinds: compareKinds(evidence, level, policy) };
 }
 
 /** One gateway's minutes per measure, before and after its transport changed. */

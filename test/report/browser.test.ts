@@ -121,8 +121,10 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
 
   it('shows what the AC said per transport and per gateway as the API has it', async () => {
     const words = api.acErrors ?? [];
-    // The AC's own 502/504 pages (other) and timeouts are CAPWAP's trouble; chip busy is not.
-    expect(words.map((c) => c.error)).toEqual(['other', 'operation_timeout', 'chip_busy']);
+    // Timeouts are CAPWAP's trouble, clearly enough for the gateway-level test at this look; chip
+    // busy is not; the AC's own 502/504 pages (other) are more frequent on CAPWAP but vary too
+    // much between gateways (an outage on one, a quiet one) to be sure.
+    expect(words.map((c) => c.error)).toEqual(['operation_timeout', 'other', 'chip_busy']);
     expect(words.find((c) => c.error === 'operation_timeout')?.differs).toBe(true);
     expect(words.find((c) => c.error === 'chip_busy')?.differs).toBe(false);
     for (const c of words) {

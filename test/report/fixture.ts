@@ -126,12 +126,14 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
         }
       }
       // Gateway-side answers, without drawing from the seeded stream (the mix above stays as it was):
-      // CAPWAP connects time out five times as often as MQTT ones; chip busy is the same on both.
-      if (p.online && b % (transport === 'capwap' ? 8 : 40) === 0) {
+      // CAPWAP connects time out twenty times as often as MQTT ones; chip busy is the same on both.
+      // (Not on the gateway the application hardly calls: a connect there is not part of its day.)
+      const connects = p.online && p.req >= 1;
+      if (connects && b % (transport === 'capwap' ? 4 : 80) === 0) {
         recordExchange(report, p.mac, transport, 500, 'upstream', p50);
         recordAcError(report, p.mac, transport, 'operation_timeout');
       }
-      if (p.online && b % 24 === 12) {
+      if (connects && b % 24 === 12) {
         recordExchange(report, p.mac, transport, 500, 'upstream', p50);
         recordAcError(report, p.mac, transport, 'chip_busy');
       }
