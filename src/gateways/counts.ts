@@ -32,7 +32,8 @@ export interface GatewayCounts {
   readonly transport: TransportLabel;
   /**
    * One finished exchange: the code the client got, who produced it, ms to headers (NaN/-1: none),
-   * and when it finished (epoch ms; default now).
+   * when it finished (epoch ms; default now), and whether it was an event stream (its end says
+   * nothing about whether the gateway answers now: report/outage.ts).
    */
   request(status: number, origin: Origin, headersMs: number, at?: number, stream?: boolean): void;
   /** The batched event counts of one stream kind (one object per kind, kept). */

@@ -30,10 +30,9 @@ export interface Figures {
   /**
    * Of `sequenced`: events whose sequence number the proxy asked the AC for (sequence.request),
    * not the application. When it is most of `sequenced`, the loss figure rests on the proxy's
-   * request. Always present in `/api/gateways` and `/api/report`; absent only from figures made
-   * from bare counts (figuresFromCounts).
+   * request.
    */
-  sequenceRequested?: number;
+  sequenceRequested: number;
   /** missing / (sequenced + missing). */
   loss: Ratio;
   /** Outages entered and the calls answered 502/504 inside them (part of `status502`/`status504`). */
