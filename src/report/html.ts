@@ -152,7 +152,7 @@ const ONLINE = {
 
 /** Under a loss figure: how much of it rests on sequence numbers the proxy asked for (sequence.request). */
 function requestedShare(f: GatewayReport['window']): SafeHtml | '' {
-  const requested = f.sequenceRequested ?? 0;
+  const requested = f.sequenceRequested;
   if (requested === 0 || f.sequenced === 0) return '';
   return html`<div class="sub" data-field="sequenceRequested" title="sequenced events whose seqNum the proxy asked the AC for (sequence.request)">${pct(requested / f.sequenced)} seqNum requested</div>`;
 }
