@@ -42,6 +42,32 @@ function probeCounts(samples: Sample[], gateway: string): Record<(typeof RESULTS
 }
 const answered = (c: ReturnType<typeof probeCounts>): number => c.ok + c['502'] + c['504'] + c.error;
 
+/** The parts of /api/gateways and /api/report the probe test reads. */
+type GatewaysPage = { gateways: Array<{ gateway: string; probes: { sinceStart: { sent: number; offline: number } }; sinceStart: { requests: number } }> };
+type ReportPage = { transports: Array<{ transport: string; probes: { sinceStart: { sent: number; failures: { count: number } } } }> };
+interface Snapshot { truth: Truth; samples: Sample[]; gateways: GatewaysPage; report: ReportPage }
+
+/**
+ * Once probing has stopped: the truth, the metrics and both JSON pages read while nothing moved
+ * (the pages between two scrapes with the same probe counts, and two equal truths), with every
+ * answer the simulator gave recorded. A probe still in flight would otherwise land between reads.
+ */
+async function settled(adminUrl: string, sim: Simulator): Promise<Snapshot> {
+  const figures = (samples: Sample[]): string => JSON.stringify(sim.gateways.map((g) => probeCounts(samples, g)));
+  let snap: Snapshot | null = null;
+  await until(async () => {
+    const truth = sim.truth();
+    const samples = await scrape(adminUrl);
+    const gateways = (await (await fetch(`${adminUrl}/api/gateways`)).json()) as GatewaysPage;
+    const report = (await (await fetch(`${adminUrl}/api/report`)).json()) as ReportPage;
+    const still = figures(await scrape(adminUrl)) === figures(samples) && JSON.stringify(sim.truth()) === JSON.stringify(truth);
+    const landed = sim.gateways.every((g) => answered(probeCounts(samples, g)) === truth.gateways[g]?.requests.total);
+    if (still && landed) snap = { truth, samples, gateways, report };
+    return snap !== null;
+  }, 5000, 'the last probes recorded, and no count moving between two reads', 100);
+  return snap as unknown as Snapshot;
+}
+
 describe('probes against the simulator, no client traffic', () => {
   it('every gateway is probed; counts per gateway and result equal the simulator\'s truth; the token expires mid-run without a false failure', async () => {
     const TTL_S = 5;
@@ -81,16 +107,13 @@ describe('probes against the simulator, no client traffic', () => {
     };
     await until(probedEnough, 25_000, 'two token lifetimes and 10 answered probes per gateway', 500);
 
-    // Stop probing, let the last answers land, then the counts must equal the truth exactly.
+    // Stop probing and let the last answers land. A probe still in flight would land between two
+    // reads, so every figure below comes from one snapshot: the JSON pages read between two scrapes
+    // and two truths that agree, with the counts equal to the truth.
     next.current = config(sim.url, sim, { enabled: false });
     expect(await proxy.reload()).toEqual({ ok: true });
-    let truth: Truth = sim.truth();
-    let samples: Sample[] = [];
-    await until(async () => {
-      truth = sim.truth();
-      samples = await scrape(proxy.adminUrl);
-      return sim.gateways.every((g) => answered(probeCounts(samples, g)) === truth.gateways[g]?.requests.total);
-    }, 5000, 'the last probes recorded', 100);
+    const snap = await settled(proxy.adminUrl, sim);
+    const { truth, samples } = snap;
 
     let faults = 0;
     let offline = 0;
@@ -108,14 +131,14 @@ describe('probes against the simulator, no client traffic', () => {
     expect(offline).toBeGreaterThan(0);
 
     // The JSON says the same, per gateway and per transport; the application's figures stay empty.
-    const gateways = ((await (await fetch(`${proxy.adminUrl}/api/gateways`)).json()) as { gateways: Array<{ gateway: string; probes: { sinceStart: { sent: number; offline: number }; }; sinceStart: { requests: number } }> }).gateways;
+    const { gateways } = snap.gateways;
     for (const gateway of sim.gateways) {
       const g = gateways.find((x) => x.gateway === gateway);
       expect(g?.probes.sinceStart.sent).toBe(total(samples, 'cassia_proxy_probes_total', { gateway }));
       expect(g?.probes.sinceStart.offline).toBe(total(samples, 'cassia_proxy_probes_offline_total', { gateway }));
       expect(g?.sinceStart.requests).toBe(0);
     }
-    const report = (await (await fetch(`${proxy.adminUrl}/api/report`)).json()) as { transports: Array<{ transport: string; probes: { sinceStart: { sent: number; failures: { count: number } } } }> };
+    const { report } = snap;
     const capwap = report.transports.find((t) => t.transport === 'capwap')?.probes.sinceStart;
     const mqtt = report.transports.find((t) => t.transport === 'mqtt')?.probes.sinceStart;
     expect(capwap?.sent).toBe(total(samples, 'cassia_proxy_probes_total', { transport: 'capwap' }));
