@@ -19,6 +19,8 @@ export interface ReportArgs {
   format: Format;
   out: string | null;
   timeoutMs: number;
+  /** Where to write each query's cost (`stats=all`) as JSON lines; `-` for stderr; null: not asked. */
+  queryStats: string | null;
   /** Request headers: Authorization and any --prometheus-header. */
   headers: Record<string, string>;
 }
@@ -38,6 +40,8 @@ Options:
                                 html is the status page
   --out FILE                    write the report to FILE instead of stdout
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
+  --query-stats FILE            write each query's name, time and samples read (Prometheus' stats=all)
+                                as JSON lines to FILE (- for stderr)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
   --prometheus-password PASS    Basic authentication     (env CASSIA_PROXY_PROMETHEUS_PASSWORD)
   --prometheus-token TOKEN      Bearer token             (env CASSIA_PROXY_PROMETHEUS_TOKEN)
@@ -56,6 +60,7 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   timeout: { type: 'string' },
+  'query-stats': { type: 'string' },
   'prometheus-user': { type: 'string' },
   'prometheus-password': { type: 'string' },
   'prometheus-token': { type: 'string' },
@@ -103,7 +108,7 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
     throw bad(text.split('\n')[0] ?? text);
   }
   if (values.help) {
-    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, headers: {} };
+    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, queryStats: null, headers: {} };
   }
   const url = prometheusUrl(values.prometheus);
 
@@ -151,6 +156,6 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
 
   return {
     help: false, url, rangeSeconds: Math.round(range), selector, format, out: values.out ?? null,
-    timeoutMs: Math.max(1, Math.round(timeout * 1000)), headers,
+    timeoutMs: Math.max(1, Math.round(timeout * 1000)), queryStats: values['query-stats'] ?? null, headers,
   };
 }

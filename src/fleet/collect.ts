@@ -1,15 +1,27 @@
 /**
  * The fleet report: counts queried from Prometheus across every proxy the selector matches,
  * turned into the same segment counts the running proxy keeps, and handed to the same assembler
- * (src/report/assemble.ts) — so figures, z-tests, thresholds and verdicts have one implementation.
+ * (src/report/assemble.ts) — so figures, statistics and verdicts have one implementation.
+ *
+ * Three rounds of queries, each cheap: what the proxies' start times say (one series per proxy),
+ * the raw start times of the few proxies that restarted, started or stopped within the range, and
+ * then every count, activity time, identity and chart at once.
  */
-import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
+import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
-import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
+import {
+  activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries, RULES_INTERVAL_SECONDS,
+} from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { fleetQueries, type CounterName } from './queries.js';
+import { anyCount, chartCounts, mergeRows, Period, segmentKey } from './counts.js';
+import { humanDuration } from './format.js';
+import {
+  baseQueries, CHART_SERIES, COUNTER_FAMILIES, segmentCountQuery, selectorMatchers, steadyCountQuery, timelineQuery,
+  type ChartName, type CounterName, type SegmentTerm,
+} from './queries.js';
+import { LOOKBACK_SECONDS, planTargets, segmentTerms, timelines } from './timeline.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
 export const FLEET_WINDOW_SECONDS = 900;
@@ -17,6 +29,8 @@ export const FLEET_WINDOW_SECONDS = 900;
 export const FLEET_SERIES_BUCKETS = 30;
 /** Queries in flight at once: enough to be quick, few enough not to load a busy Prometheus. */
 const CONCURRENCY = 4;
+/** Segment terms per query: long enough to be few queries, short enough for any server's limits. */
+const TERMS_PER_QUERY = 50;
 
 /** Label values that are pools, not gateways. */
 const NOT_A_GATEWAY = new Set(['none', 'other']);
@@ -30,6 +44,20 @@ export interface FleetOptions {
   thresholds?: Thresholds;
 }
 
+/** How the report was computed, for its reader and for --query-stats. */
+export interface FleetPlan {
+  /** Where first/last activity (and so transport-change times) came from. */
+  activity: 'recording rules' | 'raw series';
+  /** The resolution of those times, seconds. */
+  activityResolutionSeconds: number;
+  /** When the recording rules exist but began after the range start: since when (unix ms). */
+  rulesSince: number | null;
+  /** Proxies counted process by process (restarted, started or stopped within the range). */
+  restartedProxies: number;
+  /** Queries asked. */
+  queries: number;
+}
+
 /** What a fleet report is: the `/api/report` and `/api/gateways` documents, and where they came from. */
 export interface FleetReport {
   report: TransportReport;
@@ -37,6 +65,7 @@ export interface FleetReport {
   /** build_info series within the range: one per proxy process. */
   proxies: number;
   source: { prometheus: string; selector: string; rangeSeconds: number };
+  plan: FleetPlan;
 }
 
 /** Window and bucket sizes for a range: 30 buckets over min(range, 15 min). */
@@ -47,7 +76,7 @@ export function windowFor(rangeSeconds: number): { windowSeconds: number; bucket
 }
 
 /** Runs `tasks` with at most `limit` at once; the first failure rejects (the rest are left to finish). */
-async function limited<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+async function limited<T>(tasks: ReadonlyArray<() => Promise<T>>, limit: number): Promise<T[]> {
   const results = new Array<T>(tasks.length);
   let next = 0;
   let failed = false;
@@ -66,165 +95,63 @@ async function limited<T>(tasks: Array<() => Promise<T>>, limit: number): Promis
   return results;
 }
 
-const key = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
-const finite = (v: number): number => (Number.isFinite(v) && v > 0 ? v : 0);
+const chunks = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-/** The FIELDS slot of a 502/504 by origin, or undefined for any other code. */
-function errorSlot(code: string | undefined, origin: string): number | undefined {
-  if (code === '502') return origin === 'proxy' ? F.proxy502 : F.upstream502;
-  if (code === '504') return origin === 'proxy' ? F.proxy504 : F.upstream504;
-  return undefined;
+/** What to do when the server refuses a query for its cost. */
+function remedy(name: string): string {
+  if (name.startsWith('activity.')) {
+    return 'load prometheus/fleet-rules.yml into Prometheus (the report then reads one sample per gateway and transport), or shorten --range';
+  }
+  return 'narrow --selector (one cluster or namespace per report), shorten --range, or raise the server\'s limits ' +
+    '(Prometheus: --query.max-samples, --query.timeout; and --timeout here)';
 }
 
-/** Histogram bin (FIELDS slot) of a bucket's `le`, or undefined when the bound is not the proxy's. */
-function binOf(le: string | undefined): number | undefined {
-  if (le === '+Inf') return F.hist + HEADERS_BOUNDS_MS.length;
-  const ms = Number(le) * 1000;
-  const i = HEADERS_BOUNDS_MS.findIndex((b) => Math.abs(b - ms) < 1e-6);
-  return i < 0 ? undefined : F.hist + i;
-}
-
-/** Counter arrays of one period (range or window), per segment and per transport. */
-class Period {
-  readonly segments = new Map<string, { gateway: string; transport: string; c: Float64Array }>();
-  readonly transports = new Map<string, Float64Array>();
-
-  seg(gateway: string, transport: string): Float64Array {
-    const k = key(gateway, transport);
-    let s = this.segments.get(k);
-    if (s === undefined) {
-      s = { gateway, transport, c: emptyCounters() };
-      this.segments.set(k, s);
+/** The client with every query named, and a refusal for cost turned into a message with the remedy. */
+function askers(client: PromClient, rangeSeconds: number, count: () => void) {
+  const explain = (name: string) => (error: unknown): never => {
+    if (error instanceof FleetError && (error.code === 'query_limit' || error.code === 'query_timeout')) {
+      throw new FleetError(`${error.message}: query ${name} over --range ${humanDuration(rangeSeconds)}; ${remedy(name)}`, 1, error.code);
     }
-    return s.c;
-  }
-
-  tp(transport: string): Float64Array {
-    let c = this.transports.get(transport);
-    if (c === undefined) {
-      c = emptyCounters();
-      this.transports.set(transport, c);
-    }
-    return c;
-  }
-
-  /** Fills the counters from the answers to the count queries of this period. */
-  fill(rows: Record<CounterName, InstantSample[]>): void {
-    // Per gateway: every status, then the 502/504 split by origin where the proxy exports it
-    // (gateway_errors_total); a remainder with no origin is counted as the AC's own answer.
-    const perCode = new Map<string, number>();
-    for (const { metric, value } of rows.gatewayRequests) {
-      const v = finite(value);
-      const { gateway = '', transport = 'unknown', code } = metric;
-      const c = this.seg(gateway, transport);
-      c[F.requests] = (c[F.requests] ?? 0) + v;
-      if (code === '499') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;
-      if (errorSlot(code, 'upstream') !== undefined) {
-        const k = `${key(gateway, transport)}\u0000${code}`;
-        perCode.set(k, (perCode.get(k) ?? 0) + v);
-      }
-    }
-    for (const { metric, value } of rows.gatewayErrors) {
-      const { gateway = '', transport = 'unknown', code, origin = 'upstream' } = metric;
-      const slot = errorSlot(code, origin);
-      const k = `${key(gateway, transport)}\u0000${code}`;
-      const left = perCode.get(k);
-      if (slot === undefined || left === undefined) continue;
-      const v = Math.min(finite(value), left);
-      const c = this.seg(gateway, transport);
-      c[slot] = (c[slot] ?? 0) + v;
-      perCode.set(k, left - v);
-    }
-    for (const [k, left] of perCode) {
-      const [gateway = '', transport = '', code] = k.split('\u0000');
-      const c = this.seg(gateway, transport);
-      const slot = errorSlot(code, 'upstream') as number;
-      c[slot] = (c[slot] ?? 0) + left;
-    }
-    const events: Array<[CounterName, number]> = [
-      ['events', F.events], ['sequenced', F.sequenced], ['missing', F.missing], ['outOfOrder', F.outOfOrder], ['duplicate', F.duplicate],
-    ];
-    for (const [name, slot] of events) {
-      for (const { metric, value } of rows[name]) {
-        const v = finite(value);
-        const { gateway = '', transport = 'unknown' } = metric;
-        const c = this.seg(gateway, transport);
-        c[slot] = (c[slot] ?? 0) + v;
-        const t = this.tp(transport);
-        t[slot] = (t[slot] ?? 0) + v;
-      }
-    }
-    // Per transport: requests_total carries the origin; calls that name no gateway only appear here
-    // (gateway label `none`, transport `none`), so they also make the `none` segment.
-    for (const { metric, value } of rows.transportRequests) {
-      const v = finite(value);
-      const { transport = 'unknown', code, origin = 'upstream' } = metric;
-      const targets = [this.tp(transport), ...(transport === 'none' ? [this.seg('none', 'none')] : [])];
-      for (const c of targets) {
-        c[F.requests] = (c[F.requests] ?? 0) + v;
-        if (origin === 'client') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;
-        else {
-          const slot = errorSlot(code, origin);
-          if (slot !== undefined) c[slot] = (c[slot] ?? 0) + v;
-        }
-      }
-    }
-    // Cumulative `le` buckets → per-bin counts, per transport.
-    const cumulative = new Map<string, Array<[number, number]>>();
-    for (const { metric, value } of rows.latency) {
-      const bin = binOf(metric.le);
-      if (bin === undefined) continue;
-      const t = metric.transport ?? 'unknown';
-      const list = cumulative.get(t) ?? [];
-      list.push([bin, finite(value)]);
-      cumulative.set(t, list);
-    }
-    for (const [transport, list] of cumulative) {
-      list.sort((a, b) => a[0] - b[0]);
-      const c = this.tp(transport);
-      let below = 0;
-      for (const [bin, total] of list) {
-        c[bin] = Math.max(0, total - below);
-        below = Math.max(below, total);
-      }
-    }
-  }
-}
-
-const anyCount = (c: Float64Array): boolean => c.some((v) => v > 0);
-
-/** Series counts of every transport from the four matrix answers. */
-function seriesCounts(
-  answers: Record<'requests' | 'errors' | 'sequenced' | 'missing', RangeSeries[]>,
-  now: number, windowSeconds: number, bucketSeconds: number,
-): Map<string, SeriesCounts> {
-  const n = Math.round(windowSeconds / bucketSeconds);
-  const last = Math.floor(now / 1000 / bucketSeconds) * bucketSeconds;
-  const first = last - (n - 1) * bucketSeconds;
-  const out = new Map<string, SeriesCounts>();
-  const of = (transport: string): SeriesCounts => {
-    let s = out.get(transport);
-    if (s === undefined) {
-      const zeros = (): number[] => new Array<number>(n).fill(0);
-      s = { start: (first - bucketSeconds) * 1000, requests: zeros(), errors: zeros(), lossDenominator: zeros(), missing: zeros() };
-      out.set(transport, s);
-    }
-    return s;
+    throw error;
   };
-  const put = (rows: RangeSeries[], pick: (s: SeriesCounts) => number[][]): void => {
-    for (const { metric, values } of rows) {
-      const arrays = pick(of(metric.transport ?? 'unknown'));
-      for (const [t, v] of values) {
-        const i = Math.round((t - first) / bucketSeconds);
-        if (i < 0 || i >= n) continue;
-        for (const a of arrays) a[i] = (a[i] ?? 0) + finite(v);
-      }
-    }
+  return {
+    vector: (name: string, expr: string): Promise<InstantSample[]> => {
+      count();
+      return client.vector(expr, name).catch(explain(name));
+    },
+    matrix: (name: string, expr: string): Promise<RangeSeries[]> => {
+      count();
+      return client.matrix(expr, name).catch(explain(name));
+    },
   };
-  put(answers.requests, (s) => [s.requests]);
-  put(answers.errors, (s) => [s.errors]);
-  put(answers.sequenced, (s) => [s.lossDenominator]);
-  put(answers.missing, (s) => [s.missing, s.lossDenominator]);
+}
+
+/** First and last activity per segment, the latest event per gateway (unix ms). */
+interface Activity {
+  first: Map<string, number>;
+  last: Map<string, number>;
+  lastEvent: Map<string, number>;
+}
+
+function activityFrom(first: readonly InstantSample[], last: readonly InstantSample[], lastEvent: readonly InstantSample[] | null): Activity {
+  const out: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
+  const keep = (map: Map<string, number>, k: string, ms: number, pick: (a: number, b: number) => number): void => {
+    const had = map.get(k);
+    map.set(k, had === undefined ? ms : pick(had, ms));
+  };
+  for (const { metric, value } of first) {
+    if (Number.isFinite(value)) keep(out.first, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.min);
+  }
+  for (const { metric, value } of last) {
+    if (!Number.isFinite(value)) continue;
+    keep(out.last, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.max);
+    // The raw queries keep `stream` (events only); the rules answer the latest event apart.
+    if (lastEvent === null && (metric.stream ?? '') !== '') keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
+  }
+  for (const { metric, value } of lastEvent ?? []) {
+    if (Number.isFinite(value)) keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
+  }
   return out;
 }
 
@@ -232,38 +159,92 @@ function seriesCounts(
 export async function collectFleet(options: FleetOptions): Promise<FleetReport> {
   const { client, selector, rangeSeconds, now } = options;
   const { windowSeconds, bucketSeconds } = windowFor(rangeSeconds);
-  const q = fleetQueries(selector, rangeSeconds, windowSeconds, bucketSeconds);
+  const m = selectorMatchers(selector);
+  const q = baseQueries(selector, rangeSeconds, windowSeconds, bucketSeconds);
   const source = { prometheus: client.where, selector, rangeSeconds };
+  let asked = 0;
+  const ask = askers(client, rangeSeconds, () => asked++);
+  const nowS = now / 1000;
 
-  // One query first: an unreachable Prometheus or a rejected selector fails once, not 27 times.
-  const proxies = (await client.vector(q.proxies))[0]?.value ?? 0;
-  if (proxies === 0 && ((await client.vector(q.present))[0]?.value ?? 0) === 0) {
-    throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1);
+  // One query first: an unreachable Prometheus or a rejected selector fails once, not 40 times.
+  const proxies = (await ask.vector('proxies', q.proxies))[0]?.value ?? 0;
+  if (proxies === 0 && ((await ask.vector('present', q.present))[0]?.value ?? 0) === 0) {
+    throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1, 'no_series');
   }
 
-  const countNames = Object.keys(q.counts);
-  const seriesNames = ['requests', 'errors', 'sequenced', 'missing'] as const;
-  const tasks: Array<() => Promise<InstantSample[] | RangeSeries[]>> = [
-    ...countNames.map((name) => () => client.vector(q.counts[name] as string)),
-    () => client.vector(q.firstActive),
-    () => client.vector(q.lastActive),
-    () => client.vector(q.gatewayInfo),
-    () => client.vector(q.gatewayOnline),
-    ...seriesNames.map((name) => () => client.matrix(q.series[name])),
-  ];
-  const answers = await limited(tasks, CONCURRENCY);
-  const counts = new Map(countNames.map((name, i) => [name, answers[i] as InstantSample[]]));
-  let at = countNames.length;
-  const firstActive = answers[at++] as InstantSample[];
-  const lastActive = answers[at++] as InstantSample[];
-  const info = answers[at++] as InstantSample[];
-  const online = answers[at++] as InstantSample[];
-  const series = Object.fromEntries(seriesNames.map((name) => [name, answers[at++] as RangeSeries[]])) as Record<(typeof seriesNames)[number], RangeSeries[]>;
+  // Round 1: the proxies' start times, whether the recording rules ran through the range, and how
+  // many raw series an activity query would step through without them.
+  const rules = ruleQueries(m);
+  const [seen, startNow, atRange, atWindow, since, activitySeries] = await limited([
+    () => ask.vector('targets.seen', q.startSeen),
+    () => ask.vector('targets.now', q.startNow),
+    () => ask.vector('targets.atRangeStart', q.startAtRange),
+    () => ask.vector('targets.atWindowStart', q.startAtWindow),
+    () => ask.vector('activity.rulesSince', rules.since),
+    () => ask.vector('activity.series', activitySeriesQuery(m)),
+  ], CONCURRENCY);
+  const plan = planTargets(seen ?? [], startNow ?? [], atRange ?? [], atWindow ?? []);
+  const rulesSince = since?.[0]?.value;
+  const useRules = rulesSince !== undefined && Number.isFinite(rulesSince) && rulesSince <= nowS - rangeSeconds;
 
-  const period = (prefix: 'range' | 'window'): Period => {
+  // Round 2: the processes of the proxies that did not run one process through both periods.
+  const lines = plan.timeline.length === 0 ? new Map<string, never>() : timelines(
+    (await limited(chunks(plan.timeline, 100).map((group) => () =>
+      ask.matrix('targets.timeline', timelineQuery(m, [...new Set(group.map((t) => t.labels.instance ?? ''))], rangeSeconds + LOOKBACK_SECONDS))),
+    CONCURRENCY)).flat(),
+    plan.timeline,
+  );
+  const termsOf = (periodSeconds: number, steady: (key: string) => boolean): SegmentTerm[] =>
+    [...lines.values()].filter((l) => !steady(l.target.key)).flatMap((l) => segmentTerms(l.target, l.processes, nowS - periodSeconds));
+  const periods = {
+    range: { seconds: rangeSeconds, terms: termsOf(rangeSeconds, plan.steadyInRange) },
+    window: { seconds: windowSeconds, terms: termsOf(windowSeconds, plan.steadyInWindow) },
+  };
+
+  // Round 3: everything else at once.
+  const counts = { range: {} as Record<CounterName, InstantSample[][]>, window: {} as Record<CounterName, InstantSample[][]> };
+  const tasks: Array<() => Promise<unknown>> = [];
+  for (const [period, { seconds, terms }] of Object.entries(periods) as Array<[keyof typeof periods, (typeof periods)['range']]>) {
+    for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
+      const answers: InstantSample[][] = [];
+      counts[period][name] = answers;
+      tasks.push(async () => answers.push(await ask.vector(`counts.${period}.${name}`, steadyCountQuery(family, m, seconds, plan.targetLabels))));
+      for (const group of chunks(terms, TERMS_PER_QUERY)) {
+        tasks.push(async () => answers.push(await ask.vector(`counts.${period}.${name}.restarted`, segmentCountQuery(family, m, group))));
+      }
+    }
+  }
+  let activity: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
+  let resolution = RULES_INTERVAL_SECONDS;
+  if (useRules) {
+    tasks.push(async () => {
+      const [first, last, lastEvent] = await Promise.all([
+        ask.vector('activity.first', rules.first), ask.vector('activity.last', rules.last), ask.vector('activity.lastEvent', rules.lastEvent),
+      ]);
+      activity = activityFrom(first, last, lastEvent);
+    });
+  } else {
+    resolution = activityStep(rangeSeconds, activitySeries?.[0]?.value ?? 0);
+    const raw = rawActivityQueries(m, rangeSeconds, resolution);
+    tasks.push(async () => {
+      const [first, last] = await Promise.all([ask.vector('activity.first', raw.first), ask.vector('activity.last', raw.last)]);
+      activity = activityFrom(first, last, null);
+    });
+  }
+  let info: InstantSample[] = [];
+  let online: InstantSample[] = [];
+  tasks.push(async () => { info = await ask.vector('gatewayInfo', q.gatewayInfo); });
+  tasks.push(async () => { online = await ask.vector('gatewayOnline', q.gatewayOnline); });
+  const charts = {} as Record<ChartName, RangeSeries[]>;
+  for (const name of Object.keys(CHART_SERIES) as ChartName[]) {
+    tasks.push(async () => { charts[name] = await ask.matrix(`chart.${name}`, q.charts[name]); });
+  }
+  await limited(tasks, CONCURRENCY);
+
+  const period = (which: keyof typeof counts): Period => {
     const p = new Period();
     const rows = {} as Record<CounterName, InstantSample[]>;
-    for (const [name, samples] of counts) if (name.startsWith(`${prefix}.`)) rows[name.slice(prefix.length + 1) as CounterName] = samples;
+    for (const name of Object.keys(COUNTER_FAMILIES) as CounterName[]) rows[name] = mergeRows(...counts[which][name]);
     p.fill(rows);
     return p;
   };
@@ -271,44 +252,34 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const window = period('window');
 
   const startedAt = now - rangeSeconds * 1000;
-  const firstAt = new Map<string, number>();
-  const lastAt = new Map<string, number>();
-  const lastEventAt = new Map<string, number>();
-  for (const { metric, value } of firstActive) {
-    const k = key(metric.gateway ?? '', metric.transport ?? 'unknown');
-    if (Number.isFinite(value)) firstAt.set(k, Math.min(firstAt.get(k) ?? Infinity, value * 1000));
-  }
-  for (const { metric, value } of lastActive) {
-    if (!Number.isFinite(value)) continue;
-    const k = key(metric.gateway ?? '', metric.transport ?? 'unknown');
-    lastAt.set(k, Math.max(lastAt.get(k) ?? -Infinity, value * 1000));
-    if ((metric.stream ?? '') !== '') {
-      const g = metric.gateway ?? '';
-      lastEventAt.set(g, Math.max(lastEventAt.get(g) ?? -Infinity, value * 1000));
-    }
-  }
-
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {
     if (!anyCount(c)) continue;
-    // A count with no step of the activity query behind it grew after the last step (steps are
-    // aligned to multiples of the step, so up to one step before `now`): it happened just now.
-    const first = Math.max(startedAt, firstAt.get(k) ?? now);
+    // A count with no activity time behind it grew after the last step or rule evaluation: it
+    // happened just now.
+    const first = Math.max(startedAt, activity.first.get(k) ?? now);
     segments.push({
-      gateway, transport, firstAt: first, lastAt: Math.max(first, lastAt.get(k) ?? now),
+      gateway, transport, firstAt: first, lastAt: Math.min(now, Math.max(first, activity.last.get(k) ?? now)),
       window: window.segments.get(k)?.c ?? emptyCounters(), totals: c,
     });
   }
   // First seen first, as the running proxy orders its segments.
   segments.sort((a, b) => a.firstAt - b.firstAt || a.gateway.localeCompare(b.gateway) || a.transport.localeCompare(b.transport));
 
-  const snapshot = fleetSnapshot(segments, info, online, lastEventAt);
+  const snapshot = fleetSnapshot(segments, info, online, activity.lastEvent);
   const transportCounts = new Map<string, { window: Float64Array; totals: Float64Array }>();
   for (const [transport, totals] of range.transports) {
     if (!anyCount(totals)) continue;
     transportCounts.set(transport, { totals, window: window.transports.get(transport) ?? emptyCounters() });
   }
-  const charts = seriesCounts(series, now, windowSeconds, bucketSeconds);
+  const chartsByTransport = chartCounts(charts, now, windowSeconds, bucketSeconds);
+  const fleetPlan: FleetPlan = {
+    activity: useRules ? 'recording rules' : 'raw series',
+    activityResolutionSeconds: resolution,
+    rulesSince: rulesSince !== undefined && Number.isFinite(rulesSince) && !useRules ? rulesSince * 1000 : null,
+    restartedProxies: lines.size,
+    queries: asked,
+  };
   const input = {
     generatedAt: now,
     startedAt,
@@ -317,18 +288,19 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     segments,
     snapshot,
     thresholds: options.thresholds ?? DEFAULT_THRESHOLDS,
-    series: (transport: string) => charts.get(transport),
+    series: (transport: string) => chartsByTransport.get(transport),
     transportCounts,
     basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +
-      'before/after: the gateway under its previous transport against its current one',
+      'before/after: the gateway under its previous transport against its current one; ' +
+      `first/last activity from ${fleetPlan.activity} at ${humanDuration(resolution)} resolution`,
   };
-  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source };
+  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan };
 }
 
 /**
  * What the fleet knows about each gateway besides its counts: identity and current transport from
  * gateway_info (when the proxies disagree on the transport, the most recently active one), online
- * from gateway_online (online when any proxy says so), the latest event from the activity query.
+ * from gateway_online (online when any proxy says so), the latest event from the activity times.
  */
 function fleetSnapshot(
   segments: readonly SegmentCounts[], info: InstantSample[], online: InstantSample[], lastEventAt: Map<string, number>,

@@ -54,9 +54,25 @@ export function sections(fleet: FleetReport): { title: string; lines: string[]; 
     lines: [
       `Prometheus ${source.prometheus} · selector ${source.selector} · ${fleet.proxies} proxy instance${fleet.proxies === 1 ? '' : 's'}`,
       `range ${range}: ${when(report.startedAt)} → ${when(report.generatedAt)}`,
+      planLine(fleet),
     ],
     sections: out,
   };
+}
+
+/**
+ * Where the times came from and what the counts took: the recording rules or raw series (and why),
+ * and how many proxies were counted process by process.
+ */
+export function planLine(fleet: FleetReport): string {
+  const p = fleet.plan;
+  const rules = p.activity === 'recording rules'
+    ? 'recording rules'
+    : p.rulesSince === null
+      ? 'raw series (no recording rules of prometheus/fleet-rules.yml found)'
+      : `raw series (the recording rules run only since ${when(new Date(p.rulesSince).toISOString())})`;
+  const restarted = p.restartedProxies === 0 ? '' : ` · ${p.restartedProxies} prox${p.restartedProxies === 1 ? 'y' : 'ies'} restarted, started or stopped within the range, counted process by process`;
+  return `activity times: ${rules}, ${humanDuration(p.activityResolutionSeconds)} resolution${restarted}`;
 }
 
 function transportsSection(report: TransportReport, range: string): Section {

@@ -1,20 +1,29 @@
 /**
- * PromQL for the fleet report: pure functions from (selector, range) to query text.
+ * PromQL for the fleet report: pure functions from (selector, period, …) to query text.
  *
- * Counts must be the counters' real increments, not `increase()`'s estimates: the verdicts run a
- * z-test on integer counts, and the report should match what the proxies' own /metrics say.
- * `increase()` extrapolates to the ends of the range and cannot see the first increments of a
- * series that appears inside it (a gateway's first request under a new transport), so per series:
+ * Every query must cost Prometheus in proportion to the number of series, never to range ×
+ * resolution: an instant selector (with `offset` or `@`) reads one sample per series, while a
+ * range selector over raw series reads every sample in the range (5,760 a day per series at a 15 s
+ * scrape). So counts are built from instant lookups only:
  *
- *   last value in the range − last value before it      (the series existed before the range)
- *   last value in the range                             (born inside it: the proxy starts at 0)
- *   increase() over the range                           (only when the counter was reset inside it)
+ * - Most proxies ran one process through the period (the same `process_start_time_seconds` at its
+ *   start and at its end): their counters never went back, and the exact increment of every
+ *   series is `value now − value at the period's start`, or `value now` for a series born inside
+ *   it (the proxy starts every counter at 0). Three samples per series: `steadyCountQuery`.
+ * - Proxies that restarted, started or stopped inside the period are few. Their processes are
+ *   found from one series per proxy (timeline.ts), and each process contributes its value at its
+ *   own last scrape (`@ t`) minus its value at the period's start when it was already running:
+ *   one or two samples per series and process. `segmentCountQuery`.
  *
- * and then `sum by (…)` across every proxy the selector matches.
+ * Counts are the counters' real increments, not `increase()`'s estimates: the verdicts test
+ * integer counts, and the report should match what the proxies' own /metrics say.
  */
 
 /** The default `--selector`: the scrape job of prometheus/prometheus.yml and the ServiceMonitor. */
 export const DEFAULT_SELECTOR = '{job="cassia-ac-proxy"}';
+
+/** One series per proxy process: its start time (a new value after every restart). */
+export const START_METRIC = 'cassia_proxy_process_start_time_seconds';
 
 /** A selector without a syntax Prometheus would reject for a reason of ours. */
 export class SelectorError extends Error {}
@@ -41,76 +50,30 @@ export function vectorSelector(metric: string, matchers: string, extra = ''): st
 /** A duration in whole seconds, as PromQL reads it. */
 export const promDuration = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
 
-/**
- * The exact increments of counter `metric` over the `rangeSeconds` ending at the evaluation time,
- * summed by `by` across instances (see the file comment).
- */
-export function countQuery(metric: string, matchers: string, rangeSeconds: number, by: readonly string[], extra = ''): string {
-  const v = vectorSelector(metric, matchers, extra);
-  const r = promDuration(rangeSeconds);
-  const perSeries =
-    `(((last_over_time(${v}[${r}]) - ${v} offset ${r}) >= 0) or last_over_time(${v}[${r}]))` +
-    ` unless (resets(${v}[${r}]) > 0)`;
-  return `sum by (${by.join(', ')}) ((${perSeries}) or increase(${v}[${r}]))`;
+/** A unix time in seconds for `@`, to the millisecond (sample timestamps are milliseconds). */
+export const promTime = (seconds: number): string => seconds.toFixed(3);
+
+/** Equality matchers for every label of a target (`job="…",instance="…"`). */
+export function labelMatchers(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .filter(([name]) => name !== '__name__')
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(',');
 }
 
-/** The increment of a counter within one step (τ − step, τ], per series, born-in-step series included. */
-function stepIncrement(v: string, step: string): string {
-  return `(((${v} - ${v} offset ${step}) >= 0) or (${v} unless ${v} offset ${step}))`;
-}
-
-/**
- * Per-bucket increments of `metric` over the window, summed by `by`: an instant query that
- * answers a matrix, one point per bucket end (aligned to multiples of the bucket).
- */
-export function seriesQuery(
-  metric: string, matchers: string, windowSeconds: number, bucketSeconds: number, by: readonly string[], extra = '',
-): string {
-  const v = vectorSelector(metric, matchers, extra);
-  const b = promDuration(bucketSeconds);
-  return `sum by (${by.join(', ')}) (${stepIncrement(v, b)})[${promDuration(windowSeconds)}:${b}]`;
+/** A counter family the report counts, summed by `by` across every proxy. */
+export interface CounterFamily {
+  metric: string;
+  by: readonly string[];
+  /** Extra matchers within the family (none by default). */
+  extra?: string;
 }
 
 /**
- * When each series of the counters in `metrics` last (`max`) or first (`min`) increased within the
- * range, at the resolution of `stepSeconds`, by `by`: the evaluation times of the subquery steps
- * in which the value grew, or the series appeared with a value above 0.
+ * Every counter the report reads, by name. Each row becomes one exact-count query over the range
+ * and one over the window; a new family is one more row (and its use in the report).
  */
-export function activityQuery(
-  fn: 'min' | 'max', metrics: readonly string[], matchers: string, rangeSeconds: number, stepSeconds: number, by: readonly string[],
-): string {
-  const s = promDuration(stepSeconds);
-  const grew = metrics
-    .map((m) => {
-      const v = vectorSelector(m, matchers);
-      return `(${v} > ${v} offset ${s}) or ((${v} unless ${v} offset ${s}) > 0)`;
-    })
-    .join(' or ');
-  return `${fn} by (${by.join(', ')}) (${fn}_over_time(timestamp(${grew})[${promDuration(rangeSeconds)}:${s}]))`;
-}
-
-/** The step of the activity queries: about 1000 steps over the range, never below 1 s. */
-export function activityStep(rangeSeconds: number): number {
-  return Math.max(1, Math.ceil(rangeSeconds / 1000));
-}
-
-/** Everything the fleet report asks Prometheus, by name. */
-export interface FleetQueries {
-  /** Instances that exported build_info within the range (one series per proxy process). */
-  proxies: string;
-  /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
-  present: string;
-  gatewayInfo: string;
-  gatewayOnline: string;
-  /** By count name: `range.*` over the whole range, `window.*` over the window. */
-  counts: Record<string, string>;
-  firstActive: string;
-  lastActive: string;
-  series: Record<'requests' | 'errors' | 'sequenced' | 'missing', string>;
-}
-
-/** Counters read per gateway and transport (the events families all carry `stream` too). */
-export const GATEWAY_COUNTERS = {
+export const COUNTER_FAMILIES = {
   gatewayRequests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
   gatewayErrors: { metric: 'cassia_proxy_gateway_errors_total', by: ['gateway', 'transport', 'code', 'origin'] },
   events: { metric: 'cassia_proxy_events_total', by: ['gateway', 'transport'] },
@@ -122,35 +85,119 @@ export const GATEWAY_COUNTERS = {
   transportRequests: { metric: 'cassia_proxy_requests_total', by: ['transport', 'code', 'origin'] },
   /** Per transport: the time-to-headers histogram. */
   latency: { metric: 'cassia_proxy_request_duration_seconds_bucket', by: ['transport', 'le'] },
+} as const satisfies Record<string, CounterFamily>;
+
+export type CounterName = keyof typeof COUNTER_FAMILIES;
+
+/**
+ * Proxies alive now whose process is not the one that ran at the period's start (restarted, or
+ * started within the period): their counters may have gone back, so the cheap form leaves them out.
+ */
+export function restartedTargets(matchers: string, periodSeconds: number): string {
+  const s = vectorSelector(START_METRIC, matchers);
+  return `(${s} unless (${s} == ${s} offset ${promDuration(periodSeconds)}))`;
+}
+
+/**
+ * The exact increments of `family` over the `periodSeconds` ending at the evaluation time, summed
+ * by its `by` labels, over the series of proxies that ran one process through the period.
+ * `targetLabels` are the label names that identify a proxy (those of its start-time series); empty
+ * when no proxy exports one, and then every series is taken as such.
+ */
+export function steadyCountQuery(family: CounterFamily, matchers: string, periodSeconds: number, targetLabels: readonly string[]): string {
+  const v = vectorSelector(family.metric, matchers, family.extra);
+  const perSeries = `(((${v} - ${v} offset ${promDuration(periodSeconds)}) >= 0) or ${v})`;
+  const restarted = targetLabels.length === 0 ? '' : ` unless on (${targetLabels.join(', ')}) ${restartedTargets(matchers, periodSeconds)}`;
+  return `sum by (${family.by.join(', ')}) (${perSeries}${restarted})`;
+}
+
+/**
+ * One process of one proxy within a period: its series' values at its last scrape in the period
+ * (`end`), minus their values at `baseline` when the process was already running at the period's
+ * start (null: it started within the period, from 0). Times are unix seconds.
+ */
+export interface SegmentTerm {
+  target: Readonly<Record<string, string>>;
+  end: number;
+  baseline: number | null;
+}
+
+/**
+ * The exact increments of `family` contributed by the given process segments, summed by its `by`
+ * labels. Segments of one proxy are the same series at different times: a distinct label per term
+ * keeps `or` from merging them before the sum.
+ */
+export function segmentCountQuery(family: CounterFamily, matchers: string, terms: readonly SegmentTerm[]): string {
+  const parts = terms.map((term, i) => {
+    const v = vectorSelector(family.metric, [matchers, family.extra ?? ''].filter((m) => m !== '').join(','), labelMatchers(term.target));
+    const end = `${v} @ ${promTime(term.end)}`;
+    const increment = term.baseline === null ? end : `(((${end} - ${v} @ ${promTime(term.baseline)}) >= 0) or ${end})`;
+    return `label_replace(${increment}, "cassia_segment", "${i}", "", "")`;
+  });
+  return `sum by (${family.by.join(', ')}) (${parts.join(' or ')})`;
+}
+
+/**
+ * Per-bucket sums of `metric` by transport at every bucket end of the window and one bucket before
+ * it (a matrix from an instant query); the report takes differences of neighbours. One sample per
+ * series and bucket.
+ */
+export function chartQuery(metric: string, matchers: string, windowSeconds: number, bucketSeconds: number, extra = ''): string {
+  const v = vectorSelector(metric, matchers, extra);
+  return `sum by (transport) (${v})[${promDuration(windowSeconds + bucketSeconds)}:${promDuration(bucketSeconds)}]`;
+}
+
+/** The chart series of the window, by name: what each counts. */
+export const CHART_SERIES = {
+  requests: { metric: 'cassia_proxy_requests_total', extra: '' },
+  errors: { metric: 'cassia_proxy_requests_total', extra: 'code=~"502|504",origin!="client"' },
+  sequenced: { metric: 'cassia_proxy_events_sequenced_total', extra: '' },
+  missing: { metric: 'cassia_proxy_events_missing_total', extra: '' },
 } as const;
 
-export type CounterName = keyof typeof GATEWAY_COUNTERS;
+export type ChartName = keyof typeof CHART_SERIES;
 
-/** Builds every query of one fleet report. */
-export function fleetQueries(selector: string, rangeSeconds: number, windowSeconds: number, bucketSeconds: number): FleetQueries {
+/** The queries of one report that do not depend on what earlier answers said. */
+export interface BaseQueries {
+  /** Instances that exported build_info within the range (one series per proxy). */
+  proxies: string;
+  /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
+  present: string;
+  /** Every proxy's start time: the last within the range, now, and at the start of each period. */
+  startSeen: string;
+  startNow: string;
+  startAtRange: string;
+  startAtWindow: string;
+  gatewayInfo: string;
+  gatewayOnline: string;
+  charts: Record<ChartName, string>;
+}
+
+/** Builds the queries every report asks. */
+export function baseQueries(selector: string, rangeSeconds: number, windowSeconds: number, bucketSeconds: number): BaseQueries {
   const m = selectorMatchers(selector);
   const r = promDuration(rangeSeconds);
-  const counts: Record<string, string> = {};
-  for (const [name, { metric, by }] of Object.entries(GATEWAY_COUNTERS)) {
-    counts[`range.${name}`] = countQuery(metric, m, rangeSeconds, by);
-    counts[`window.${name}`] = countQuery(metric, m, windowSeconds, by);
-  }
-  const step = activityStep(rangeSeconds);
-  const active = ['cassia_proxy_gateway_requests_total', 'cassia_proxy_events_total'];
-  const by = ['gateway', 'transport', 'stream'];
+  const start = vectorSelector(START_METRIC, m);
   return {
     proxies: `count(last_over_time(${vectorSelector('cassia_proxy_build_info', m)}[${r}]))`,
     present: `count(${vectorSelector('', m, '__name__=~"cassia_proxy_.+"')})`,
+    startSeen: `last_over_time(${start}[${r}])`,
+    startNow: start,
+    startAtRange: `${start} offset ${r}`,
+    startAtWindow: `${start} offset ${promDuration(windowSeconds)}`,
     gatewayInfo: `max by (gateway, transport, name, model, version) (${vectorSelector('cassia_proxy_gateway_info', m)})`,
     gatewayOnline: `max by (gateway) (${vectorSelector('cassia_proxy_gateway_online', m)})`,
-    counts,
-    firstActive: activityQuery('min', active, m, rangeSeconds, step, by),
-    lastActive: activityQuery('max', active, m, rangeSeconds, step, by),
-    series: {
-      requests: seriesQuery('cassia_proxy_requests_total', m, windowSeconds, bucketSeconds, ['transport']),
-      errors: seriesQuery('cassia_proxy_requests_total', m, windowSeconds, bucketSeconds, ['transport'], 'code=~"502|504",origin!="client"'),
-      sequenced: seriesQuery('cassia_proxy_events_sequenced_total', m, windowSeconds, bucketSeconds, ['transport']),
-      missing: seriesQuery('cassia_proxy_events_missing_total', m, windowSeconds, bucketSeconds, ['transport']),
-    },
+    charts: Object.fromEntries(Object.entries(CHART_SERIES).map(([name, { metric, extra }]) =>
+      [name, chartQuery(metric, m, windowSeconds, bucketSeconds, extra)])) as Record<ChartName, string>,
   };
+}
+
+/**
+ * The raw samples of the start-time series of the proxies named by `instances`, over the range and
+ * the lookback before it: one series per proxy, from which timeline.ts finds its processes.
+ */
+export function timelineQuery(matchers: string, instances: readonly string[], seconds: number): string {
+  const escaped = instances.map((i) => i.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&'));
+  const instance = `instance=~${JSON.stringify(`^(?:${escaped.join('|')})$`)}`;
+  return `${vectorSelector(START_METRIC, matchers, instance)}[${promDuration(seconds)}]`;
 }

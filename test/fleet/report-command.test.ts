@@ -136,6 +136,25 @@ describe('when Prometheus is not there or not right', () => {
     oneLine(b.stderr, 'rejected the query (bad_data: 1:40: parse error: unexpected identifier "x")');
   });
 
+  it('a query refused for its cost names the query, the range and the remedy', async () => {
+    // Only the raw activity query is too big: the server has no recording rules for it to use.
+    const { url } = await api((q) => (q.includes('_over_time(timestamp(')
+      ? [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }]
+      : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : /\[\d+s:\d+s\]$/.test(q) ? matrix : vector([])));
+    const out = await run(['--prometheus', url, '--range', '7d']);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, 'too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus');
+  });
+
+  it('a query the server timed out on: the same, with the limits to raise', async () => {
+    const { url } = await api((q) => (q.startsWith('sum by (gateway, transport, code)')
+      ? [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]
+      : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : /\[\d+s:\d+s\]$/.test(q) ? matrix : vector([])));
+    const out = await run(['--prometheus', url, '--range', '24h']);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, '(timeout: query timed out in expression evaluation): query counts.', '.gatewayRequests over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here');
+  });
+
   it('not a Prometheus API: exit 1', async () => {
     const { url } = await api(() => [200, { hello: 'world' }]);
     const out = await run(['--prometheus', url]);
@@ -153,6 +172,36 @@ describe('when Prometheus is not there or not right', () => {
       'count(last_over_time(cassia_proxy_build_info{job="none"}[86400s]))',
       'count({job="none",__name__=~"cassia_proxy_.+"})',
     ]);
+  });
+});
+
+describe('--query-stats', () => {
+  it('writes every query\'s name, time and the samples Prometheus says it read, as JSON lines', async () => {
+    const stats = { timings: {}, samples: { totalQueryableSamples: 1234, peakSamples: 56 } };
+    const { url, seen } = await api((q) => [200, {
+      status: 'success',
+      data: /\[\d+s:\d+s\]$/.test(q) ? { resultType: 'matrix', result: [], stats } : { resultType: 'vector', result: q.startsWith('count(last_over_time') ? [{ metric: {}, value: [0, '2'] }] : [], stats },
+    }]);
+    let stderr = '';
+    const code = await reportMain(['--prometheus', url, '--query-stats', '-', '--format', 'json'], {
+      stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
+    });
+    expect(code).toBe(0);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { name: string; query: string; seconds: number; samples: number; peakSamples: number });
+    expect(lines).toHaveLength(seen.length);
+    expect(seen.every((s) => s.body.get('stats') === 'all')).toBe(true);
+    expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining(['proxies', 'targets.seen', 'counts.range.gatewayRequests', 'counts.window.latency', 'activity.first', 'chart.errors']));
+    for (const l of lines) {
+      expect([l.samples, l.peakSamples]).toEqual([1234, 56]);
+      expect(l.seconds).toBeGreaterThanOrEqual(0);
+      expect(seen.some((s) => s.body.get('query') === l.query)).toBe(true);
+    }
+  });
+
+  it('not asked: no stats parameter', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])));
+    await run(['--prometheus', url, '--format', 'json']);
+    expect(seen.some((s) => s.body.has('stats'))).toBe(false);
   });
 });
 

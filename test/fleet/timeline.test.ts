@@ -1,0 +1,90 @@
+// Which proxies the cheap count form covers, and the process segments of the others: from the
+// answers about process_start_time_seconds, one series per proxy. Pure and table-driven; the same
+// logic against a real Prometheus and a proxy restarted mid-range is test/e2e/fleet-report.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { InstantSample, RangeSeries } from '../../src/fleet/client.js';
+import { LOOKBACK_SECONDS, planTargets, processesOf, segmentTerms, targetOf, timelines } from '../../src/fleet/timeline.js';
+
+const A = { __name__: 'cassia_proxy_process_start_time_seconds', instance: 'a:9464', job: 'p' };
+const B = { ...A, instance: 'b:9464' };
+const C = { ...A, instance: 'c:9464' };
+const row = (metric: Record<string, string>, value: number): InstantSample => ({ metric, value });
+
+describe('targets', () => {
+  it('a target is its labels without the metric name, the same key whatever the order', () => {
+    const t = targetOf(A);
+    expect(t.labels).toEqual({ instance: 'a:9464', job: 'p' });
+    expect(targetOf({ job: 'p', instance: 'a:9464' }).key).toBe(t.key);
+  });
+});
+
+describe('processes', () => {
+  it.each<[string, Array<[number, number]>, Array<{ start: number; times: number[] }>]>([
+    ['none', [], []],
+    ['one process', [[10, 5], [25, 5], [40, 5]], [{ start: 5, times: [10, 25, 40] }]],
+    ['a restart', [[10, 5], [25, 5], [41, 38], [55, 38]], [{ start: 5, times: [10, 25] }, { start: 38, times: [41, 55] }]],
+    ['two restarts and a gap', [[10, 5], [30, 20], [400, 20], [900, 800]],
+      [{ start: 5, times: [10] }, { start: 20, times: [30, 400] }, { start: 800, times: [900] }]],
+  ])('%s', (_, values, expected) => {
+    expect(processesOf(values)).toEqual(expected);
+  });
+});
+
+describe('segment terms of one proxy in a period starting at 1000', () => {
+  const target = targetOf(A);
+  it.each<[string, Array<{ start: number; times: number[] }>, Array<{ end: number; baseline: number | null }>]>([
+    ['ran through: from its sample before the start to its last', [{ start: 1, times: [985, 1000, 1015, 2000] }], [{ end: 2000, baseline: 1000 }]],
+    ['restarted inside: the old process from the start, the new one from 0', [
+      { start: 1, times: [990, 1005, 1500] }, { start: 1510, times: [1512, 2000] },
+    ], [{ end: 1500, baseline: 990 }, { end: 2000, baseline: null }]],
+    ['started inside', [{ start: 1200, times: [1201, 2000] }], [{ end: 2000, baseline: null }]],
+    ['stopped inside', [{ start: 1, times: [995, 1010, 1400] }], [{ end: 1400, baseline: 995 }]],
+    ['ended before the start (its last sample still within the lookback) adds nothing', [
+      { start: 1, times: [900, 1000] }, { start: 1001, times: [1003, 2000] },
+    ], [{ end: 2000, baseline: null }]],
+    ['a sample older than the lookback is no baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS, 1100] }], [{ end: 1100, baseline: null }]],
+    ['the last sample within the lookback is the baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS + 1, 960, 1100] }], [{ end: 1100, baseline: 960 }]],
+  ])('%s', (_, processes, expected) => {
+    expect(segmentTerms(target, processes, 1000)).toEqual(expected.map((e) => ({ target: target.labels, ...e })));
+  });
+});
+
+describe('plan', () => {
+  // A ran one process throughout; B restarted within the window; C stopped within the range.
+  const seen = [row(A, 1), row(B, 50), row(C, 2)];
+  const now = [row(A, 1), row(B, 50)];
+  const atRange = [row(A, 1), row(B, 3), row(C, 2)];
+  const atWindow = [row(A, 1), row(B, 3)];
+  const plan = planTargets(seen, now, atRange, atWindow);
+
+  it('the cheap form covers proxies with one start time now and at the period start', () => {
+    expect(plan.steadyInRange(targetOf(A).key)).toBe(true);
+    expect(plan.steadyInWindow(targetOf(A).key)).toBe(true);
+    expect(plan.steadyInRange(targetOf(B).key)).toBe(false);
+    expect(plan.steadyInWindow(targetOf(B).key)).toBe(false);
+    // Not alive now: never steady (its series are not in an instant lookup now).
+    expect(plan.steadyInRange(targetOf(C).key)).toBe(false);
+  });
+
+  it('raw start times are read for the others only; the target labels come from the start-time series', () => {
+    expect(plan.timeline.map((t) => t.labels.instance)).toEqual(['b:9464', 'c:9464']);
+    expect(plan.targetLabels).toEqual(['instance', 'job']);
+  });
+
+  it('steady through the range but not at the window start (a scrape gap): read raw too', () => {
+    const p = planTargets([row(A, 1)], [row(A, 1)], [row(A, 1)], []);
+    expect(p.steadyInRange(targetOf(A).key)).toBe(true);
+    expect(p.steadyInWindow(targetOf(A).key)).toBe(false);
+    expect(p.timeline).toHaveLength(1);
+  });
+
+  it('timelines keep the wanted proxies only', () => {
+    const series: RangeSeries[] = [
+      { metric: A, values: [[10, 1]] },
+      { metric: B, values: [[10, 3], [20, 50]] },
+      { metric: { ...B, cluster: 'other' }, values: [[10, 9]] },
+    ];
+    const lines = timelines(series, plan.timeline);
+    expect([...lines.values()].map((l) => [l.target.labels.instance, l.processes.map((p) => p.start)])).toEqual([['b:9464', [3, 50]]]);
+  });
+});
