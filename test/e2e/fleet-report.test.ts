@@ -21,6 +21,7 @@ import { capturedLogger } from '../helpers/servers.js';
 import { openSse, type SseCapture } from '../helpers/sse-client.js';
 import { shapeDiff } from '../helpers/shape.js';
 import { until } from '../helpers/until.js';
+import { writeTestSizedFleetRules } from './observed-stack.js';
 
 const status = binaryStatus('prometheus');
 const JOB = 'cassia-ac-proxy';
@@ -56,6 +57,8 @@ interface Stack {
   /** Every proxy's /metrics after the traffic stopped. */
   samples: Sample[];
   fleet: FleetReport;
+  /** The same report over a range the recording rules cover (they began before the traffic). */
+  fromRules: FleetReport;
 }
 
 async function token(proxy: RunningProxy, sim: Simulator): Promise<string> {
@@ -146,12 +149,21 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
       return proxy;
     };
     const proxies = { a: await start(), b: await start(), c: await start() };
+    const rules = await writeTestSizedFleetRules();
+    stops.push(rules.remove);
     const prometheus = await startPrometheus({
       scrape: [{ job: JOB, targets: Object.values(proxies).map((p) => new URL(p.adminUrl).host) }],
       scrapeInterval: '1s',
+      ruleFiles: [rules.file],
     });
     stops.push(() => prometheus.stop());
     await until(async () => (await prometheus.targets()).filter((t) => t.health === 'up').length === 3, 15_000, 'three proxies scraped');
+    // The recording rules run from before the traffic (a report over a range they cover uses them).
+    let rulesSince = Infinity;
+    await until(async () => {
+      rulesSince = (await prometheus.query(`job:cassia_proxy_fleet_rules:since_timestamp_seconds${SELECTOR}`))[0]?.value ?? Infinity;
+      return Date.now() / 1000 > rulesSince + 2;
+    }, 15_000, 'the recording rules running for 2 s');
 
     const tokens = { a: await token(proxies.a, sim), b: await token(proxies.b, sim), c: await token(proxies.c, sim) };
     const streams = [
@@ -190,8 +202,10 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     const samples = (await Promise.all(Object.values(proxies).map((p) => scrape(p.adminUrl)))).flat();
     const reportAt = Date.now();
     const client = createPromClient({ url: new URL(prometheus.url), headers: {}, timeoutMs: 10_000, time: reportAt });
-    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt }).finally(() => client.close());
-    stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet };
+    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt });
+    const fromRules = await collectFleet({ client, selector: SELECTOR, rangeSeconds: Math.floor(reportAt / 1000 - rulesSince), now: reportAt })
+      .finally(() => client.close());
+    stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet, fromRules };
   }, 90_000);
 
   afterAll(async () => {
@@ -298,6 +312,25 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(mqtt?.firstAt).toBe(change?.changedAt);
     expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000);
     expect(fleet.report.recommendations.some((r) => r.gateway === MOVED)).toBe(false);
+  });
+
+  it('with the recording rules: the same counts and verdicts, the move at the rules\' resolution, and it says so', () => {
+    const { fleet, fromRules, beforeDone, reportAt } = s();
+    expect([fleet.plan.activity, fromRules.plan.activity]).toEqual(['raw series', 'recording rules']);
+    expect(fleet.plan.rulesSince).not.toBeNull();
+    expect(fromRules.plan.activityResolutionSeconds).toBe(60);
+    const counts = (f: FleetReport) => f.gateways.map((g) => [g.gateway, g.sinceStart, g.window]);
+    expect(counts(fromRules)).toEqual(counts(fleet));
+    expect(fromRules.report.recommendations.map((r) => [r.gateway, r.verdict])).toEqual(fleet.report.recommendations.map((r) => [r.gateway, r.verdict]));
+    const change = fromRules.report.transportChanges[0];
+    expect([change?.gateway, change?.from, change?.to]).toEqual([MOVED, 'capwap', 'mqtt']);
+    // The first rule evaluation that saw a count under MQTT came after the scrape of the last CAPWAP counts.
+    expect(Date.parse(change?.changedAt ?? '')).toBeGreaterThan(beforeDone);
+    expect(Date.parse(change?.changedAt ?? '')).toBeLessThanOrEqual(reportAt);
+    const [capwap, mqtt] = fromRules.gateways.find((g) => g.gateway === MOVED)?.transports ?? [];
+    expect([capwap?.transport, mqtt?.transport]).toEqual(['capwap', 'mqtt']);
+    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThanOrEqual(Date.parse(mqtt?.firstAt ?? ''));
+    expect(fromRules.gateways.find((g) => g.gateway === G3)?.lastEventAt).not.toBeNull();
   });
 
   it('--format json has the shape of /api/report', async () => {
