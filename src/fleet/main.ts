@@ -71,7 +71,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo = {}): Pr
   const context = (message: string): string =>
     `${message}${message.includes(where) ? '' : ` (Prometheus ${where})`}${message.includes(args.selector) ? '' : ` (selector ${args.selector})`}`;
   let text: string;
-  const now = io.now ?? Date.now();
+  const now = args.time ?? io.now ?? Date.now();
   const stats: QueryStats[] = [];
   const client = createPromClient({
     url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now,

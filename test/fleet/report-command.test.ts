@@ -4,7 +4,7 @@
 // credential anywhere. Also what the requests carry: path prefix, POST form, auth and headers.
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { parseReportArgs, parseDurationSeconds } from '../../src/fleet/args.js';
+import { parseReportArgs, parseDurationSeconds, parseTime } from '../../src/fleet/args.js';
 import { reportMain } from '../../src/fleet/main.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { closedPort, httpServer, tcpServer } from '../helpers/servers.js';
@@ -62,6 +62,27 @@ describe('arguments', () => {
     expect(parseDurationSeconds(text)).toBeNull();
   });
 
+  it.each([
+    ['2026-12-06T18:00:00Z', Date.UTC(2026, 11, 6, 18)],
+    ['2026-12-06T19:00:00+01:00', Date.UTC(2026, 11, 6, 18)],
+    ['2026-12-06T18:00:00.250Z', Date.UTC(2026, 11, 6, 18) + 250],
+    ['1796580000', 1_796_580_000_000],
+    ['1796580000.5', 1_796_580_000_500],
+  ])('--time %s', (text, ms) => {
+    expect(parseTime(text)).toBe(ms);
+    expect(parseReportArgs(['--prometheus', 'http://h', '--time', text], {}).time).toBe(ms);
+  });
+
+  it.each(['2026-12-06', '2026-12-06T18:00:00', 'yesterday', '-5', ''])('--time %j is rejected', (text) => {
+    expect(parseTime(text)).toBeNull();
+  });
+
+  it('--time is the evaluation time of every query', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])));
+    expect((await run(['--prometheus', url, '--time', '2026-12-06T18:00:00Z', '--format', 'json'])).code).toBe(0);
+    expect(new Set(seen.map((x) => x.body.get('time')))).toEqual(new Set([String(Date.UTC(2026, 11, 6, 18) / 1000) + '.000']));
+  });
+
   it('credentials: flags over the environment over the URL; user-info leaves the URL', () => {
     const fromUrl = parseReportArgs(['--prometheus', 'https://u:p%40ss@thanos.example.com/'], {});
     expect(fromUrl.url.href).toBe('https://thanos.example.com/');
@@ -84,6 +105,7 @@ describe('arguments', () => {
     [['--prometheus', 'http://h', '--format', 'jsn'], {}, /--format: expected one of text, markdown, json, html, got "jsn" — did you mean json\?/],
     [['--prometheus', 'http://h', '--selector', 'job="x"'], {}, /--selector must be label matchers in braces/],
     [['--prometheus', 'http://h', '--range', '5s'], {}, /at least 10s/],
+    [['--prometheus', 'http://h', '--time', 'noon'], {}, /--time: expected an RFC 3339 time/],
     [['--prometheus', 'http://h', '--prometheus-token', 't'], SECRETS, /either a Prometheus user and password or a token/],
     [['--prometheus', 'http://h', '--prometheus-password', 'p'], {}, /a Prometheus password needs a user/],
     [['--prometheus', 'http://h', '--prometheus-header', 'no colon'], {}, /--prometheus-header: expected 'Name: value'/],
