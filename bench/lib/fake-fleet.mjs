@@ -98,6 +98,10 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
     return { index: i, gateways: gws, specs, processes: [], failing: false };
   });
 
+  /** The sidecars that see each gateway. */
+  const sidecarsOf = Array.from({ length: gateways }, () => []);
+  for (const s of fleet) for (const g of s.gateways) sidecarsOf[g].push(s);
+
   /** Ticks of `p` up to tick `k` within [lo, hi]. */
   const counted = (p, k, lo, hi) => overlap(p.firstTick, Math.min(p.lastTick, k), lo, hi);
   /** Ticks sidecar `s` counted up to tick `k` within [lo, hi], over all its processes. */
@@ -256,7 +260,7 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
       const original = transportOf(g);
       const on = original === 'capwap' && move !== undefined && k >= move ? 'mqtt' : original;
       if (on !== transport) return false;
-      return fleet.some((s) => s.gateways.includes(g) && s.processes.some((p) => p.firstTick <= k && k <= p.lastTick));
+      return sidecarsOf[g].some((s) => s.processes.some((p) => p.firstTick <= k && k <= p.lastTick));
     },
     transportOf,
   };
@@ -285,8 +289,9 @@ export function expectedCounts(rows) {
     return c;
   };
   for (const { spec, increment } of rows) {
+    // Token calls name no gateway: the report counts them under gateway and transport `none`.
     const targets = spec.family === 'tokens'
-      ? [at(transports, 'none')]
+      ? [at(gateways, 'none'), at(segments, 'none none'), at(transports, 'none')]
       : [at(gateways, gatewayMac(spec.g)), at(segments, `${gatewayMac(spec.g)} ${spec.transport}`), at(transports, spec.transport)];
     for (const c of targets) {
       if (spec.family === 'gateway_requests_total' || spec.family === 'tokens') {
