@@ -7,6 +7,8 @@
  * - otherwise the raw counters, stepped through the range by a subquery whose step is chosen so
  *   that the query reads at most `ACTIVITY_SAMPLE_BUDGET` samples: the more series, the coarser.
  */
+import type { InstantSample } from './client.js';
+import { segmentKey } from './counts.js';
 import { promDuration, vectorSelector } from './queries.js';
 
 /** The shipped recording rules the report reads (prometheus/fleet-rules.yml). */
@@ -91,4 +93,33 @@ export function rawActivityQueries(matchers: string, rangeSeconds: number, stepS
     first: activityQuery('min', ACTIVITY_METRICS, matchers, rangeSeconds, stepSeconds, by),
     last: activityQuery('max', ACTIVITY_METRICS, matchers, rangeSeconds, stepSeconds, by),
   };
+}
+
+/** First and last activity per segment, the latest event per gateway (unix ms). */
+export interface Activity {
+  first: Map<string, number>;
+  last: Map<string, number>;
+  lastEvent: Map<string, number>;
+}
+
+/** The answers of the rules or of the raw queries as times per segment (`lastEvent` null: the raw `last` rows with a `stream`). */
+export function activityFrom(first: readonly InstantSample[], last: readonly InstantSample[], lastEvent: readonly InstantSample[] | null): Activity {
+  const out: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
+  const keep = (map: Map<string, number>, k: string, ms: number, pick: (a: number, b: number) => number): void => {
+    const had = map.get(k);
+    map.set(k, had === undefined ? ms : pick(had, ms));
+  };
+  for (const { metric, value } of first) {
+    if (Number.isFinite(value)) keep(out.first, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.min);
+  }
+  for (const { metric, value } of last) {
+    if (!Number.isFinite(value)) continue;
+    keep(out.last, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.max);
+    // The raw queries keep `stream` (events only); the rules answer the latest event apart.
+    if (lastEvent === null && (metric.stream ?? '') !== '') keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
+  }
+  for (const { metric, value } of lastEvent ?? []) {
+    if (Number.isFinite(value)) keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
+  }
+  return out;
 }

@@ -7,20 +7,21 @@
  * the raw start times of the few proxies that restarted, started or stopped within the range, and
  * then every count, activity time, identity and chart at once.
  */
-import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts } from '../report/assemble.js';
+import { assembleGateways, assembleReport, type SegmentCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
 import {
-  activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries, RULES_INTERVAL_SECONDS,
+  activityFrom, activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries, RULES_INTERVAL_SECONDS, type Activity,
 } from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { anyCount, chartCounts, mergeRows, Period, segmentKey } from './counts.js';
+import { anyCount, chartCounts, mergeRows, Period } from './counts.js';
 import { humanDuration } from './format.js';
 import {
   baseQueries, CHART_SERIES, COUNTER_FAMILIES, segmentCountQuery, selectorMatchers, steadyCountQuery, timelineQuery,
   type ChartName, type CounterName, type SegmentTerm,
 } from './queries.js';
+import { fleetSnapshot } from './snapshot.js';
 import { LOOKBACK_SECONDS, planTargets, segmentTerms, timelines } from './timeline.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
@@ -31,9 +32,6 @@ export const FLEET_SERIES_BUCKETS = 30;
 const CONCURRENCY = 4;
 /** Segment terms per query: long enough to be few queries, short enough for any server's limits. */
 const TERMS_PER_QUERY = 50;
-
-/** Label values that are pools, not gateways. */
-const NOT_A_GATEWAY = new Set(['none', 'other']);
 
 export interface FleetOptions {
   client: PromClient;
@@ -125,34 +123,6 @@ function askers(client: PromClient, rangeSeconds: number, count: () => void) {
       return client.matrix(expr, name).catch(explain(name));
     },
   };
-}
-
-/** First and last activity per segment, the latest event per gateway (unix ms). */
-interface Activity {
-  first: Map<string, number>;
-  last: Map<string, number>;
-  lastEvent: Map<string, number>;
-}
-
-function activityFrom(first: readonly InstantSample[], last: readonly InstantSample[], lastEvent: readonly InstantSample[] | null): Activity {
-  const out: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
-  const keep = (map: Map<string, number>, k: string, ms: number, pick: (a: number, b: number) => number): void => {
-    const had = map.get(k);
-    map.set(k, had === undefined ? ms : pick(had, ms));
-  };
-  for (const { metric, value } of first) {
-    if (Number.isFinite(value)) keep(out.first, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.min);
-  }
-  for (const { metric, value } of last) {
-    if (!Number.isFinite(value)) continue;
-    keep(out.last, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.max);
-    // The raw queries keep `stream` (events only); the rules answer the latest event apart.
-    if (lastEvent === null && (metric.stream ?? '') !== '') keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
-  }
-  for (const { metric, value } of lastEvent ?? []) {
-    if (Number.isFinite(value)) keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
-  }
-  return out;
 }
 
 /** Queries Prometheus and assembles the fleet's report. */
@@ -295,54 +265,4 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       `first/last activity from ${fleetPlan.activity} at ${humanDuration(resolution)} resolution`,
   };
   return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan };
-}
-
-/**
- * What the fleet knows about each gateway besides its counts: identity and current transport from
- * gateway_info (when the proxies disagree on the transport, the most recently active one), online
- * from gateway_online (online when any proxy says so), the latest event from the activity times.
- */
-function fleetSnapshot(
-  segments: readonly SegmentCounts[], info: InstantSample[], online: InstantSample[], lastEventAt: Map<string, number>,
-): GatewaySnapshotEntry[] {
-  const latest = new Map<string, SegmentCounts>();
-  for (const s of segments) {
-    const best = latest.get(s.gateway);
-    if (best === undefined || s.lastAt > best.lastAt) latest.set(s.gateway, s);
-  }
-  const entries = new Map<string, { transports: Set<string>; name?: string; model?: string; version?: string }>();
-  for (const { metric } of info) {
-    const gateway = metric.gateway;
-    if (gateway === undefined || gateway === '') continue;
-    const e = entries.get(gateway) ?? { transports: new Set<string>() };
-    if (metric.transport) e.transports.add(metric.transport);
-    if (metric.name) e.name ??= metric.name;
-    if (metric.model) e.model ??= metric.model;
-    if (metric.version) e.version ??= metric.version;
-    entries.set(gateway, e);
-  }
-  const onlineOf = new Map<string, boolean>();
-  for (const { metric, value } of online) {
-    if (metric.gateway) onlineOf.set(metric.gateway, (onlineOf.get(metric.gateway) ?? false) || value > 0);
-  }
-  const macs = new Set([...entries.keys(), ...onlineOf.keys(), ...lastEventAt.keys()]);
-  const out: GatewaySnapshotEntry[] = [];
-  for (const mac of [...macs].sort()) {
-    if (NOT_A_GATEWAY.has(mac) || mac === '') continue;
-    const e = entries.get(mac);
-    const ts = e ? [...e.transports] : [];
-    const transport = ts.length === 1 ? ts[0] : (latest.get(mac)?.transport ?? ts[0]);
-    if (transport === undefined) continue;
-    const last = lastEventAt.get(mac);
-    const on = onlineOf.get(mac);
-    out.push({
-      mac, transport,
-      ...(e?.name !== undefined ? { name: e.name } : {}),
-      ...(e?.model !== undefined ? { model: e.model } : {}),
-      ...(e?.version !== undefined ? { version: e.version } : {}),
-      ...(on !== undefined ? { online: on } : {}),
-      ...(last !== undefined ? { lastEventAt: last } : {}),
-    });
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
 // test/e2e/fleet-report.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  ACTIVITY_SAMPLE_BUDGET, activityQuery, activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries,
+  ACTIVITY_SAMPLE_BUDGET, activityFrom, activityQuery, activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries,
 } from '../../src/fleet/activity.js';
 import {
   baseQueries, chartQuery, COUNTER_FAMILIES, DEFAULT_SELECTOR, labelMatchers, promDuration, promTime, restartedTargets, segmentCountQuery,
@@ -119,6 +119,18 @@ describe('activity', () => {
         if (steps > 1) expect(steps * series * 4, `${series} series, ${range} s`).toBeLessThanOrEqual(ACTIVITY_SAMPLE_BUDGET);
       }
     }
+  });
+
+  it('answers → times per segment: raw rows by stream (events make the latest event), rules rows apart', () => {
+    const row = (metric: Record<string, string>, value: number) => ({ metric, value });
+    const raw = activityFrom(
+      [row({ gateway: 'G', transport: 'capwap' }, 10), row({ gateway: 'G', transport: 'capwap', stream: 'scan' }, 5)],
+      [row({ gateway: 'G', transport: 'capwap' }, 30), row({ gateway: 'G', transport: 'capwap', stream: 'scan' }, 20)],
+      null,
+    );
+    expect([...raw.first.values(), ...raw.last.values(), ...raw.lastEvent.entries()]).toEqual([5000, 30_000, ['G', 20_000]]);
+    const rules = activityFrom([row({ gateway: 'G', transport: 'mqtt' }, 7)], [row({ gateway: 'G', transport: 'mqtt' }, 9)], [row({ gateway: 'G' }, 8)]);
+    expect([...rules.first.values(), ...rules.last.values(), ...rules.lastEvent.entries()]).toEqual([7000, 9000, ['G', 8000]]);
   });
 
   it('rules: one sample per gateway and transport; how many raw series there are', () => {
