@@ -63,13 +63,18 @@ export interface PromClient {
   vector(query: string, name?: string): Promise<InstantSample[]>;
   /** An instant query answered by a matrix (a range selector or a subquery). */
   matrix(query: string, name?: string): Promise<RangeSeries[]>;
+  /**
+   * The label sets of the series matching `selector` that have samples between `start` and the
+   * evaluation time (unix ms): `/api/v1/series`, which reads the index, not the samples.
+   */
+  series(selector: string, start: number, name?: string): Promise<Array<Record<string, string>>>;
   /** Ends the client's connections, cutting off queries still in flight (the command exits at once instead of after keep-alive). */
   close(): Promise<void>;
 }
 
 interface Envelope {
   status?: string;
-  data?: { resultType?: string; result?: unknown; stats?: { samples?: { totalQueryableSamples?: number; peakSamples?: number } } };
+  data?: { resultType?: string; result?: unknown; stats?: { samples?: { totalQueryableSamples?: number; peakSamples?: number } } } | unknown[];
   errorType?: string;
   error?: string;
 }
@@ -100,7 +105,6 @@ function errorCode(error: unknown): string | undefined {
 /** Creates the client; it holds no connection state between queries beyond undici's pool. */
 export function createPromClient(options: ClientOptions): PromClient {
   const base = displayUrl(options.url);
-  const endpoint = `${base}/api/v1/query`;
   const seconds = `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`;
   const dispatcher = new Agent({ connections: 8 });
 
@@ -111,6 +115,11 @@ export function createPromClient(options: ClientOptions): PromClient {
       query: expr, time: (options.time / 1000).toFixed(3), timeout: seconds, dedup: 'true', partial_response: 'false',
     });
     if (options.onStats !== undefined) form.set('stats', 'all');
+    return call('/api/v1/query', form, name, expr);
+  }
+
+  async function call(path: string, form: URLSearchParams, name: string, expr: string): Promise<{ resultType: string; result: unknown }> {
+    const endpoint = `${base}${path}`;
     const body = form.toString();
     const began = performance.now();
     let status: number;
@@ -157,10 +166,18 @@ export function createPromClient(options: ClientOptions): PromClient {
     }
     if (status < 200 || status >= 300) {
       const hint = status === 404 ? ' — is the path prefix right? (Mimir: …/prometheus)' : '';
-      throw new FleetError(`Prometheus at ${base} answered HTTP ${status} on /api/v1/query${hint}`, 1);
+      throw new FleetError(`Prometheus at ${base} answered HTTP ${status} on ${path}${hint}`, 1);
     }
-    if (envelope?.status !== 'success' || envelope.data === undefined || typeof envelope.data.resultType !== 'string') {
-      throw new FleetError(`${base}/api/v1/query did not answer as a Prometheus API (no "status":"success" JSON)`, 1, 'not_prometheus');
+    if (envelope?.status !== 'success' || envelope.data === undefined) {
+      throw new FleetError(`${endpoint} did not answer as a Prometheus API (no "status":"success" JSON)`, 1, 'not_prometheus');
+    }
+    // /api/v1/series answers the list itself as data.
+    if (Array.isArray(envelope.data)) {
+      options.onStats?.({ name, query: expr, seconds: (performance.now() - began) / 1000, samples: null, peakSamples: null, series: envelope.data.length });
+      return { resultType: 'series', result: envelope.data };
+    }
+    if (typeof envelope.data.resultType !== 'string') {
+      throw new FleetError(`${endpoint} did not answer as a Prometheus API (no "status":"success" JSON)`, 1, 'not_prometheus');
     }
     if (options.onStats !== undefined) {
       const samples = envelope.data.stats?.samples;
@@ -185,6 +202,11 @@ export function createPromClient(options: ClientOptions): PromClient {
         metric: r.metric ?? {},
         value: number(r.value?.[1]),
       }));
+    },
+    async series(selector, start, name = 'series') {
+      const form = new URLSearchParams({ 'match[]': selector, start: (start / 1000).toFixed(3), end: (options.time / 1000).toFixed(3), dedup: 'true', partial_response: 'false' });
+      const { result } = await call('/api/v1/series', form, name, selector);
+      return (result as unknown[]).filter((r): r is Record<string, string> => r !== null && typeof r === 'object');
     },
     async matrix(expr, name = 'query') {
       const { resultType, result } = await query(expr, name);

@@ -22,7 +22,7 @@ import {
   type ChartName, type CounterName, type SegmentTerm,
 } from './queries.js';
 import { fleetSnapshot } from './snapshot.js';
-import { LOOKBACK_SECONDS, planTargets, segmentTerms, timelines } from './timeline.js';
+import { LOOKBACK_SECONDS, planTargets, segmentTerms, targetOf, timelines } from './timeline.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
 export const FLEET_WINDOW_SECONDS = 900;
@@ -122,6 +122,10 @@ function askers(client: PromClient, rangeSeconds: number, count: () => void) {
       count();
       return client.matrix(expr, name).catch(explain(name));
     },
+    series: (name: string, selector: string, start: number): Promise<Array<Record<string, string>>> => {
+      count();
+      return client.series(selector, start, name).catch(explain(name));
+    },
   };
 }
 
@@ -136,8 +140,10 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const ask = askers(client, rangeSeconds, () => asked++);
   const nowS = now / 1000;
 
-  // One query first: an unreachable Prometheus or a rejected selector fails once, not 40 times.
-  const proxies = (await ask.vector('proxies', q.proxies))[0]?.value ?? 0;
+  const startedAt = now - rangeSeconds * 1000;
+  // One question first: an unreachable Prometheus or a rejected selector fails once, not 40 times.
+  // The series API reads the index only: proxies seen within the range, whatever its length.
+  const proxies = new Set((await ask.series('proxies', q.proxies, startedAt)).map((labels) => targetOf(labels).key)).size;
   if (proxies === 0 && ((await ask.vector('present', q.present))[0]?.value ?? 0) === 0) {
     throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1, 'no_series');
   }
@@ -145,16 +151,16 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   // Round 1: the proxies' start times, whether the recording rules ran through the range, and how
   // many raw series an activity query would step through without them.
   const rules = ruleQueries(m);
-  const [seen, startNow, atRange, atWindow, since, activitySeries] = await limited([
-    () => ask.vector('targets.seen', q.startSeen),
+  const [seen, startNow, atRange, atWindow, since, activitySeries] = await limited<unknown>([
+    () => ask.series('targets.seen', q.startSeries, startedAt),
     () => ask.vector('targets.now', q.startNow),
     () => ask.vector('targets.atRangeStart', q.startAtRange),
     () => ask.vector('targets.atWindowStart', q.startAtWindow),
     () => ask.vector('activity.rulesSince', rules.since),
     () => ask.vector('activity.series', activitySeriesQuery(m)),
-  ], CONCURRENCY);
-  const plan = planTargets(seen ?? [], startNow ?? [], atRange ?? [], atWindow ?? []);
-  const rulesSince = since?.[0]?.value;
+  ], CONCURRENCY) as [Array<Record<string, string>>, InstantSample[], InstantSample[], InstantSample[], InstantSample[], InstantSample[]];
+  const plan = planTargets(seen, startNow, atRange, atWindow);
+  const rulesSince = since[0]?.value;
   const useRules = rulesSince !== undefined && Number.isFinite(rulesSince) && rulesSince <= nowS - rangeSeconds;
 
   // Round 2: the processes of the proxies that did not run one process through both periods.
@@ -194,7 +200,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       activity = activityFrom(first, last, lastEvent);
     });
   } else {
-    resolution = activityStep(rangeSeconds, activitySeries?.[0]?.value ?? 0);
+    resolution = activityStep(rangeSeconds, activitySeries[0]?.value ?? 0);
     const raw = rawActivityQueries(m, rangeSeconds, resolution);
     tasks.push(async () => {
       const [first, last] = await Promise.all([ask.vector('activity.first', raw.first), ask.vector('activity.last', raw.last)]);
@@ -221,7 +227,6 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const range = period('range');
   const window = period('window');
 
-  const startedAt = now - rangeSeconds * 1000;
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {
     if (!anyCount(c)) continue;

@@ -159,12 +159,12 @@ export type ChartName = keyof typeof CHART_SERIES;
 
 /** The queries of one report that do not depend on what earlier answers said. */
 export interface BaseQueries {
-  /** Instances that exported build_info within the range (one series per proxy). */
+  /** The series of one per proxy (build_info), for /api/v1/series over the range. */
   proxies: string;
   /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
   present: string;
-  /** Every proxy's start time: the last within the range, now, and at the start of each period. */
-  startSeen: string;
+  /** Every proxy's start time: its series (for /api/v1/series), now, and at the start of each period. */
+  startSeries: string;
   startNow: string;
   startAtRange: string;
   startAtWindow: string;
@@ -179,9 +179,9 @@ export function baseQueries(selector: string, rangeSeconds: number, windowSecond
   const r = promDuration(rangeSeconds);
   const start = vectorSelector(START_METRIC, m);
   return {
-    proxies: `count(last_over_time(${vectorSelector('cassia_proxy_build_info', m)}[${r}]))`,
+    proxies: vectorSelector('cassia_proxy_build_info', m),
     present: `count(${vectorSelector('', m, '__name__=~"cassia_proxy_.+"')})`,
-    startSeen: `last_over_time(${start}[${r}])`,
+    startSeries: start,
     startNow: start,
     startAtRange: `${start} offset ${r}`,
     startAtWindow: `${start} offset ${promDuration(windowSeconds)}`,

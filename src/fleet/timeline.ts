@@ -77,11 +77,12 @@ export interface TargetPlan {
 }
 
 /**
- * Plans from the start times seen within the range (`last_over_time`), now, and at the start of the
- * range and of the window (instant lookups with `offset`).
+ * Plans from the start-time series with samples in the range (their label sets, from
+ * /api/v1/series), and the start times now and at the start of the range and of the window
+ * (instant lookups with `offset`).
  */
 export function planTargets(
-  seen: readonly InstantSample[], now: readonly InstantSample[], atRange: readonly InstantSample[], atWindow: readonly InstantSample[],
+  seen: ReadonlyArray<Readonly<Record<string, string>>>, now: readonly InstantSample[], atRange: readonly InstantSample[], atWindow: readonly InstantSample[],
 ): TargetPlan {
   const values = (rows: readonly InstantSample[]): Map<string, number> => new Map(rows.map((r) => [targetOf(r.metric).key, r.value]));
   const nowBy = values(now);
@@ -92,8 +93,8 @@ export function planTargets(
   const steadyInWindow = steady(windowBy);
   const targets = new Map<string, Target>();
   const names = new Set<string>();
-  for (const row of [...seen, ...now]) {
-    const target = targetOf(row.metric);
+  for (const metric of [...seen, ...now.map((r) => r.metric)]) {
+    const target = targetOf(metric);
     targets.set(target.key, target);
     for (const name of Object.keys(target.labels)) names.add(name);
   }

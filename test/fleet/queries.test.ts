@@ -152,7 +152,7 @@ describe('the queries of one report', () => {
   ]);
   const rules = Object.values(ruleQueries('namespace="iot"'));
   const all = [
-    q.proxies, q.present, q.startSeen, q.startNow, q.startAtRange, q.startAtWindow, q.gatewayInfo, q.gatewayOnline, ...Object.values(q.charts),
+    q.proxies, q.present, q.startSeries, q.startNow, q.startAtRange, q.startAtWindow, q.gatewayInfo, q.gatewayOnline, ...Object.values(q.charts),
     ...counts, ...rules, activitySeriesQuery('namespace="iot"'), timelineQuery('namespace="iot"', ['x'], 600),
     ...Object.values(rawActivityQueries('namespace="iot"', 86_400, 60)),
   ];
@@ -165,10 +165,12 @@ describe('the queries of one report', () => {
     }
   });
 
-  it('no query reads a range of raw per-gateway series: range selectors only over one series per proxy', () => {
-    for (const text of [...counts, ...rules, q.gatewayInfo, q.gatewayOnline]) expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]/);
-    expect(q.startSeen).toBe('last_over_time(cassia_proxy_process_start_time_seconds{namespace="iot"}[86400s])');
-    expect(q.proxies).toBe('count(last_over_time(cassia_proxy_build_info{namespace="iot"}[86400s]))');
+  it('no query reads a range: which proxies ran in it comes from the series API (the index), counts from instant lookups', () => {
+    for (const text of [...counts, ...rules, q.gatewayInfo, q.gatewayOnline, q.proxies, q.startSeries, q.startNow, q.startAtRange]) {
+      expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]/);
+    }
+    expect(q.startSeries).toBe('cassia_proxy_process_start_time_seconds{namespace="iot"}');
+    expect(q.proxies).toBe('cassia_proxy_build_info{namespace="iot"}');
   });
 
   it('one family per row: the by-labels each is summed by', () => {
@@ -181,6 +183,6 @@ describe('the queries of one report', () => {
 
   it('the default selector is the scrape job of the shipped Prometheus config', () => {
     expect(DEFAULT_SELECTOR).toBe('{job="cassia-ac-proxy"}');
-    expect(baseQueries(DEFAULT_SELECTOR, 3600, 900, 30).proxies).toBe('count(last_over_time(cassia_proxy_build_info{job="cassia-ac-proxy"}[3600s]))');
+    expect(baseQueries(DEFAULT_SELECTOR, 3600, 900, 30).proxies).toBe('cassia_proxy_build_info{job="cassia-ac-proxy"}');
   });
 });

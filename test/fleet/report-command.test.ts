@@ -29,8 +29,12 @@ function oneLine(stderr: string, ...parts: string[]): void {
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: URLSearchParams }
 
-/** A server answering every query with `answer(query)`: [status, body]. */
-async function api(answer: (query: string) => [number, unknown]) {
+/**
+ * A server answering every query with `answer(query)`: [status, body]. Series requests
+ * (/api/v1/series) go to `answer` too, as `series:<match[]>`, unless `proxies` is given: then they
+ * get that many proxies' label sets.
+ */
+async function api(answer: (query: string) => [number, unknown], proxies?: number) {
   const seen: Seen[] = [];
   const server = track(await httpServer((req, res) => {
     let body = '';
@@ -38,13 +42,19 @@ async function api(answer: (query: string) => [number, unknown]) {
     req.on('end', () => {
       const form = new URLSearchParams(body);
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: form });
-      const [status, payload] = answer(form.get('query') ?? '');
+      const isSeries = (req.url ?? '').endsWith('/api/v1/series');
+      const [status, payload] = isSeries && proxies !== undefined
+        ? seriesAnswer(proxies)
+        : answer(isSeries ? `series:${form.get('match[]') ?? ''}` : form.get('query') ?? '');
       res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/html' : 'application/json' });
       res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
     });
   }));
   return { url: server.url, seen };
 }
+const seriesAnswer = (n: number) => [200, {
+  status: 'success', data: Array.from({ length: n }, (_, i) => ({ __name__: 'cassia_proxy_build_info', instance: `p${i}:9464`, job: 'cassia-ac-proxy' })),
+}] as [number, unknown];
 const vector = (result: unknown[]) => [200, { status: 'success', data: { resultType: 'vector', result } }] as [number, unknown];
 const matrix = [200, { status: 'success', data: { resultType: 'matrix', result: [] } }] as [number, unknown];
 
@@ -78,9 +88,10 @@ describe('arguments', () => {
   });
 
   it('--time is the evaluation time of every query', async () => {
-    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])));
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
     expect((await run(['--prometheus', url, '--time', '2026-12-06T18:00:00Z', '--format', 'json'])).code).toBe(0);
-    expect(new Set(seen.map((x) => x.body.get('time')))).toEqual(new Set([String(Date.UTC(2026, 11, 6, 18) / 1000) + '.000']));
+    const at = `${Date.UTC(2026, 11, 6, 18) / 1000}.000`;
+    expect(new Set(seen.map((x) => x.body.get('time') ?? x.body.get('end')))).toEqual(new Set([at]));
   });
 
   it('credentials: flags over the environment over the URL; user-info leaves the URL', () => {
@@ -137,7 +148,7 @@ describe('when Prometheus is not there or not right', () => {
     const { url } = await api(() => [404, '<html>not found</html>']);
     const out = await run(['--prometheus', `${url}/wrong`]);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, `Prometheus at ${url}/wrong answered HTTP 404 on /api/v1/query — is the path prefix right?`);
+    oneLine(out.stderr, `Prometheus at ${url}/wrong answered HTTP 404 on /api/v1/series — is the path prefix right?`);
   });
 
   it('credentials refused: exit 1, never echoing them', async () => {
@@ -162,7 +173,7 @@ describe('when Prometheus is not there or not right', () => {
     // Only the raw activity query is too big: the server has no recording rules for it to use.
     const { url } = await api((q) => (q.includes('_over_time(timestamp(')
       ? [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }]
-      : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : /\[\d+s:\d+s\]$/.test(q) ? matrix : vector([])));
+      : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', url, '--range', '7d']);
     expect(out.code).toBe(1);
     oneLine(out.stderr, 'too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus');
@@ -171,7 +182,7 @@ describe('when Prometheus is not there or not right', () => {
   it('a query the server timed out on: the same, with the limits to raise', async () => {
     const { url } = await api((q) => (q.startsWith('sum by (gateway, transport, code)')
       ? [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]
-      : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : /\[\d+s:\d+s\]$/.test(q) ? matrix : vector([])));
+      : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', url, '--range', '24h']);
     expect(out.code).toBe(1);
     oneLine(out.stderr, '(timeout: query timed out in expression evaluation): query counts.', '.gatewayRequests over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here');
@@ -181,18 +192,18 @@ describe('when Prometheus is not there or not right', () => {
     const { url } = await api(() => [200, { hello: 'world' }]);
     const out = await run(['--prometheus', url]);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, `${url}/api/v1/query did not answer as a Prometheus API`);
+    oneLine(out.stderr, `${url}/api/v1/series did not answer as a Prometheus API`);
   });
 
   it('no cassia_proxy_ series for the selector: exit 1', async () => {
-    const { url, seen } = await api(() => vector([]));
+    const { url, seen } = await api(() => vector([]), 0);
     const out = await run(['--prometheus', url, '--selector', '{job="none"}']);
     expect(out.code).toBe(1);
     oneLine(out.stderr, `no cassia_proxy_ series at ${url} for selector {job="none"}`);
-    // Two cheap questions, not the whole report.
-    expect(seen.map((s) => s.body.get('query'))).toEqual([
-      'count(last_over_time(cassia_proxy_build_info{job="none"}[86400s]))',
-      'count({job="none",__name__=~"cassia_proxy_.+"})',
+    // Two cheap questions, not the whole report: the proxies in the range (from the index), any series now.
+    expect(seen.map((s) => [s.url, s.body.get('match[]') ?? s.body.get('query')])).toEqual([
+      ['/api/v1/series', 'cassia_proxy_build_info{job="none"}'],
+      ['/api/v1/query', 'count({job="none",__name__=~"cassia_proxy_.+"})'],
     ]);
   });
 });
@@ -202,8 +213,8 @@ describe('--query-stats', () => {
     const stats = { timings: {}, samples: { totalQueryableSamples: 1234, peakSamples: 56 } };
     const { url, seen } = await api((q) => [200, {
       status: 'success',
-      data: /\[\d+s:\d+s\]$/.test(q) ? { resultType: 'matrix', result: [], stats } : { resultType: 'vector', result: q.startsWith('count(last_over_time') ? [{ metric: {}, value: [0, '2'] }] : [], stats },
-    }]);
+      data: /\[\d+s(:\d+s)?\]$/.test(q) ? { resultType: 'matrix', result: [], stats } : { resultType: 'vector', result: [], stats },
+    }], 2);
     let stderr = '';
     const code = await reportMain(['--prometheus', url, '--query-stats', '-', '--format', 'json'], {
       stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
@@ -211,39 +222,45 @@ describe('--query-stats', () => {
     expect(code).toBe(0);
     const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { name: string; query: string; seconds: number; samples: number; peakSamples: number });
     expect(lines).toHaveLength(seen.length);
-    expect(seen.every((s) => s.body.get('stats') === 'all')).toBe(true);
+    const queries = seen.filter((s) => s.url === '/api/v1/query');
+    expect(queries.every((s) => s.body.get('stats') === 'all')).toBe(true);
     expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining(['proxies', 'targets.seen', 'counts.range.gatewayRequests', 'counts.window.latency', 'activity.first', 'chart.errors']));
     for (const l of lines) {
-      expect([l.samples, l.peakSamples]).toEqual([1234, 56]);
+      // The series API reads the index and says nothing of samples.
+      expect([l.samples, l.peakSamples]).toEqual(l.name === 'proxies' || l.name === 'targets.seen' ? [null, null] : [1234, 56]);
       expect(l.seconds).toBeGreaterThanOrEqual(0);
-      expect(seen.some((s) => s.body.get('query') === l.query)).toBe(true);
+      expect(seen.some((s) => (s.body.get('query') ?? s.body.get('match[]')) === l.query)).toBe(true);
     }
   });
 
   it('not asked: no stats parameter', async () => {
-    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])));
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
     await run(['--prometheus', url, '--format', 'json']);
     expect(seen.some((s) => s.body.has('stats'))).toBe(false);
   });
 });
 
 describe('what the requests carry', () => {
-  it('POST {prefix}/api/v1/query with the query, one evaluation time, the timeout, auth and extra headers', async () => {
-    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : vector([])));
+  it('POST {prefix}/api/v1/query (and /series) with the query, one evaluation time, the timeout, auth and extra headers', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', `${url}/prometheus/`, '--format', 'json', '--timeout', '7s', '--prometheus-header', 'X-Scope-OrgID: t1'], SECRETS);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout) as { transports: unknown[]; recommendations: unknown[] };
     expect([report.transports, report.recommendations]).toEqual([[], []]);
     expect(seen.length).toBeGreaterThan(20);
-    const times = new Set(seen.map((s) => s.body.get('time')));
+    const times = new Set(seen.map((s) => s.body.get('time') ?? s.body.get('end')));
     expect(times.size).toBe(1);
+    expect(seen.filter((s) => s.url === '/prometheus/api/v1/series').map((s) => s.body.get('match[]'))).toEqual([
+      'cassia_proxy_build_info{job="cassia-ac-proxy"}', 'cassia_proxy_process_start_time_seconds{job="cassia-ac-proxy"}',
+    ]);
     for (const s of seen) {
-      expect([s.method, s.url]).toEqual(['POST', '/prometheus/api/v1/query']);
+      expect(s.method).toBe('POST');
+      expect(['/prometheus/api/v1/query', '/prometheus/api/v1/series']).toContain(s.url);
       expect(s.headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(s.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-51ab7').toString('base64')}`);
       expect(s.headers['x-scope-orgid']).toBe('t1');
-      expect(s.body.get('timeout')).toBe('7s');
+      if (s.url.endsWith('/query')) expect(s.body.get('timeout')).toBe('7s');
       expect([s.body.get('dedup'), s.body.get('partial_response')]).toEqual(['true', 'false']);
     }
   });

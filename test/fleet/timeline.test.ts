@@ -51,7 +51,7 @@ describe('segment terms of one proxy in a period starting at 1000', () => {
 
 describe('plan', () => {
   // A ran one process throughout; B restarted within the window; C stopped within the range.
-  const seen = [row(A, 1), row(B, 50), row(C, 2)];
+  const seen = [A, B, C];
   const now = [row(A, 1), row(B, 50)];
   const atRange = [row(A, 1), row(B, 3), row(C, 2)];
   const atWindow = [row(A, 1), row(B, 3)];
@@ -72,7 +72,7 @@ describe('plan', () => {
   });
 
   it('steady through the range but not at the window start (a scrape gap): read raw too', () => {
-    const p = planTargets([row(A, 1)], [row(A, 1)], [row(A, 1)], []);
+    const p = planTargets([A], [row(A, 1)], [row(A, 1)], []);
     expect(p.steadyInRange(targetOf(A).key)).toBe(true);
     expect(p.steadyInWindow(targetOf(A).key)).toBe(false);
     expect(p.timeline).toHaveLength(1);
