@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     'live-minutes': { type: 'string', default: '17' },
     'history-hours': { type: 'string', default: '24.5' },
     'max-prometheus-gib': { type: 'string', default: '8' },
+    'hold-minutes': { type: 'string', default: '0' },
     out: { type: 'string', default: '' },
   },
 });
@@ -249,6 +250,11 @@ async function scale(gateways, sidecars) {
       const last = result.runs.at(-1);
       log(`  ${name}: ${last.seconds.toFixed(2)} s (Prometheus CPU ${last.prometheusCpuSeconds.toFixed(2)} s, report CPU ${last.reportCpuSeconds.toFixed(2)} s, load ${last.loadAverage}), exit ${last.exit}, max ${(last.maxSamples / 1e6).toFixed(2)} M samples (${last.maxSamplesQuery}), RSS +${last.rssGrowthMiB.toFixed(0)} MiB, ${last.mismatches} mismatches, ${last.activity}`);
     }
+    const hold = Number(opts['hold-minutes']);
+    if (hold > 0) {
+      log(`  holding Prometheus at ${url} (T = ${T}) for ${hold} minutes`);
+      await sleep(hold * 60_000);
+    }
     return result;
   } finally {
     clearTimeout(ticker);
@@ -287,6 +293,7 @@ async function timedReport(name, url, pid, range, selector, T, dir, fleet) {
     prometheusCpuSeconds: prometheusCpu, reportCpuSeconds: user + sys, loadAverage: Number(load),
     maxSamples: worst.samples ?? 0, maxSamplesQuery: worst.name, maxPeakSamples: worstPeak,
     slowestQuery: `${slowest.name} ${slowest.seconds.toFixed(2)} s`,
+    perQuery: queries.map((q) => [q.name, Number(q.seconds.toFixed(3)), q.samples, q.peakSamples]),
     totalSamples: queries.reduce((a, q) => a + (q.samples ?? 0), 0),
     rssBeforeMiB: before / MIB, rssGrowthMiB: (peak - before) / MIB,
     mismatches: -1, checked: 0, activity: '',

@@ -4,12 +4,14 @@
  *
  * - the recording rules of prometheus/fleet-rules.yml, when they have run through the whole range:
  *   one sample per gateway and transport, at the rules' interval (1 minute);
- * - otherwise the raw counters, stepped through the range by a subquery whose step is chosen so
- *   that the query reads at most `ACTIVITY_SAMPLE_BUDGET` samples: the more series, the coarser.
+ * - otherwise the raw counters' sums per gateway and transport at checkpoints spread over the
+ *   range, each an instant query of its own (one sample per series, from the blocks around it):
+ *   activity is growth between neighbours. There are as many checkpoints as
+ *   `ACTIVITY_LOOKUP_BUDGET` allows for the fleet's series (4 to 48): the more series, the coarser.
  */
 import type { InstantSample } from './client.js';
 import { segmentKey } from './counts.js';
-import { promDuration, vectorSelector } from './queries.js';
+import { vectorSelector } from './queries.js';
 
 /** The shipped recording rules the report reads (prometheus/fleet-rules.yml). */
 export const ACTIVITY_RULES = {
@@ -27,13 +29,13 @@ export const RULES_INTERVAL_SECONDS = 60;
 export const ACTIVITY_METRICS = ['cassia_proxy_gateway_requests_total', 'cassia_proxy_events_total'] as const;
 
 /**
- * Samples one raw activity query may read: 5 % of Prometheus' default query.max-samples (50
- * million), so the fallback stays far inside the limit on any fleet.
+ * Samples the raw checkpoints may read together (one per series each): with 120,000 series
+ * (5,000 gateways seen by four proxies) 25 checkpoints, an hour apart over a day.
  */
-export const ACTIVITY_SAMPLE_BUDGET = 2_500_000;
-
-/** Instant lookups per series and step in `activityQuery`'s inner expression. */
-const LOOKUPS_PER_STEP = 4;
+export const ACTIVITY_LOOKUP_BUDGET = 3_000_000;
+/** Checkpoints at least and at most (the first is the range's start). */
+export const MIN_CHECKPOINTS = 4;
+export const MAX_CHECKPOINTS = 48;
 
 /** The queries on the recording rules. */
 export interface RuleQueries {
@@ -52,47 +54,50 @@ export function ruleQueries(matchers: string): RuleQueries {
   };
 }
 
-/** How many raw series the fallback would step through (one sample per series). */
+/** How many raw series a checkpoint reads (one sample per series). */
 export function activitySeriesQuery(matchers: string): string {
   return `count(${vectorSelector('', matchers, `__name__=~"${ACTIVITY_METRICS.join('|')}"`)})`;
 }
 
-/**
- * When each series of the counters in `metrics` last (`max`) or first (`min`) increased within the
- * range, at the resolution of `stepSeconds`, by `by`: the evaluation times of the subquery steps
- * in which the value grew, or the series appeared with a value above 0.
- */
-export function activityQuery(
-  fn: 'min' | 'max', metrics: readonly string[], matchers: string, rangeSeconds: number, stepSeconds: number, by: readonly string[],
-): string {
-  const s = promDuration(stepSeconds);
-  const grew = metrics
-    .map((m) => {
-      const v = vectorSelector(m, matchers);
-      return `(${v} > ${v} offset ${s}) or ((${v} unless ${v} offset ${s}) > 0)`;
-    })
-    .join(' or ');
-  return `${fn} by (${by.join(', ')}) (${fn}_over_time(timestamp(${grew})[${promDuration(rangeSeconds)}:${s}]))`;
+/** The sums of calls and events per gateway and transport at one instant. */
+export function checkpointQuery(matchers: string): string {
+  return `sum by (__name__, gateway, transport) (${vectorSelector('', matchers, `__name__=~"${ACTIVITY_METRICS.join('|')}"`)})`;
+}
+
+/** Checkpoint intervals for a fleet of `series` activity series: as many as the budget allows, within bounds. */
+export function checkpointCount(series: number, budget = ACTIVITY_LOOKUP_BUDGET): number {
+  return Math.min(MAX_CHECKPOINTS, Math.max(MIN_CHECKPOINTS, Math.floor(budget / Math.max(1, series)) - 1));
+}
+
+/** The checkpoint times (unix ms): the range's start, then `intervals` equal steps to its end. */
+export function checkpointTimes(now: number, rangeSeconds: number, intervals: number): number[] {
+  return Array.from({ length: intervals + 1 }, (_, j) => Math.round(now - rangeSeconds * 1000 + (j * rangeSeconds * 1000) / intervals));
 }
 
 /**
- * The step of the raw activity queries: about 1000 steps over the range (never below 1 s), fewer
- * when `series` × steps × lookups would pass the budget.
+ * Activity from the checkpoint sums: a segment was active in (t[j-1], t[j]] when its sum grew
+ * there (or appeared above 0); first and last activity are the ends of the first and last such
+ * intervals. Events growing make the gateway's latest event. A sum that fell (a proxy restarted)
+ * hides growth in that interval only.
  */
-export function activityStep(rangeSeconds: number, series: number, budget = ACTIVITY_SAMPLE_BUDGET): number {
-  const fine = Math.max(1, Math.ceil(rangeSeconds / 1000));
-  const steps = Math.floor(budget / Math.max(1, series * LOOKUPS_PER_STEP));
-  if (steps < 1) return Math.max(fine, Math.ceil(rangeSeconds));
-  return Math.max(fine, Math.ceil(rangeSeconds / steps));
-}
-
-/** The two raw activity queries for one range and step. */
-export function rawActivityQueries(matchers: string, rangeSeconds: number, stepSeconds: number): { first: string; last: string } {
-  const by = ['gateway', 'transport', 'stream'];
-  return {
-    first: activityQuery('min', ACTIVITY_METRICS, matchers, rangeSeconds, stepSeconds, by),
-    last: activityQuery('max', ACTIVITY_METRICS, matchers, rangeSeconds, stepSeconds, by),
-  };
+export function activityFromCheckpoints(times: readonly number[], answers: ReadonlyArray<readonly InstantSample[]>): Activity {
+  const out: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
+  const previous = new Map<string, number>();
+  answers.forEach((rows, j) => {
+    const t = times[j] as number;
+    for (const { metric, value } of rows) {
+      const gateway = metric.gateway ?? '';
+      const segment = segmentKey(gateway, metric.transport ?? 'unknown');
+      const k = `${metric.__name__ ?? ''}\u0000${segment}`;
+      const before = previous.get(k) ?? 0;
+      previous.set(k, value);
+      if (j === 0 || !(value > before)) continue;
+      if (!out.first.has(segment)) out.first.set(segment, t);
+      out.last.set(segment, t);
+      if (metric.__name__ === 'cassia_proxy_events_total') out.lastEvent.set(gateway, t);
+    }
+  });
+  return out;
 }
 
 /** First and last activity per segment, the latest event per gateway (unix ms). */
@@ -102,8 +107,8 @@ export interface Activity {
   lastEvent: Map<string, number>;
 }
 
-/** The answers of the rules or of the raw queries as times per segment (`lastEvent` null: the raw `last` rows with a `stream`). */
-export function activityFrom(first: readonly InstantSample[], last: readonly InstantSample[], lastEvent: readonly InstantSample[] | null): Activity {
+/** The answers of the recording rules as times per segment and gateway. */
+export function activityFromRules(first: readonly InstantSample[], last: readonly InstantSample[], lastEvent: readonly InstantSample[]): Activity {
   const out: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
   const keep = (map: Map<string, number>, k: string, ms: number, pick: (a: number, b: number) => number): void => {
     const had = map.get(k);
@@ -115,10 +120,8 @@ export function activityFrom(first: readonly InstantSample[], last: readonly Ins
   for (const { metric, value } of last) {
     if (!Number.isFinite(value)) continue;
     keep(out.last, segmentKey(metric.gateway ?? '', metric.transport ?? 'unknown'), value * 1000, Math.max);
-    // The raw queries keep `stream` (events only); the rules answer the latest event apart.
-    if (lastEvent === null && (metric.stream ?? '') !== '') keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
   }
-  for (const { metric, value } of lastEvent ?? []) {
+  for (const { metric, value } of lastEvent) {
     if (Number.isFinite(value)) keep(out.lastEvent, metric.gateway ?? '', value * 1000, Math.max);
   }
   return out;

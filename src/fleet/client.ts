@@ -59,8 +59,11 @@ export interface ClientOptions {
 export interface PromClient {
   /** The base URL without credentials, for messages. */
   readonly where: string;
-  /** An instant query answered by a vector; `name` says which query it is in errors and stats. */
-  vector(query: string, name?: string): Promise<InstantSample[]>;
+  /**
+   * An instant query answered by a vector; `name` says which query it is in errors and stats, `at`
+   * (unix ms) evaluates it at another time than the client's.
+   */
+  vector(query: string, name?: string, at?: number): Promise<InstantSample[]>;
   /** An instant query answered by a matrix (a range selector or a subquery). */
   matrix(query: string, name?: string): Promise<RangeSeries[]>;
   /**
@@ -108,11 +111,11 @@ export function createPromClient(options: ClientOptions): PromClient {
   const seconds = `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`;
   const dispatcher = new Agent({ connections: 8 });
 
-  async function query(expr: string, name: string): Promise<{ resultType: string; result: unknown }> {
+  async function query(expr: string, name: string, at = options.time): Promise<{ resultType: string; result: unknown }> {
     // Thanos Query reads dedup and partial_response: deduplicate HA replicas, and fail rather than
     // answer from some stores only (that would undercount); Prometheus and Mimir ignore both.
     const form = new URLSearchParams({
-      query: expr, time: (options.time / 1000).toFixed(3), timeout: seconds, dedup: 'true', partial_response: 'false',
+      query: expr, time: (at / 1000).toFixed(3), timeout: seconds, dedup: 'true', partial_response: 'false',
     });
     if (options.onStats !== undefined) form.set('stats', 'all');
     return call('/api/v1/query', form, name, expr);
@@ -194,8 +197,8 @@ export function createPromClient(options: ClientOptions): PromClient {
   return {
     where: base,
     close: () => dispatcher.destroy(),
-    async vector(expr, name = 'query') {
-      const { resultType, result } = await query(expr, name);
+    async vector(expr, name = 'query', at = options.time) {
+      const { resultType, result } = await query(expr, name, at);
       if (resultType === 'scalar' && Array.isArray(result)) return [{ metric: {}, value: number(result[1]) }];
       if (resultType !== 'vector' || !Array.isArray(result)) throw new FleetError(`${base}: expected a vector, got ${resultType}`, 1);
       return (result as Array<{ metric?: Record<string, string>; value?: [unknown, unknown] }>).map((r) => ({

@@ -12,14 +12,14 @@ import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
 import {
-  activityFrom, activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries, RULES_INTERVAL_SECONDS, type Activity,
+  activityFromCheckpoints, activityFromRules, activitySeriesQuery, checkpointCount, checkpointQuery, checkpointTimes, ruleQueries,
+  RULES_INTERVAL_SECONDS, type Activity,
 } from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { anyCount, chartCounts, mergeRows, Period } from './counts.js';
+import { anyCount, chartCounts, familyRows, increments, mergeRows, Period } from './counts.js';
 import { humanDuration } from './format.js';
 import {
-  baseQueries, CHART_SERIES, COUNTER_FAMILIES, segmentCountQuery, selectorMatchers, steadyCountQuery, timelineQuery,
-  type ChartName, type CounterName, type SegmentTerm,
+  baseQueries, COUNTER_FAMILIES, segmentSumsQuery, selectorMatchers, sumsQuery, timelineQuery, type CounterName, type SegmentTerm,
 } from './queries.js';
 import { fleetSnapshot } from './snapshot.js';
 import { LOOKBACK_SECONDS, planTargets, segmentTerms, targetOf, timelines } from './timeline.js';
@@ -114,9 +114,9 @@ function askers(client: PromClient, rangeSeconds: number, count: () => void) {
     throw error;
   };
   return {
-    vector: (name: string, expr: string): Promise<InstantSample[]> => {
+    vector: (name: string, expr: string, at?: number): Promise<InstantSample[]> => {
       count();
-      return client.vector(expr, name).catch(explain(name));
+      return client.vector(expr, name, at).catch(explain(name));
     },
     matrix: (name: string, expr: string): Promise<RangeSeries[]> => {
       count();
@@ -134,13 +134,14 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const { client, selector, rangeSeconds, now } = options;
   const { windowSeconds, bucketSeconds } = windowFor(rangeSeconds);
   const m = selectorMatchers(selector);
-  const q = baseQueries(selector, rangeSeconds, windowSeconds, bucketSeconds);
+  const q = baseQueries(selector, windowSeconds, bucketSeconds);
   const source = { prometheus: client.where, selector, rangeSeconds };
   let asked = 0;
   const ask = askers(client, rangeSeconds, () => asked++);
   const nowS = now / 1000;
 
   const startedAt = now - rangeSeconds * 1000;
+  let activityLater: (() => Activity) | null = null;
   // One question first: an unreachable Prometheus or a rejected selector fails once, not 40 times.
   // The series API reads the index only: proxies seen within the range, whatever its length.
   const proxies = new Set((await ask.series('proxies', q.proxies, startedAt)).map((labels) => targetOf(labels).key)).size;
@@ -148,14 +149,16 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1, 'no_series');
   }
 
-  // Round 1: the proxies' start times, whether the recording rules ran through the range, and how
-  // many raw series an activity query would step through without them.
+  // Round 1: the proxies' start times (now, and at each period's start, each asked at that time),
+  // whether the recording rules ran through the range, and how many raw series a checkpoint reads.
   const rules = ruleQueries(m);
+  const rangeStart = startedAt;
+  const windowStart = now - windowSeconds * 1000;
   const [seen, startNow, atRange, atWindow, since, activitySeries] = await limited<unknown>([
-    () => ask.series('targets.seen', q.startSeries, startedAt),
-    () => ask.vector('targets.now', q.startNow),
-    () => ask.vector('targets.atRangeStart', q.startAtRange),
-    () => ask.vector('targets.atWindowStart', q.startAtWindow),
+    () => ask.series('targets.seen', q.start, startedAt),
+    () => ask.vector('targets.now', q.start),
+    () => ask.vector('targets.atRangeStart', q.start, rangeStart),
+    () => ask.vector('targets.atWindowStart', q.start, windowStart),
     () => ask.vector('activity.rulesSince', rules.since),
     () => ask.vector('activity.series', activitySeriesQuery(m)),
   ], CONCURRENCY) as [Array<Record<string, string>>, InstantSample[], InstantSample[], InstantSample[], InstantSample[], InstantSample[]];
@@ -163,31 +166,30 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const rulesSince = since[0]?.value;
   const useRules = rulesSince !== undefined && Number.isFinite(rulesSince) && rulesSince <= nowS - rangeSeconds;
 
-  // Round 2: the processes of the proxies that did not run one process through both periods.
+  // Round 2: the processes of the proxies that did not run one process through the range.
   const lines = plan.timeline.length === 0 ? new Map<string, never>() : timelines(
     (await limited(chunks(plan.timeline, 100).map((group) => () =>
       ask.matrix('targets.timeline', timelineQuery(m, [...new Set(group.map((t) => t.labels.instance ?? ''))], rangeSeconds + LOOKBACK_SECONDS))),
     CONCURRENCY)).flat(),
     plan.timeline,
   );
-  const termsOf = (periodSeconds: number, steady: (key: string) => boolean): SegmentTerm[] =>
-    [...lines.values()].filter((l) => !steady(l.target.key)).flatMap((l) => segmentTerms(l.target, l.processes, nowS - periodSeconds));
-  const periods = {
-    range: { seconds: rangeSeconds, terms: termsOf(rangeSeconds, plan.steadyInRange) },
-    window: { seconds: windowSeconds, terms: termsOf(windowSeconds, plan.steadyInWindow) },
-  };
+  const excluded = [...new Set(plan.timeline.map((t) => t.labels.instance ?? ''))];
+  const termsOf = (periodSeconds: number): SegmentTerm[] =>
+    [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - periodSeconds));
 
-  // Round 3: everything else at once.
-  const counts = { range: {} as Record<CounterName, InstantSample[][]>, window: {} as Record<CounterName, InstantSample[][]> };
-  const tasks: Array<() => Promise<unknown>> = [];
-  for (const [period, { seconds, terms }] of Object.entries(periods) as Array<[keyof typeof periods, (typeof periods)['range']]>) {
-    for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
-      const answers: InstantSample[][] = [];
-      counts[period][name] = answers;
-      tasks.push(async () => answers.push(await ask.vector(`counts.${period}.${name}`, steadyCountQuery(family, m, seconds, plan.targetLabels))));
-      for (const group of chunks(terms, TERMS_PER_QUERY)) {
-        tasks.push(async () => answers.push(await ask.vector(`counts.${period}.${name}.restarted`, segmentCountQuery(family, m, group))));
-      }
+  // Round 3: everything else at once. Sums at the end and at each period's start, each its own
+  // query at its own time; the segments of the restarted proxies; activity; identity; charts.
+  const sums = sumsQuery(m, excluded);
+  const answers = { end: [] as InstantSample[], rangeStart: [] as InstantSample[], windowStart: [] as InstantSample[] };
+  const segmentAnswers = { range: [] as InstantSample[][], window: [] as InstantSample[][] };
+  const tasks: Array<() => Promise<unknown>> = [
+    async () => { answers.end = await ask.vector('counts.end', sums); },
+    async () => { answers.rangeStart = await ask.vector('counts.rangeStart', sums, rangeStart); },
+    async () => { answers.windowStart = await ask.vector('counts.windowStart', sums, windowStart); },
+  ];
+  for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
+    for (const group of chunks(termsOf(seconds), TERMS_PER_QUERY)) {
+      tasks.push(async () => segmentAnswers[period].push(await ask.vector(`counts.${period}.restarted`, segmentSumsQuery(m, group))));
     }
   }
   let activity: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
@@ -197,35 +199,42 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       const [first, last, lastEvent] = await Promise.all([
         ask.vector('activity.first', rules.first), ask.vector('activity.last', rules.last), ask.vector('activity.lastEvent', rules.lastEvent),
       ]);
-      activity = activityFrom(first, last, lastEvent);
+      activity = activityFromRules(first, last, lastEvent);
     });
   } else {
-    resolution = activityStep(rangeSeconds, activitySeries[0]?.value ?? 0);
-    const raw = rawActivityQueries(m, rangeSeconds, resolution);
-    tasks.push(async () => {
-      const [first, last] = await Promise.all([ask.vector('activity.first', raw.first), ask.vector('activity.last', raw.last)]);
-      activity = activityFrom(first, last, null);
-    });
+    const intervals = checkpointCount(activitySeries[0]?.value ?? 0);
+    resolution = rangeSeconds / intervals;
+    const times = checkpointTimes(now, rangeSeconds, intervals);
+    const checkpoints = new Array<InstantSample[]>(times.length);
+    const query = checkpointQuery(m);
+    tasks.push(...times.map((t, j) => async () => { checkpoints[j] = await ask.vector(`activity.checkpoint${j}`, query, t); }));
+    // Read once every checkpoint has answered (below).
+    activityLater = () => activityFromCheckpoints(times, checkpoints.map((c) => c ?? []));
   }
   let info: InstantSample[] = [];
   let online: InstantSample[] = [];
+  const charts = { counts: [] as RangeSeries[], errors: [] as RangeSeries[] };
   tasks.push(async () => { info = await ask.vector('gatewayInfo', q.gatewayInfo); });
   tasks.push(async () => { online = await ask.vector('gatewayOnline', q.gatewayOnline); });
-  const charts = {} as Record<ChartName, RangeSeries[]>;
-  for (const name of Object.keys(CHART_SERIES) as ChartName[]) {
-    tasks.push(async () => { charts[name] = await ask.matrix(`chart.${name}`, q.charts[name]); });
-  }
+  tasks.push(async () => { charts.counts = await ask.matrix('chart.counts', q.charts.counts); });
+  tasks.push(async () => { charts.errors = await ask.matrix('chart.errors', q.charts.errors); });
   await limited(tasks, CONCURRENCY);
+  if (activityLater !== null) activity = activityLater();
 
-  const period = (which: keyof typeof counts): Period => {
+  const period = (start: readonly InstantSample[], restarted: readonly InstantSample[][]): Period => {
     const p = new Period();
     const rows = {} as Record<CounterName, InstantSample[]>;
-    for (const name of Object.keys(COUNTER_FAMILIES) as CounterName[]) rows[name] = mergeRows(...counts[which][name]);
+    for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
+      rows[name] = mergeRows(
+        increments(familyRows(answers.end, family), familyRows(start, family)),
+        ...restarted.map((r) => familyRows(r, family)),
+      );
+    }
     p.fill(rows);
     return p;
   };
-  const range = period('range');
-  const window = period('window');
+  const range = period(answers.rangeStart, segmentAnswers.range);
+  const window = period(answers.windowStart, segmentAnswers.window);
 
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {

@@ -6,7 +6,7 @@ import type { SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
 import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
 import type { InstantSample, RangeSeries } from './client.js';
-import type { ChartName, CounterName } from './queries.js';
+import { CHART_METRICS, FAMILY_LABEL, type CounterFamily, type CounterName } from './queries.js';
 
 /** The key of a gateway and transport segment. */
 export const segmentKey = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
@@ -138,12 +138,15 @@ export class Period {
 /** Whether any counter of the array is above 0. */
 export const anyCount = (c: Float64Array): boolean => c.some((v) => v > 0);
 
+const rowKey = (metric: Readonly<Record<string, string>>): string =>
+  JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
 /** Rows with the same labels summed into one (answers of several queries about one family). */
 export function mergeRows(...answers: ReadonlyArray<readonly InstantSample[]>): InstantSample[] {
   const out = new Map<string, InstantSample>();
   for (const rows of answers) {
     for (const { metric, value } of rows) {
-      const k = JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const k = rowKey(metric);
       const row = out.get(k);
       if (row === undefined) out.set(k, { metric, value });
       else row.value += value;
@@ -152,13 +155,35 @@ export function mergeRows(...answers: ReadonlyArray<readonly InstantSample[]>): 
   return [...out.values()];
 }
 
+/** The rows of one family in an answer grouped by family and every family's labels, on the family's own labels. */
+export function familyRows(rows: readonly InstantSample[], family: CounterFamily): InstantSample[] {
+  const mine: InstantSample[] = [];
+  for (const { metric, value } of rows) {
+    if (metric[FAMILY_LABEL] !== family.metric) continue;
+    const labels: Record<string, string> = {};
+    for (const name of family.by) if (metric[name] !== undefined) labels[name] = metric[name];
+    mine.push({ metric: labels, value });
+  }
+  return mergeRows(mine);
+}
+
+/**
+ * Per group, the sum at the end minus the sum at the start (absent: 0). For proxies whose counters
+ * never went back this is never below 0; a group that would be is counted as 0.
+ */
+export function increments(end: readonly InstantSample[], start: readonly InstantSample[]): InstantSample[] {
+  const before = new Map(start.map((r) => [rowKey(r.metric), r.value]));
+  return end.map(({ metric, value }) => ({ metric, value: Math.max(0, value - (before.get(rowKey(metric)) ?? 0)) }));
+}
+
 /**
  * Chart buckets of every transport from the sums at each bucket end (and one bucket before the
  * first): a bucket's count is the growth of the sum across it. A bucket in which a proxy restarted
- * or went away shows less than it counted (its sum fell), never a negative count.
+ * or went away shows less than it counted (its sum fell), never a negative count. `counts` holds
+ * requests, sequenced and missing by `__name__`; `errors` the 502/504 requests.
  */
 export function chartCounts(
-  answers: Record<ChartName, readonly RangeSeries[]>, now: number, windowSeconds: number, bucketSeconds: number,
+  answers: { counts: readonly RangeSeries[]; errors: readonly RangeSeries[] }, now: number, windowSeconds: number, bucketSeconds: number,
 ): Map<string, SeriesCounts> {
   const n = Math.round(windowSeconds / bucketSeconds);
   const last = Math.floor(now / 1000 / bucketSeconds) * bucketSeconds;
@@ -173,11 +198,11 @@ export function chartCounts(
     }
     return s;
   };
-  const put = (rows: readonly RangeSeries[], pick: (s: SeriesCounts) => number[][]): void => {
+  const put = (rows: readonly RangeSeries[], pick: (s: SeriesCounts, name: string) => number[][]): void => {
     for (const { metric, values } of rows) {
       const sums = new Map<number, number>();
       for (const [t, v] of values) if (Number.isFinite(v)) sums.set(Math.round((t - first) / bucketSeconds), v);
-      const arrays = pick(of(metric.transport ?? 'unknown'));
+      const arrays = pick(of(metric.transport ?? 'unknown'), metric.__name__ ?? '');
       for (let i = 0; i < n; i++) {
         const grew = (sums.get(i) ?? 0) - (sums.get(i - 1) ?? 0);
         if (!sums.has(i) || grew <= 0) continue;
@@ -185,9 +210,9 @@ export function chartCounts(
       }
     }
   };
-  put(answers.requests, (s) => [s.requests]);
+  put(answers.counts, (s, name) => (name === CHART_METRICS.requests ? [s.requests]
+    : name === CHART_METRICS.sequenced ? [s.lossDenominator]
+      : name === CHART_METRICS.missing ? [s.missing, s.lossDenominator] : []));
   put(answers.errors, (s) => [s.errors]);
-  put(answers.sequenced, (s) => [s.lossDenominator]);
-  put(answers.missing, (s) => [s.missing, s.lossDenominator]);
   return out;
 }

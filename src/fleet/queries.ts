@@ -2,18 +2,19 @@
  * PromQL for the fleet report: pure functions from (selector, period, …) to query text.
  *
  * Every query must cost Prometheus in proportion to the number of series, never to range ×
- * resolution: an instant selector (with `offset` or `@`) reads one sample per series, while a
- * range selector over raw series reads every sample in the range (5,760 a day per series at a 15 s
- * scrape). So counts are built from instant lookups only:
+ * resolution: an instant selector reads one sample per series, while a range selector over raw
+ * series reads every sample in the range (5,760 a day per series at a 15 s scrape). And a query
+ * is evaluated over the blocks its selectors span: one that looks at now and at a day ago through
+ * `offset` walks the index of every block in between, so each instant is a query of its own.
+ * Counts are built from instant lookups only:
  *
- * - Most proxies ran one process through the period (the same `process_start_time_seconds` at its
- *   start and at its end): their counters never went back, and the exact increment of every
- *   series is `value now − value at the period's start`, or `value now` for a series born inside
- *   it (the proxy starts every counter at 0). Three samples per series: `steadyCountQuery`.
- * - Proxies that restarted, started or stopped inside the period are few. Their processes are
+ * - Most proxies ran one process through the range (the same `process_start_time_seconds` at its
+ *   start and at its end): their counters never went back, and the increments are the sums of
+ *   every family now minus the sums at the period's start (`sumsQuery`, asked at three instants).
+ * - Proxies that restarted, started or stopped inside the range are few. Their processes are
  *   found from one series per proxy (timeline.ts), and each process contributes its value at its
  *   own last scrape (`@ t`) minus its value at the period's start when it was already running:
- *   one or two samples per series and process. `segmentCountQuery`.
+ *   one or two samples per series and process (`segmentSumsQuery`).
  *
  * Counts are the counters' real increments, not `increase()`'s estimates: the verdicts test
  * integer counts, and the report should match what the proxies' own /metrics say.
@@ -65,13 +66,11 @@ export function labelMatchers(labels: Readonly<Record<string, string>>): string 
 export interface CounterFamily {
   metric: string;
   by: readonly string[];
-  /** Extra matchers within the family (none by default). */
-  extra?: string;
 }
 
 /**
- * Every counter the report reads, by name. Each row becomes one exact-count query over the range
- * and one over the window; a new family is one more row (and its use in the report).
+ * Every counter the report reads, by name. All are read together, one query per instant, and each
+ * is summed by its own `by` labels; a new family is one more row (and its use in the report).
  */
 export const COUNTER_FAMILIES = {
   gatewayRequests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
@@ -89,26 +88,38 @@ export const COUNTER_FAMILIES = {
 
 export type CounterName = keyof typeof COUNTER_FAMILIES;
 
-/**
- * Proxies alive now whose process is not the one that ran at the period's start (restarted, or
- * started within the period): their counters may have gone back, so the cheap form leaves them out.
- */
-export function restartedTargets(matchers: string, periodSeconds: number): string {
-  const s = vectorSelector(START_METRIC, matchers);
-  return `(${s} unless (${s} == ${s} offset ${promDuration(periodSeconds)}))`;
+/** The label that carries a series' family through arithmetic (which drops `__name__`). */
+export const FAMILY_LABEL = 'cassia_family';
+
+/** Every family's metric name, and the labels the answers are grouped by (each family's `by`, together). */
+function familySelection(families: Readonly<Record<string, CounterFamily>>): { names: string; by: string } {
+  const list = Object.values(families);
+  const by = [...new Set(list.flatMap((f) => f.by))];
+  return { names: `__name__=~"${list.map((f) => f.metric).join('|')}"`, by: [FAMILY_LABEL, ...by].join(', ') };
+}
+
+/** A quoted PromQL regex matching exactly the given instance values. */
+function instanceRegex(instances: readonly string[]): string {
+  const escaped = instances.map((i) => i.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&'));
+  return JSON.stringify(`^(?:${escaped.join('|')})$`);
+}
+
+/** `instance!~"…"` leaving out the proxies counted process by process; empty when there are none. */
+export function excludeInstances(instances: readonly string[]): string {
+  return instances.length === 0 ? '' : `instance!~${instanceRegex(instances)}`;
 }
 
 /**
- * The exact increments of `family` over the `periodSeconds` ending at the evaluation time, summed
- * by its `by` labels, over the series of proxies that ran one process through the period.
- * `targetLabels` are the label names that identify a proxy (those of its start-time series); empty
- * when no proxy exports one, and then every series is taken as such.
+ * Every family's value, summed by the families' labels, at one instant: the query is evaluated at
+ * the end of the range and at the start of each period, and the report subtracts. Proxies that
+ * ran one process through the range have counters that never went back, so the difference of sums
+ * is the sum of each series' exact increment (a series born within the range is absent at its
+ * start and counts whole). One sample per series, read from the blocks around that instant only.
  */
-export function steadyCountQuery(family: CounterFamily, matchers: string, periodSeconds: number, targetLabels: readonly string[]): string {
-  const v = vectorSelector(family.metric, matchers, family.extra);
-  const perSeries = `(((${v} - ${v} offset ${promDuration(periodSeconds)}) >= 0) or ${v})`;
-  const restarted = targetLabels.length === 0 ? '' : ` unless on (${targetLabels.join(', ')}) ${restartedTargets(matchers, periodSeconds)}`;
-  return `sum by (${family.by.join(', ')}) (${perSeries}${restarted})`;
+export function sumsQuery(matchers: string, excluded: readonly string[], families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
+  const { names, by } = familySelection(families);
+  const v = vectorSelector('', [matchers, names, excludeInstances(excluded)].filter((m) => m !== '').join(','));
+  return `sum by (${by}) (label_replace(${v}, "${FAMILY_LABEL}", "$1", "__name__", "(.+)"))`;
 }
 
 /**
@@ -123,39 +134,39 @@ export interface SegmentTerm {
 }
 
 /**
- * The exact increments of `family` contributed by the given process segments, summed by its `by`
- * labels. Segments of one proxy are the same series at different times: a distinct label per term
- * keeps `or` from merging them before the sum.
+ * The exact increments of every family contributed by the given process segments, summed by the
+ * families' labels: per series, the value at the process's last scrape (`@`) minus the value at the
+ * period's start. Segments of one proxy are the same series at different times: a distinct label
+ * per term keeps `or` from merging them before the sum.
  */
-export function segmentCountQuery(family: CounterFamily, matchers: string, terms: readonly SegmentTerm[]): string {
+export function segmentSumsQuery(matchers: string, terms: readonly SegmentTerm[], families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
+  const { names, by } = familySelection(families);
   const parts = terms.map((term, i) => {
-    const v = vectorSelector(family.metric, [matchers, family.extra ?? ''].filter((m) => m !== '').join(','), labelMatchers(term.target));
-    const end = `${v} @ ${promTime(term.end)}`;
-    const increment = term.baseline === null ? end : `(((${end} - ${v} @ ${promTime(term.baseline)}) >= 0) or ${end})`;
+    const at = (t: number): string =>
+      `label_replace(${vectorSelector('', [matchers, names].filter((m) => m !== '').join(','), labelMatchers(term.target))} @ ${promTime(t)}, "${FAMILY_LABEL}", "$1", "__name__", "(.+)")`;
+    const end = at(term.end);
+    const increment = term.baseline === null ? end : `(((${end} - ${at(term.baseline)}) >= 0) or ${end})`;
     return `label_replace(${increment}, "cassia_segment", "${i}", "", "")`;
   });
-  return `sum by (${family.by.join(', ')}) (${parts.join(' or ')})`;
+  return `sum by (${by}) (${parts.join(' or ')})`;
 }
 
 /**
- * Per-bucket sums of `metric` by transport at every bucket end of the window and one bucket before
- * it (a matrix from an instant query); the report takes differences of neighbours. One sample per
- * series and bucket.
+ * Per-bucket sums by transport (and family) at every bucket end of the window and one bucket
+ * before it (a matrix from an instant query); the report takes differences of neighbours. One
+ * sample per series and bucket, from the window's blocks only.
  */
-export function chartQuery(metric: string, matchers: string, windowSeconds: number, bucketSeconds: number, extra = ''): string {
-  const v = vectorSelector(metric, matchers, extra);
-  return `sum by (transport) (${v})[${promDuration(windowSeconds + bucketSeconds)}:${promDuration(bucketSeconds)}]`;
+export function chartQuery(metrics: readonly string[], matchers: string, windowSeconds: number, bucketSeconds: number, extra = ''): string {
+  const v = vectorSelector('', [matchers, `__name__=~"${metrics.join('|')}"`, extra].filter((m) => m !== '').join(','));
+  return `sum by (__name__, transport) (${v})[${promDuration(windowSeconds + bucketSeconds)}:${promDuration(bucketSeconds)}]`;
 }
 
-/** The chart series of the window, by name: what each counts. */
-export const CHART_SERIES = {
-  requests: { metric: 'cassia_proxy_requests_total', extra: '' },
-  errors: { metric: 'cassia_proxy_requests_total', extra: 'code=~"502|504",origin!="client"' },
-  sequenced: { metric: 'cassia_proxy_events_sequenced_total', extra: '' },
-  missing: { metric: 'cassia_proxy_events_missing_total', extra: '' },
+/** The chart series of the window: requests and events in one query, 502/504 in another. */
+export const CHART_METRICS = {
+  requests: 'cassia_proxy_requests_total',
+  sequenced: 'cassia_proxy_events_sequenced_total',
+  missing: 'cassia_proxy_events_missing_total',
 } as const;
-
-export type ChartName = keyof typeof CHART_SERIES;
 
 /** The queries of one report that do not depend on what earlier answers said. */
 export interface BaseQueries {
@@ -163,32 +174,27 @@ export interface BaseQueries {
   proxies: string;
   /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
   present: string;
-  /** Every proxy's start time: its series (for /api/v1/series), now, and at the start of each period. */
-  startSeries: string;
-  startNow: string;
-  startAtRange: string;
-  startAtWindow: string;
+  /** Every proxy's start time: for /api/v1/series, and asked now and at the start of each period. */
+  start: string;
   gatewayInfo: string;
   gatewayOnline: string;
-  charts: Record<ChartName, string>;
+  /** Requests, sequenced and missing events per bucket; 502/504 per bucket. */
+  charts: { counts: string; errors: string };
 }
 
 /** Builds the queries every report asks. */
-export function baseQueries(selector: string, rangeSeconds: number, windowSeconds: number, bucketSeconds: number): BaseQueries {
+export function baseQueries(selector: string, windowSeconds: number, bucketSeconds: number): BaseQueries {
   const m = selectorMatchers(selector);
-  const r = promDuration(rangeSeconds);
-  const start = vectorSelector(START_METRIC, m);
   return {
     proxies: vectorSelector('cassia_proxy_build_info', m),
     present: `count(${vectorSelector('', m, '__name__=~"cassia_proxy_.+"')})`,
-    startSeries: start,
-    startNow: start,
-    startAtRange: `${start} offset ${r}`,
-    startAtWindow: `${start} offset ${promDuration(windowSeconds)}`,
+    start: vectorSelector(START_METRIC, m),
     gatewayInfo: `max by (gateway, transport, name, model, version) (${vectorSelector('cassia_proxy_gateway_info', m)})`,
     gatewayOnline: `max by (gateway) (${vectorSelector('cassia_proxy_gateway_online', m)})`,
-    charts: Object.fromEntries(Object.entries(CHART_SERIES).map(([name, { metric, extra }]) =>
-      [name, chartQuery(metric, m, windowSeconds, bucketSeconds, extra)])) as Record<ChartName, string>,
+    charts: {
+      counts: chartQuery(Object.values(CHART_METRICS), m, windowSeconds, bucketSeconds),
+      errors: chartQuery([CHART_METRICS.requests], m, windowSeconds, bucketSeconds, 'code=~"502|504",origin!="client"'),
+    },
   };
 }
 
@@ -197,7 +203,5 @@ export function baseQueries(selector: string, rangeSeconds: number, windowSecond
  * the lookback before it: one series per proxy, from which timeline.ts finds its processes.
  */
 export function timelineQuery(matchers: string, instances: readonly string[], seconds: number): string {
-  const escaped = instances.map((i) => i.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&'));
-  const instance = `instance=~${JSON.stringify(`^(?:${escaped.join('|')})$`)}`;
-  return `${vectorSelector(START_METRIC, matchers, instance)}[${promDuration(seconds)}]`;
+  return `${vectorSelector(START_METRIC, matchers, `instance=~${instanceRegex(instances)}`)}[${promDuration(seconds)}]`;
 }

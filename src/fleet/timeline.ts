@@ -67,19 +67,19 @@ export function segmentTerms(target: Target, processes: readonly ProxyProcess[],
 
 /** What the instant answers about start times say, before any raw sample is read. */
 export interface TargetPlan {
-  /** Label names that identify a proxy: every label of the start-time series. */
-  targetLabels: string[];
-  /** Proxies whose raw start-time samples are needed (not steady through both periods). */
+  /**
+   * Proxies counted process by process, from their raw start times: those that did not run one
+   * process through the range and the window, and any that shares an `instance` value with one
+   * (the sums leave them out by that label).
+   */
   timeline: Target[];
-  /** Whether a proxy ran one process through the range / the window (the cheap form covers it). */
-  steadyInRange(key: string): boolean;
-  steadyInWindow(key: string): boolean;
 }
 
 /**
  * Plans from the start-time series with samples in the range (their label sets, from
  * /api/v1/series), and the start times now and at the start of the range and of the window
- * (instant lookups with `offset`).
+ * (instant queries at those times). A proxy whose start time is the same at all three ran one
+ * process throughout: the sums cover it.
  */
 export function planTargets(
   seen: ReadonlyArray<Readonly<Record<string, string>>>, now: readonly InstantSample[], atRange: readonly InstantSample[], atWindow: readonly InstantSample[],
@@ -88,22 +88,16 @@ export function planTargets(
   const nowBy = values(now);
   const rangeBy = values(atRange);
   const windowBy = values(atWindow);
-  const steady = (at: Map<string, number>) => (key: string): boolean => nowBy.has(key) && at.get(key) === nowBy.get(key);
-  const steadyInRange = steady(rangeBy);
-  const steadyInWindow = steady(windowBy);
+  const steady = (key: string): boolean => nowBy.has(key) && rangeBy.get(key) === nowBy.get(key) && windowBy.get(key) === nowBy.get(key);
   const targets = new Map<string, Target>();
-  const names = new Set<string>();
-  for (const metric of [...seen, ...now.map((r) => r.metric)]) {
+  // A proxy found at a period's start but gone since is one to read process by process too.
+  for (const metric of [...seen, ...[...now, ...atRange, ...atWindow].map((r) => r.metric)]) {
     const target = targetOf(metric);
     targets.set(target.key, target);
-    for (const name of Object.keys(target.labels)) names.add(name);
   }
-  return {
-    targetLabels: [...names].sort(),
-    timeline: [...targets.values()].filter((t) => !(steadyInRange(t.key) && steadyInWindow(t.key))),
-    steadyInRange,
-    steadyInWindow,
-  };
+  const moving = [...targets.values()].filter((t) => !steady(t.key));
+  const instances = new Set(moving.map((t) => t.labels.instance));
+  return { timeline: [...targets.values()].filter((t) => !steady(t.key) || instances.has(t.labels.instance)) };
 }
 
 /** The processes of each proxy in the raw answer, for the targets asked for. */

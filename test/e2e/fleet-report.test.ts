@@ -297,8 +297,10 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(change?.after.requests).toBe(under('mqtt'));
     expect([change?.before.requests, change?.after.requests]).toEqual([250, 250]);
     expect(change?.before.errors.count).toBe(sum(samples, 'cassia_proxy_gateway_requests_total', { gateway: MOVED, transport: 'capwap', code: '502' }));
-    // Found from the samples: the first subquery step (1 s at this range) in which a counter under
-    // MQTT grew, which is after the scrape that saw the last counts under CAPWAP.
+    // Found from the raw counters: the end of the first checkpoint interval (10m / 48 here) in which
+    // a counter under MQTT grew, which is after the scrape that saw the last counts under CAPWAP.
+    expect(fleet.plan.activityResolutionSeconds).toBe(12.5);
+    const step = fleet.plan.activityResolutionSeconds * 1000;
     const changedAt = Date.parse(change?.changedAt ?? '');
     expect(changedAt).toBeGreaterThan(beforeDone);
     expect(changedAt).toBeLessThanOrEqual(reportAt);
@@ -306,11 +308,12 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(g?.transport).toBe('mqtt');
     expect(g?.transports.map((t) => t.transport)).toEqual(['capwap', 'mqtt']);
     const [capwap, mqtt] = g?.transports ?? [];
-    // Both are found at the resolution of one step: the last CAPWAP growth and the first MQTT one
-    // can fall into the same step when the move happened within it.
+    // Both are found at the resolution of one interval: the last CAPWAP growth and the first MQTT
+    // one can fall into the same interval when the move happened within it.
     expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThanOrEqual(changedAt);
     expect(mqtt?.firstAt).toBe(change?.changedAt);
-    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000);
+    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000 + step);
+    expect(changedAt - step).toBeLessThan(reportAt);
     expect(fleet.report.recommendations.some((r) => r.gateway === MOVED)).toBe(false);
   });
 

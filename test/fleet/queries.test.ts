@@ -1,14 +1,14 @@
 // The PromQL of the fleet report: how the selector is combined with each metric, the two exact
-// count forms (steady proxies, and process segments of restarted ones), the activity queries and
-// what bounds their cost. That the queries parse and count exactly against a real Prometheus is
+// count forms (sums at instants for steady proxies, process segments of restarted ones), the
+// activity queries and what bounds their cost. That the queries parse and count exactly against a real Prometheus is
 // test/e2e/fleet-report.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  ACTIVITY_SAMPLE_BUDGET, activityFrom, activityQuery, activitySeriesQuery, activityStep, rawActivityQueries, ruleQueries,
+  ACTIVITY_LOOKUP_BUDGET, activityFromCheckpoints, activityFromRules, activitySeriesQuery, checkpointCount, checkpointQuery, checkpointTimes, ruleQueries,
 } from '../../src/fleet/activity.js';
 import {
-  baseQueries, chartQuery, COUNTER_FAMILIES, DEFAULT_SELECTOR, labelMatchers, promDuration, promTime, restartedTargets, segmentCountQuery,
-  SelectorError, selectorMatchers, steadyCountQuery, timelineQuery, vectorSelector,
+  baseQueries, chartQuery, COUNTER_FAMILIES, DEFAULT_SELECTOR, excludeInstances, labelMatchers, promDuration, promTime, segmentSumsQuery,
+  SelectorError, selectorMatchers, sumsQuery, timelineQuery, vectorSelector,
 } from '../../src/fleet/queries.js';
 
 describe('selector', () => {
@@ -42,33 +42,28 @@ describe('selector', () => {
 });
 
 describe('counts', () => {
-  const family = COUNTER_FAMILIES.gatewayRequests;
-  const v = 'cassia_proxy_gateway_requests_total{job="a"}';
-  const s = 'cassia_proxy_process_start_time_seconds{job="a"}';
+  const names = '__name__=~"' + Object.values(COUNTER_FAMILIES).map((f) => f.metric).join('|') + '"';
+  const by = 'cassia_family, gateway, transport, code, origin, le';
 
-  it('steady proxies: value now minus value at the period start, the value now for a series born in it', () => {
-    expect(steadyCountQuery(family, 'job="a"', 86_400, ['instance', 'job'])).toBe(
-      'sum by (gateway, transport, code) (' +
-        `(((${v} - ${v} offset 86400s) >= 0) or ${v})` +
-        ` unless on (instance, job) (${s} unless (${s} == ${s} offset 86400s)))`,
-    );
-    expect(restartedTargets('job="a"', 900)).toBe(`(${s} unless (${s} == ${s} offset 900s))`);
+  it('every family at one instant, summed by every family\'s labels, the family carried in a label', () => {
+    expect(sumsQuery('job="a"', [])).toBe(`sum by (${by}) (label_replace({job="a",${names}}, "cassia_family", "$1", "__name__", "(.+)"))`);
   });
 
-  it('without any start-time series every proxy is taken as steady', () => {
-    expect(steadyCountQuery(family, 'job="a"', 600, [])).toBe(`sum by (gateway, transport, code) ((((${v} - ${v} offset 600s) >= 0) or ${v}))`);
+  it('leaves out the proxies counted process by process, by instance (regex-escaped)', () => {
+    expect(sumsQuery('job="a"', ['10.0.0.1:9464', 'b'])).toContain(`{job="a",${names},instance!~"^(?:10\\\\.0\\\\.0\\\\.1:9464|b)$"}`);
+    expect(excludeInstances([])).toBe('');
   });
 
   it('restarted proxies: each process at its last scrape, minus its value at the period start when it ran then', () => {
     const target = { instance: 'h:1', job: 'a' };
-    const t = 'cassia_proxy_gateway_requests_total{job="a",instance="h:1",job="a"}';
-    expect(segmentCountQuery(family, 'job="a"', [
+    const t = (at: string) => `label_replace({job="a",${names},instance="h:1",job="a"} @ ${at}, "cassia_family", "$1", "__name__", "(.+)")`;
+    expect(segmentSumsQuery('job="a"', [
       { target, end: 1_000.5, baseline: 100 },
       { target, end: 2_000, baseline: null },
     ])).toBe(
-      'sum by (gateway, transport, code) (' +
-        `label_replace((((${t} @ 1000.500 - ${t} @ 100.000) >= 0) or ${t} @ 1000.500), "cassia_segment", "0", "", "")` +
-        ` or label_replace(${t} @ 2000.000, "cassia_segment", "1", "", ""))`,
+      `sum by (${by}) (` +
+        `label_replace((((${t('1000.500')} - ${t('100.000')}) >= 0) or ${t('1000.500')}), "cassia_segment", "0", "", "")` +
+        ` or label_replace(${t('2000.000')}, "cassia_segment", "1", "", ""))`,
     );
   });
 
@@ -78,8 +73,8 @@ describe('counts', () => {
     );
   });
 
-  it('chart: the per-transport sum at every bucket end and one bucket before', () => {
-    expect(chartQuery('m', 'job="a"', 900, 30, 'code="502"')).toBe('sum by (transport) (m{job="a",code="502"})[930s:30s]');
+  it('chart: the per-transport sums at every bucket end and one bucket before', () => {
+    expect(chartQuery(['m', 'n'], 'job="a"', 900, 30, 'code="502"')).toBe('sum by (__name__, transport) ({job="a",__name__=~"m|n",code="502"})[930s:30s]');
   });
 
   it('durations are whole seconds, at least 1; times are seconds to the millisecond', () => {
@@ -89,51 +84,43 @@ describe('counts', () => {
 });
 
 describe('activity', () => {
-  it('raw: the steps in which a counter grew or appeared above 0', () => {
-    const v = 'm{job="a"}';
-    expect(activityQuery('min', ['m'], 'job="a"', 600, 1, ['gateway'])).toBe(
-      `min by (gateway) (min_over_time(timestamp((${v} > ${v} offset 1s) or ((${v} unless ${v} offset 1s) > 0))[600s:1s]))`,
-    );
-    const both = rawActivityQueries('job="a"', 600, 5);
-    expect(both.first).toMatch(/^min by \(gateway, transport, stream\) \(min_over_time\(.*cassia_proxy_gateway_requests_total.*cassia_proxy_events_total.*\[600s:5s\]\)\)$/);
-    expect(both.last).toMatch(/^max by \(gateway, transport, stream\) \(max_over_time\(/);
-  });
-
   it.each([
-    // range, series → step: ~1000 steps while the budget allows, coarser when it does not
-    [600, 24, 1],
-    [86_400, 24, 87],
-    [7 * 86_400, 24, 605],
-    [86_400, 24_000, Math.ceil(86_400 / Math.floor(ACTIVITY_SAMPLE_BUDGET / (4 * 24_000)))],
-    [86_400, 120_000, Math.ceil(86_400 / 5)],
-    [600, 120_000, 120],
-    [86_400, 10_000_000, 86_400],
-  ])('range %d s over %d series: step %d s', (range, series, step) => {
-    expect(activityStep(range, series)).toBe(step);
+    // series → checkpoint intervals: as many as 3 M lookups allow, 4 to 48
+    [100, 48],
+    [24_000, 48],
+    [60_000, 48],
+    [120_000, 24],
+    [240_000, 11],
+    [10_000_000, 4],
+  ])('%d series: %d intervals', (series, intervals) => {
+    expect(checkpointCount(series)).toBe(intervals);
+    if (intervals > 4) expect((intervals + 1) * series).toBeLessThanOrEqual(ACTIVITY_LOOKUP_BUDGET);
   });
 
-  it('the step keeps a raw activity query within the sample budget (4 lookups per series and step)', () => {
-    for (const series of [1, 100, 5_000, 24_000, 120_000, 600_000]) {
-      for (const range of [600, 3600, 86_400, 604_800]) {
-        const steps = Math.ceil(range / activityStep(range, series));
-        if (steps > 1) expect(steps * series * 4, `${series} series, ${range} s`).toBeLessThanOrEqual(ACTIVITY_SAMPLE_BUDGET);
-      }
-    }
+  it('checkpoints from the range start to its end', () => {
+    expect(checkpointTimes(10_000, 8, 4)).toEqual([2000, 4000, 6000, 8000, 10_000]);
+    expect(checkpointQuery('job="a"')).toBe('sum by (__name__, gateway, transport) ({job="a",__name__=~"cassia_proxy_gateway_requests_total|cassia_proxy_events_total"})');
   });
 
-  it('answers → times per segment: raw rows by stream (events make the latest event), rules rows apart', () => {
+  it('activity is growth between checkpoints; a fall (a restart) hides it; events make the latest event', () => {
+    const req = (gateway: string, transport: string, value: number) => ({ metric: { __name__: 'cassia_proxy_gateway_requests_total', gateway, transport }, value });
+    const ev = (gateway: string, transport: string, value: number) => ({ metric: { __name__: 'cassia_proxy_events_total', gateway, transport }, value });
+    const a = activityFromCheckpoints([0, 10, 20, 30, 40], [
+      [req('G', 'capwap', 5), ev('G', 'capwap', 1)],
+      [req('G', 'capwap', 5), ev('G', 'capwap', 2)],
+      [req('G', 'capwap', 9), ev('G', 'capwap', 2), req('G', 'mqtt', 1)],
+      [req('G', 'capwap', 9), ev('G', 'capwap', 2), req('G', 'mqtt', 0)],
+      [req('G', 'capwap', 9), ev('G', 'capwap', 2), req('G', 'mqtt', 4)],
+    ]);
+    expect([...a.first.entries()]).toEqual([['G\u0000capwap', 10], ['G\u0000mqtt', 20]]);
+    expect([...a.last.entries()]).toEqual([['G\u0000capwap', 20], ['G\u0000mqtt', 40]]);
+    expect([...a.lastEvent.entries()]).toEqual([['G', 10]]);
+  });
+
+  it('rules: answers to times; one sample per gateway and transport; how many raw series there are', () => {
     const row = (metric: Record<string, string>, value: number) => ({ metric, value });
-    const raw = activityFrom(
-      [row({ gateway: 'G', transport: 'capwap' }, 10), row({ gateway: 'G', transport: 'capwap', stream: 'scan' }, 5)],
-      [row({ gateway: 'G', transport: 'capwap' }, 30), row({ gateway: 'G', transport: 'capwap', stream: 'scan' }, 20)],
-      null,
-    );
-    expect([...raw.first.values(), ...raw.last.values(), ...raw.lastEvent.entries()]).toEqual([5000, 30_000, ['G', 20_000]]);
-    const rules = activityFrom([row({ gateway: 'G', transport: 'mqtt' }, 7)], [row({ gateway: 'G', transport: 'mqtt' }, 9)], [row({ gateway: 'G' }, 8)]);
+    const rules = activityFromRules([row({ gateway: 'G', transport: 'mqtt' }, 7)], [row({ gateway: 'G', transport: 'mqtt' }, 9)], [row({ gateway: 'G' }, 8)]);
     expect([...rules.first.values(), ...rules.last.values(), ...rules.lastEvent.entries()]).toEqual([7000, 9000, ['G', 8000]]);
-  });
-
-  it('rules: one sample per gateway and transport; how many raw series there are', () => {
     expect(ruleQueries('job="a"')).toEqual({
       since: 'max(job:cassia_proxy_fleet_rules:since_timestamp_seconds{job="a"})',
       first: 'min by (gateway, transport) (job_gateway_transport:cassia_proxy_active:first_timestamp_seconds{job="a"})',
@@ -145,16 +132,15 @@ describe('activity', () => {
 });
 
 describe('the queries of one report', () => {
-  const q = baseQueries('{namespace="iot"}', 86_400, 900, 30);
-  const counts = Object.values(COUNTER_FAMILIES).flatMap((f) => [
-    steadyCountQuery(f, 'namespace="iot"', 86_400, ['instance', 'job']),
-    segmentCountQuery(f, 'namespace="iot"', [{ target: { instance: 'x', job: 'y' }, end: 2, baseline: 1 }]),
-  ]);
+  const q = baseQueries('{namespace="iot"}', 900, 30);
+  const counts = [
+    sumsQuery('namespace="iot"', ['x']),
+    segmentSumsQuery('namespace="iot"', [{ target: { instance: 'x', job: 'y' }, end: 2, baseline: 1 }]),
+  ];
   const rules = Object.values(ruleQueries('namespace="iot"'));
   const all = [
-    q.proxies, q.present, q.startSeries, q.startNow, q.startAtRange, q.startAtWindow, q.gatewayInfo, q.gatewayOnline, ...Object.values(q.charts),
-    ...counts, ...rules, activitySeriesQuery('namespace="iot"'), timelineQuery('namespace="iot"', ['x'], 600),
-    ...Object.values(rawActivityQueries('namespace="iot"', 86_400, 60)),
+    q.proxies, q.present, q.start, q.gatewayInfo, q.gatewayOnline, q.charts.counts, q.charts.errors,
+    ...counts, ...rules, activitySeriesQuery('namespace="iot"'), checkpointQuery('namespace="iot"'), timelineQuery('namespace="iot"', ['x'], 600),
   ];
 
   it('every query is limited by the selector', () => {
@@ -165,11 +151,11 @@ describe('the queries of one report', () => {
     }
   });
 
-  it('no query reads a range: which proxies ran in it comes from the series API (the index), counts from instant lookups', () => {
-    for (const text of [...counts, ...rules, q.gatewayInfo, q.gatewayOnline, q.proxies, q.startSeries, q.startNow, q.startAtRange]) {
-      expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]/);
+  it('no query reads a range save the window\'s charts and the start times of restarted proxies; none looks at two times through offset', () => {
+    for (const text of [...counts, ...rules, q.gatewayInfo, q.gatewayOnline, q.proxies, q.start, checkpointQuery('namespace="iot"')]) {
+      expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]|offset/);
     }
-    expect(q.startSeries).toBe('cassia_proxy_process_start_time_seconds{namespace="iot"}');
+    expect(q.start).toBe('cassia_proxy_process_start_time_seconds{namespace="iot"}');
     expect(q.proxies).toBe('cassia_proxy_build_info{namespace="iot"}');
   });
 
@@ -181,8 +167,14 @@ describe('the queries of one report', () => {
     });
   });
 
+  it('a new family is one row: it joins the sums and the segment sums', () => {
+    const families = { ...COUNTER_FAMILIES, probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] } };
+    expect(sumsQuery('', [], families)).toMatch(/^sum by \(cassia_family, gateway, transport, code, origin, le, result\) .*\|cassia_proxy_probes_total"/);
+    expect(segmentSumsQuery('', [{ target: { instance: 'x' }, end: 1, baseline: null }], families)).toContain('cassia_proxy_probes_total');
+  });
+
   it('the default selector is the scrape job of the shipped Prometheus config', () => {
     expect(DEFAULT_SELECTOR).toBe('{job="cassia-ac-proxy"}');
-    expect(baseQueries(DEFAULT_SELECTOR, 3600, 900, 30).proxies).toBe('cassia_proxy_build_info{job="cassia-ac-proxy"}');
+    expect(baseQueries(DEFAULT_SELECTOR, 900, 30).proxies).toBe('cassia_proxy_build_info{job="cassia-ac-proxy"}');
   });
 });

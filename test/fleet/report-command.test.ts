@@ -87,11 +87,14 @@ describe('arguments', () => {
     expect(parseTime(text)).toBeNull();
   });
 
-  it('--time is the evaluation time of every query', async () => {
+  it('--time ends the range: queries are asked at it, at the range\'s start and in between, never after', async () => {
     const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
-    expect((await run(['--prometheus', url, '--time', '2026-12-06T18:00:00Z', '--format', 'json'])).code).toBe(0);
-    const at = `${Date.UTC(2026, 11, 6, 18) / 1000}.000`;
-    expect(new Set(seen.map((x) => x.body.get('time') ?? x.body.get('end')))).toEqual(new Set([at]));
+    expect((await run(['--prometheus', url, '--time', '2026-12-06T18:00:00Z', '--range', '1h', '--format', 'json'])).code).toBe(0);
+    const end = Date.UTC(2026, 11, 6, 18) / 1000;
+    const times = seen.map((x) => Number(x.body.get('time') ?? x.body.get('end')));
+    expect(Math.max(...times)).toBe(end);
+    expect(Math.min(...times)).toBe(end - 3600);
+    expect(seen.filter((x) => x.url.endsWith('/series')).map((x) => Number(x.body.get('start')))).toEqual([end - 3600, end - 3600]);
   });
 
   it('credentials: flags over the environment over the URL; user-info leaves the URL', () => {
@@ -171,7 +174,7 @@ describe('when Prometheus is not there or not right', () => {
 
   it('a query refused for its cost names the query, the range and the remedy', async () => {
     // Only the raw activity query is too big: the server has no recording rules for it to use.
-    const { url } = await api((q) => (q.includes('_over_time(timestamp(')
+    const { url } = await api((q) => (q.startsWith('sum by (__name__, gateway, transport)')
       ? [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }]
       : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', url, '--range', '7d']);
@@ -180,12 +183,12 @@ describe('when Prometheus is not there or not right', () => {
   });
 
   it('a query the server timed out on: the same, with the limits to raise', async () => {
-    const { url } = await api((q) => (q.startsWith('sum by (gateway, transport, code)')
+    const { url } = await api((q) => (q.startsWith('sum by (cassia_family')
       ? [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]
       : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', url, '--range', '24h']);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, '(timeout: query timed out in expression evaluation): query counts.', '.gatewayRequests over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here');
+    oneLine(out.stderr, '(timeout: query timed out in expression evaluation): query counts.', ' over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here');
   });
 
   it('not a Prometheus API: exit 1', async () => {
@@ -224,7 +227,9 @@ describe('--query-stats', () => {
     expect(lines).toHaveLength(seen.length);
     const queries = seen.filter((s) => s.url === '/api/v1/query');
     expect(queries.every((s) => s.body.get('stats') === 'all')).toBe(true);
-    expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining(['proxies', 'targets.seen', 'counts.range.gatewayRequests', 'counts.window.latency', 'activity.first', 'chart.errors']));
+    expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining([
+      'proxies', 'targets.seen', 'targets.atRangeStart', 'counts.end', 'counts.rangeStart', 'counts.windowStart', 'activity.checkpoint0', 'chart.counts', 'chart.errors',
+    ]));
     for (const l of lines) {
       // The series API reads the index and says nothing of samples.
       expect([l.samples, l.peakSamples]).toEqual(l.name === 'proxies' || l.name === 'targets.seen' ? [null, null] : [1234, 56]);
@@ -249,8 +254,9 @@ describe('what the requests carry', () => {
     const report = JSON.parse(out.stdout) as { transports: unknown[]; recommendations: unknown[] };
     expect([report.transports, report.recommendations]).toEqual([[], []]);
     expect(seen.length).toBeGreaterThan(20);
+    // The end of the range, its start, the window's start, and the activity checkpoints between.
     const times = new Set(seen.map((s) => s.body.get('time') ?? s.body.get('end')));
-    expect(times.size).toBe(1);
+    expect(times.size).toBeGreaterThan(3);
     expect(seen.filter((s) => s.url === '/prometheus/api/v1/series').map((s) => s.body.get('match[]'))).toEqual([
       'cassia_proxy_build_info{job="cassia-ac-proxy"}', 'cassia_proxy_process_start_time_seconds{job="cassia-ac-proxy"}',
     ]);

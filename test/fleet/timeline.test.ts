@@ -56,26 +56,24 @@ describe('plan', () => {
   const atRange = [row(A, 1), row(B, 3), row(C, 2)];
   const atWindow = [row(A, 1), row(B, 3)];
   const plan = planTargets(seen, now, atRange, atWindow);
+  const instances = (p: { timeline: Array<{ labels: Record<string, string> }> }) => p.timeline.map((t) => t.labels.instance);
 
-  it('the cheap form covers proxies with one start time now and at the period start', () => {
-    expect(plan.steadyInRange(targetOf(A).key)).toBe(true);
-    expect(plan.steadyInWindow(targetOf(A).key)).toBe(true);
-    expect(plan.steadyInRange(targetOf(B).key)).toBe(false);
-    expect(plan.steadyInWindow(targetOf(B).key)).toBe(false);
-    // Not alive now: never steady (its series are not in an instant lookup now).
-    expect(plan.steadyInRange(targetOf(C).key)).toBe(false);
+  it('the sums cover proxies with one start time now and at both periods\' start; the others are read raw', () => {
+    expect(instances(plan)).toEqual(['b:9464', 'c:9464']);
   });
 
-  it('raw start times are read for the others only; the target labels come from the start-time series', () => {
-    expect(plan.timeline.map((t) => t.labels.instance)).toEqual(['b:9464', 'c:9464']);
-    expect(plan.targetLabels).toEqual(['instance', 'job']);
+  it('steady through the range but not found at the window start (a scrape gap): read raw too', () => {
+    expect(instances(planTargets([A], [row(A, 1)], [row(A, 1)], []))).toEqual(['a:9464']);
   });
 
-  it('steady through the range but not at the window start (a scrape gap): read raw too', () => {
-    const p = planTargets([A], [row(A, 1)], [row(A, 1)], []);
-    expect(p.steadyInRange(targetOf(A).key)).toBe(true);
-    expect(p.steadyInWindow(targetOf(A).key)).toBe(false);
-    expect(p.timeline).toHaveLength(1);
+  it('a proxy found only at a period\'s start (gone since, absent from the series answer) is read raw', () => {
+    expect(instances(planTargets([A], [row(A, 1)], [row(A, 1), row(C, 2)], [row(A, 1)]))).toEqual(['c:9464']);
+  });
+
+  it('a steady proxy that shares an instance value with a restarted one is read raw with it (the sums leave out by instance)', () => {
+    const other = { ...B, cluster: 'eu-2' };
+    const p = planTargets([A, B, other], [row(A, 1), row(B, 50), row(other, 7)], [row(A, 1), row(B, 3), row(other, 7)], [row(A, 1), row(B, 3), row(other, 7)]);
+    expect(p.timeline.map((t) => t.labels)).toEqual([targetOf(B).labels, targetOf(other).labels]);
   });
 
   it('timelines keep the wanted proxies only', () => {
