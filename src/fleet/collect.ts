@@ -19,10 +19,10 @@ import { FleetError, type InstantSample, type PromClient, type RangeSeries } fro
 import { anyCount, chartCounts, familyRows, increments, mergeRows, Period } from './counts.js';
 import { humanDuration } from './format.js';
 import {
-  baseQueries, COUNTER_FAMILIES, segmentSumsQuery, selectorMatchers, sumsQuery, timelineQuery, type CounterName, type SegmentTerm,
+  baseQueries, COUNTER_FAMILIES, selectorMatchers, sumsQuery, targetSumsQuery, timelineQuery, type CounterName,
 } from './queries.js';
 import { fleetSnapshot } from './snapshot.js';
-import { LOOKBACK_SECONDS, planTargets, segmentTerms, targetOf, timelines } from './timeline.js';
+import { instantsOf, LOOKBACK_SECONDS, planTargets, segmentTerms, targetOf, timelines } from './timeline.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
 export const FLEET_WINDOW_SECONDS = 900;
@@ -30,7 +30,7 @@ export const FLEET_WINDOW_SECONDS = 900;
 export const FLEET_SERIES_BUCKETS = 30;
 /** Queries in flight at once: enough to be quick, few enough not to load a busy Prometheus. */
 const CONCURRENCY = 4;
-/** Segment terms per query: long enough to be few queries, short enough for any server's limits. */
+/** Proxies per query of restarted proxies' sums: few queries, short enough for any server's limits. */
 const TERMS_PER_QUERY = 50;
 
 export interface FleetOptions {
@@ -174,22 +174,26 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     plan.timeline,
   );
   const excluded = [...new Set(plan.timeline.map((t) => t.labels.instance ?? ''))];
-  const termsOf = (periodSeconds: number): SegmentTerm[] =>
-    [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - periodSeconds));
 
   // Round 3: everything else at once. Sums at the end and at each period's start, each its own
   // query at its own time; the segments of the restarted proxies; activity; identity; charts.
   const sums = sumsQuery(m, excluded);
   const answers = { end: [] as InstantSample[], rangeStart: [] as InstantSample[], windowStart: [] as InstantSample[] };
-  const segmentAnswers = { range: [] as InstantSample[][], window: [] as InstantSample[][] };
+  const restarted = { range: { plus: [] as InstantSample[], minus: [] as InstantSample[] }, window: { plus: [] as InstantSample[], minus: [] as InstantSample[] } };
   const tasks: Array<() => Promise<unknown>> = [
     async () => { answers.end = await ask.vector('counts.end', sums); },
     async () => { answers.rangeStart = await ask.vector('counts.rangeStart', sums, rangeStart); },
     async () => { answers.windowStart = await ask.vector('counts.windowStart', sums, windowStart); },
   ];
+  // The restarted proxies' segments: their sums at each instant a process ends or a period starts.
   for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
-    for (const group of chunks(termsOf(seconds), TERMS_PER_QUERY)) {
-      tasks.push(async () => segmentAnswers[period].push(await ask.vector(`counts.${period}.restarted`, segmentSumsQuery(m, group))));
+    const terms = [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - seconds, nowS, plan.lookups(l.target.key, period)));
+    for (const [t, { plus, minus }] of instantsOf(terms)) {
+      for (const [sign, targets] of [['plus', plus], ['minus', minus]] as const) {
+        for (const group of chunks(targets, TERMS_PER_QUERY)) {
+          tasks.push(async () => restarted[period][sign].push(...await ask.vector(`counts.${period}.restarted`, targetSumsQuery(m, group), t * 1000)));
+        }
+      }
     }
   }
   let activity: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
@@ -221,20 +225,20 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   await limited(tasks, CONCURRENCY);
   if (activityLater !== null) activity = activityLater();
 
-  const period = (start: readonly InstantSample[], restarted: readonly InstantSample[][]): Period => {
+  const period = (start: readonly InstantSample[], segments: { plus: InstantSample[]; minus: InstantSample[] }): Period => {
     const p = new Period();
     const rows = {} as Record<CounterName, InstantSample[]>;
     for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
       rows[name] = mergeRows(
         increments(familyRows(answers.end, family), familyRows(start, family)),
-        ...restarted.map((r) => familyRows(r, family)),
+        increments(familyRows(segments.plus, family), familyRows(segments.minus, family)),
       );
     }
     p.fill(rows);
     return p;
   };
-  const range = period(answers.rangeStart, segmentAnswers.range);
-  const window = period(answers.windowStart, segmentAnswers.window);
+  const range = period(answers.rangeStart, restarted.range);
+  const window = period(answers.windowStart, restarted.window);
 
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {

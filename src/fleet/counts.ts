@@ -6,7 +6,7 @@ import type { SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
 import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
 import type { InstantSample, RangeSeries } from './client.js';
-import { CHART_METRICS, FAMILY_LABEL, type CounterFamily, type CounterName } from './queries.js';
+import { CHART_METRICS, type CounterFamily, type CounterName } from './queries.js';
 
 /** The key of a gateway and transport segment. */
 export const segmentKey = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
@@ -155,11 +155,11 @@ export function mergeRows(...answers: ReadonlyArray<readonly InstantSample[]>): 
   return [...out.values()];
 }
 
-/** The rows of one family in an answer grouped by family and every family's labels, on the family's own labels. */
+/** The rows of one family in an answer grouped by metric name and every family's labels, on the family's own labels. */
 export function familyRows(rows: readonly InstantSample[], family: CounterFamily): InstantSample[] {
   const mine: InstantSample[] = [];
   for (const { metric, value } of rows) {
-    if (metric[FAMILY_LABEL] !== family.metric) continue;
+    if (metric.__name__ !== family.metric) continue;
     const labels: Record<string, string> = {};
     for (const name of family.by) if (metric[name] !== undefined) labels[name] = metric[name];
     mine.push({ metric: labels, value });
@@ -168,12 +168,12 @@ export function familyRows(rows: readonly InstantSample[], family: CounterFamily
 }
 
 /**
- * Per group, the sum at the end minus the sum at the start (absent: 0). For proxies whose counters
+ * Per group, the sums added minus the sums subtracted (absent: 0). For processes whose counters
  * never went back this is never below 0; a group that would be is counted as 0.
  */
-export function increments(end: readonly InstantSample[], start: readonly InstantSample[]): InstantSample[] {
-  const before = new Map(start.map((r) => [rowKey(r.metric), r.value]));
-  return end.map(({ metric, value }) => ({ metric, value: Math.max(0, value - (before.get(rowKey(metric)) ?? 0)) }));
+export function increments(plus: readonly InstantSample[], minus: readonly InstantSample[]): InstantSample[] {
+  const before = new Map(mergeRows(minus).map((r) => [rowKey(r.metric), r.value]));
+  return mergeRows(plus).map(({ metric, value }) => ({ metric, value: Math.max(0, value - (before.get(rowKey(metric)) ?? 0)) }));
 }
 
 /**

@@ -12,9 +12,9 @@
  *   start and at its end): their counters never went back, and the increments are the sums of
  *   every family now minus the sums at the period's start (`sumsQuery`, asked at three instants).
  * - Proxies that restarted, started or stopped inside the range are few. Their processes are
- *   found from one series per proxy (timeline.ts), and each process contributes its value at its
- *   own last scrape (`@ t`) minus its value at the period's start when it was already running:
- *   one or two samples per series and process (`segmentSumsQuery`).
+ *   found from one series per proxy (timeline.ts), and each process contributes its sums at its
+ *   own last scrape minus its sums at the period's start when it was already running, each asked
+ *   at that instant (`targetSumsQuery`): one or two samples per series and process.
  *
  * Counts are the counters' real increments, not `increase()`'s estimates: the verdicts test
  * integer counts, and the report should match what the proxies' own /metrics say.
@@ -51,9 +51,6 @@ export function vectorSelector(metric: string, matchers: string, extra = ''): st
 /** A duration in whole seconds, as PromQL reads it. */
 export const promDuration = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
 
-/** A unix time in seconds for `@`, to the millisecond (sample timestamps are milliseconds). */
-export const promTime = (seconds: number): string => seconds.toFixed(3);
-
 /** Equality matchers for every label of a target (`job="…",instance="…"`). */
 export function labelMatchers(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels)
@@ -88,14 +85,11 @@ export const COUNTER_FAMILIES = {
 
 export type CounterName = keyof typeof COUNTER_FAMILIES;
 
-/** The label that carries a series' family through arithmetic (which drops `__name__`). */
-export const FAMILY_LABEL = 'cassia_family';
-
-/** Every family's metric name, and the labels the answers are grouped by (each family's `by`, together). */
+/** Every family's metric name as a matcher, and the labels answers are grouped by (the metric name, then each family's `by`). */
 function familySelection(families: Readonly<Record<string, CounterFamily>>): { names: string; by: string } {
   const list = Object.values(families);
   const by = [...new Set(list.flatMap((f) => f.by))];
-  return { names: `__name__=~"${list.map((f) => f.metric).join('|')}"`, by: [FAMILY_LABEL, ...by].join(', ') };
+  return { names: `__name__=~"${list.map((f) => f.metric).join('|')}"`, by: ['__name__', ...by].join(', ') };
 }
 
 /** A quoted PromQL regex matching exactly the given instance values. */
@@ -110,16 +104,26 @@ export function excludeInstances(instances: readonly string[]): string {
 }
 
 /**
- * Every family's value, summed by the families' labels, at one instant: the query is evaluated at
- * the end of the range and at the start of each period, and the report subtracts. Proxies that
- * ran one process through the range have counters that never went back, so the difference of sums
- * is the sum of each series' exact increment (a series born within the range is absent at its
- * start and counts whole). One sample per series, read from the blocks around that instant only.
+ * Every family's value, summed by the metric name and the families' labels, at one instant: the
+ * query is asked at the end of the range and at the start of each period, and the report
+ * subtracts. Proxies that ran one process through the range have counters that never went back,
+ * so the difference of sums is the sum of each series' exact increment (a series born within the
+ * range is absent at its start and counts whole). One sample per series, from the blocks around
+ * that instant only.
  */
 export function sumsQuery(matchers: string, excluded: readonly string[], families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
   const { names, by } = familySelection(families);
-  const v = vectorSelector('', [matchers, names, excludeInstances(excluded)].filter((m) => m !== '').join(','));
-  return `sum by (${by}) (label_replace(${v}, "${FAMILY_LABEL}", "$1", "__name__", "(.+)"))`;
+  return `sum by (${by}) (${vectorSelector('', [matchers, names, excludeInstances(excluded)].filter((m) => m !== '').join(','))})`;
+}
+
+/**
+ * The same sums over the named proxies only (each by all its labels), for the process segments of
+ * proxies that restarted, started or stopped: asked at the instants their segments begin and end.
+ */
+export function targetSumsQuery(matchers: string, targets: ReadonlyArray<Readonly<Record<string, string>>>, families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
+  const { names, by } = familySelection(families);
+  const selectors = targets.map((t) => vectorSelector('', [matchers, names, labelMatchers(t)].filter((m) => m !== '').join(',')));
+  return `sum by (${by}) (${selectors.join(' or ')})`;
 }
 
 /**
@@ -131,24 +135,6 @@ export interface SegmentTerm {
   target: Readonly<Record<string, string>>;
   end: number;
   baseline: number | null;
-}
-
-/**
- * The exact increments of every family contributed by the given process segments, summed by the
- * families' labels: per series, the value at the process's last scrape (`@`) minus the value at the
- * period's start. Segments of one proxy are the same series at different times: a distinct label
- * per term keeps `or` from merging them before the sum.
- */
-export function segmentSumsQuery(matchers: string, terms: readonly SegmentTerm[], families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
-  const { names, by } = familySelection(families);
-  const parts = terms.map((term, i) => {
-    const at = (t: number): string =>
-      `label_replace(${vectorSelector('', [matchers, names].filter((m) => m !== '').join(','), labelMatchers(term.target))} @ ${promTime(t)}, "${FAMILY_LABEL}", "$1", "__name__", "(.+)")`;
-    const end = at(term.end);
-    const increment = term.baseline === null ? end : `(((${end} - ${at(term.baseline)}) >= 0) or ${end})`;
-    return `label_replace(${increment}, "cassia_segment", "${i}", "", "")`;
-  });
-  return `sum by (${by}) (${parts.join(' or ')})`;
 }
 
 /**

@@ -44,25 +44,54 @@ export function processesOf(values: ReadonlyArray<readonly [number, number]>): P
   return out;
 }
 
+/** What instant lookups found for a proxy: its start time now, and at the period's start (unix s values). */
+export interface Lookups {
+  now?: number;
+  atStart?: number;
+}
+
 /**
- * The segment terms of one proxy's processes for the period starting at `periodStart` (unix s).
- * A process whose last sample is at or before the start adds nothing; one with a sample within the
- * lookback before the start counts from that sample (what an `offset` lookup would find), one
- * without counts from 0 (it started within the period).
+ * The segment terms of one proxy's processes for the period from `periodStart` to `end` (unix s).
+ * A process whose last sample is at or before the start adds nothing. One that an instant lookup
+ * finds at the start (or, after a failed scrape, has a sample within the lookback before it)
+ * counts from there; one without counts from 0 (it started within the period). Times an instant
+ * lookup would find anyway are given as the period's start and end, so that the terms of many
+ * proxies share a few instants.
  */
-export function segmentTerms(target: Target, processes: readonly ProxyProcess[], periodStart: number): SegmentTerm[] {
+export function segmentTerms(target: Target, processes: readonly ProxyProcess[], periodStart: number, end: number, found: Lookups = {}): SegmentTerm[] {
   const terms: SegmentTerm[] = [];
-  for (const p of processes) {
+  processes.forEach((p, i) => {
     const last = p.times[p.times.length - 1];
-    if (last === undefined || last <= periodStart) continue;
-    let baseline: number | null = null;
-    for (const t of p.times) {
-      if (t > periodStart) break;
-      if (t > periodStart - LOOKBACK_SECONDS) baseline = t;
+    if (last === undefined || last <= periodStart) return;
+    let baseline: number | null = found.atStart === p.start ? periodStart : null;
+    if (baseline === null) {
+      for (const t of p.times) {
+        if (t > periodStart) break;
+        if (t > periodStart - LOOKBACK_SECONDS) baseline = t;
+      }
     }
-    terms.push({ target: target.labels, end: last, baseline });
-  }
+    const running = i === processes.length - 1 && found.now === p.start;
+    terms.push({ target: target.labels, end: running ? end : last, baseline });
+  });
   return terms;
+}
+
+/**
+ * The instants at which the terms read their proxies: at each, the proxies whose values are added
+ * (`plus`, the ends of processes) and subtracted (`minus`, the values at the period's start).
+ */
+export function instantsOf(terms: readonly SegmentTerm[]): Map<number, { plus: Array<SegmentTerm['target']>; minus: Array<SegmentTerm['target']> }> {
+  const out = new Map<number, { plus: Array<SegmentTerm['target']>; minus: Array<SegmentTerm['target']> }>();
+  const at = (t: number) => {
+    let e = out.get(t);
+    if (e === undefined) out.set(t, (e = { plus: [], minus: [] }));
+    return e;
+  };
+  for (const term of terms) {
+    at(term.end).plus.push(term.target);
+    if (term.baseline !== null) at(term.baseline).minus.push(term.target);
+  }
+  return out;
 }
 
 /** What the instant answers about start times say, before any raw sample is read. */
@@ -73,6 +102,8 @@ export interface TargetPlan {
    * (the sums leave them out by that label).
    */
   timeline: Target[];
+  /** What the instant lookups found for a proxy at the end and at the start of the range or window. */
+  lookups(key: string, period: 'range' | 'window'): Lookups;
 }
 
 /**
@@ -97,7 +128,10 @@ export function planTargets(
   }
   const moving = [...targets.values()].filter((t) => !steady(t.key));
   const instances = new Set(moving.map((t) => t.labels.instance));
-  return { timeline: [...targets.values()].filter((t) => !steady(t.key) || instances.has(t.labels.instance)) };
+  return {
+    timeline: [...targets.values()].filter((t) => !steady(t.key) || instances.has(t.labels.instance)),
+    lookups: (key, period) => ({ now: nowBy.get(key), atStart: (period === 'range' ? rangeBy : windowBy).get(key) }),
+  };
 }
 
 /** The processes of each proxy in the raw answer, for the targets asked for. */

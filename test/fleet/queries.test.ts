@@ -7,7 +7,7 @@ import {
   ACTIVITY_LOOKUP_BUDGET, activityFromCheckpoints, activityFromRules, activitySeriesQuery, checkpointCount, checkpointQuery, checkpointTimes, ruleQueries,
 } from '../../src/fleet/activity.js';
 import {
-  baseQueries, chartQuery, COUNTER_FAMILIES, DEFAULT_SELECTOR, excludeInstances, labelMatchers, promDuration, promTime, segmentSumsQuery,
+  baseQueries, chartQuery, COUNTER_FAMILIES, DEFAULT_SELECTOR, excludeInstances, labelMatchers, promDuration, targetSumsQuery,
   SelectorError, selectorMatchers, sumsQuery, timelineQuery, vectorSelector,
 } from '../../src/fleet/queries.js';
 
@@ -43,10 +43,10 @@ describe('selector', () => {
 
 describe('counts', () => {
   const names = '__name__=~"' + Object.values(COUNTER_FAMILIES).map((f) => f.metric).join('|') + '"';
-  const by = 'cassia_family, gateway, transport, code, origin, le';
+  const by = '__name__, gateway, transport, code, origin, le';
 
-  it('every family at one instant, summed by every family\'s labels, the family carried in a label', () => {
-    expect(sumsQuery('job="a"', [])).toBe(`sum by (${by}) (label_replace({job="a",${names}}, "cassia_family", "$1", "__name__", "(.+)"))`);
+  it('every family at one instant, summed by the metric name and every family\'s labels', () => {
+    expect(sumsQuery('job="a"', [])).toBe(`sum by (${by}) ({job="a",${names}})`);
   });
 
   it('leaves out the proxies counted process by process, by instance (regex-escaped)', () => {
@@ -54,16 +54,9 @@ describe('counts', () => {
     expect(excludeInstances([])).toBe('');
   });
 
-  it('restarted proxies: each process at its last scrape, minus its value at the period start when it ran then', () => {
-    const target = { instance: 'h:1', job: 'a' };
-    const t = (at: string) => `label_replace({job="a",${names},instance="h:1",job="a"} @ ${at}, "cassia_family", "$1", "__name__", "(.+)")`;
-    expect(segmentSumsQuery('job="a"', [
-      { target, end: 1_000.5, baseline: 100 },
-      { target, end: 2_000, baseline: null },
-    ])).toBe(
-      `sum by (${by}) (` +
-        `label_replace((((${t('1000.500')} - ${t('100.000')}) >= 0) or ${t('1000.500')}), "cassia_segment", "0", "", "")` +
-        ` or label_replace(${t('2000.000')}, "cassia_segment", "1", "", ""))`,
+  it('restarted proxies: the same sums over the named proxies, each by all its labels', () => {
+    expect(targetSumsQuery('job="a"', [{ instance: 'h:1', job: 'a' }, { instance: 'h:2', job: 'a', cluster: 'x"y' }])).toBe(
+      `sum by (${by}) ({job="a",${names},instance="h:1",job="a"} or {job="a",${names},instance="h:2",job="a",cluster="x\\"y"})`,
     );
   });
 
@@ -77,9 +70,8 @@ describe('counts', () => {
     expect(chartQuery(['m', 'n'], 'job="a"', 900, 30, 'code="502"')).toBe('sum by (__name__, transport) ({job="a",__name__=~"m|n",code="502"})[930s:30s]');
   });
 
-  it('durations are whole seconds, at least 1; times are seconds to the millisecond', () => {
+  it('durations are whole seconds, at least 1', () => {
     expect([promDuration(0.2), promDuration(59.6), promDuration(3600)]).toEqual(['1s', '60s', '3600s']);
-    expect(promTime(1_796_581_718.847)).toBe('1796581718.847');
   });
 });
 
@@ -135,7 +127,7 @@ describe('the queries of one report', () => {
   const q = baseQueries('{namespace="iot"}', 900, 30);
   const counts = [
     sumsQuery('namespace="iot"', ['x']),
-    segmentSumsQuery('namespace="iot"', [{ target: { instance: 'x', job: 'y' }, end: 2, baseline: 1 }]),
+    targetSumsQuery('namespace="iot"', [{ instance: 'x', job: 'y' }]),
   ];
   const rules = Object.values(ruleQueries('namespace="iot"'));
   const all = [
@@ -151,9 +143,9 @@ describe('the queries of one report', () => {
     }
   });
 
-  it('no query reads a range save the window\'s charts and the start times of restarted proxies; none looks at two times through offset', () => {
+  it('no query reads a range save the window\'s charts and the start times of restarted proxies; none looks at another time (offset, @)', () => {
     for (const text of [...counts, ...rules, q.gatewayInfo, q.gatewayOnline, q.proxies, q.start, checkpointQuery('namespace="iot"')]) {
-      expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]|offset/);
+      expect(text, text).not.toMatch(/\[\d+s(:\d+s)?\]|offset| @ /);
     }
     expect(q.start).toBe('cassia_proxy_process_start_time_seconds{namespace="iot"}');
     expect(q.proxies).toBe('cassia_proxy_build_info{namespace="iot"}');
@@ -167,10 +159,10 @@ describe('the queries of one report', () => {
     });
   });
 
-  it('a new family is one row: it joins the sums and the segment sums', () => {
+  it('a new family is one row: it joins the sums and the restarted proxies\' sums', () => {
     const families = { ...COUNTER_FAMILIES, probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] } };
-    expect(sumsQuery('', [], families)).toMatch(/^sum by \(cassia_family, gateway, transport, code, origin, le, result\) .*\|cassia_proxy_probes_total"/);
-    expect(segmentSumsQuery('', [{ target: { instance: 'x' }, end: 1, baseline: null }], families)).toContain('cassia_proxy_probes_total');
+    expect(sumsQuery('', [], families)).toMatch(/^sum by \(__name__, gateway, transport, code, origin, le, result\) .*\|cassia_proxy_probes_total"/);
+    expect(targetSumsQuery('', [{ instance: 'x' }], families)).toContain('cassia_proxy_probes_total');
   });
 
   it('the default selector is the scrape job of the shipped Prometheus config', () => {

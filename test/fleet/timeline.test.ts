@@ -3,7 +3,7 @@
 // logic against a real Prometheus and a proxy restarted mid-range is test/e2e/fleet-report.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { InstantSample, RangeSeries } from '../../src/fleet/client.js';
-import { LOOKBACK_SECONDS, planTargets, processesOf, segmentTerms, targetOf, timelines } from '../../src/fleet/timeline.js';
+import { instantsOf, LOOKBACK_SECONDS, planTargets, processesOf, segmentTerms, targetOf, timelines, type Lookups } from '../../src/fleet/timeline.js';
 
 const A = { __name__: 'cassia_proxy_process_start_time_seconds', instance: 'a:9464', job: 'p' };
 const B = { ...A, instance: 'b:9464' };
@@ -30,22 +30,32 @@ describe('processes', () => {
   });
 });
 
-describe('segment terms of one proxy in a period starting at 1000', () => {
+describe('segment terms of one proxy in a period from 1000 to 2000', () => {
   const target = targetOf(A);
-  it.each<[string, Array<{ start: number; times: number[] }>, Array<{ end: number; baseline: number | null }>]>([
-    ['ran through: from its sample before the start to its last', [{ start: 1, times: [985, 1000, 1015, 2000] }], [{ end: 2000, baseline: 1000 }]],
-    ['restarted inside: the old process from the start, the new one from 0', [
-      { start: 1, times: [990, 1005, 1500] }, { start: 1510, times: [1512, 2000] },
-    ], [{ end: 1500, baseline: 990 }, { end: 2000, baseline: null }]],
-    ['started inside', [{ start: 1200, times: [1201, 2000] }], [{ end: 2000, baseline: null }]],
-    ['stopped inside', [{ start: 1, times: [995, 1010, 1400] }], [{ end: 1400, baseline: 995 }]],
-    ['ended before the start (its last sample still within the lookback) adds nothing', [
-      { start: 1, times: [900, 1000] }, { start: 1001, times: [1003, 2000] },
-    ], [{ end: 2000, baseline: null }]],
-    ['a sample older than the lookback is no baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS, 1100] }], [{ end: 1100, baseline: null }]],
-    ['the last sample within the lookback is the baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS + 1, 960, 1100] }], [{ end: 1100, baseline: 960 }]],
-  ])('%s', (_, processes, expected) => {
-    expect(segmentTerms(target, processes, 1000)).toEqual(expected.map((e) => ({ target: target.labels, ...e })));
+  type P = Array<{ start: number; times: number[] }>;
+  it.each<[string, P, Lookups, Array<{ end: number; baseline: number | null }>]>([
+    ['ran through, found at both ends: the period\'s instants', [{ start: 1, times: [985, 1000, 1015, 1990] }], { now: 1, atStart: 1 }, [{ end: 2000, baseline: 1000 }]],
+    ['ran through, a failed scrape before the start: from its last sample within the lookback', [{ start: 1, times: [985, 1015, 1990] }], { now: 1 }, [{ end: 2000, baseline: 985 }]],
+    ['restarted inside: the old process from the start to its last sample, the new one from 0', [
+      { start: 1, times: [990, 1005, 1500] }, { start: 1510, times: [1512, 1990] },
+    ], { now: 1510, atStart: 1 }, [{ end: 1500, baseline: 1000 }, { end: 2000, baseline: null }]],
+    ['started inside', [{ start: 1200, times: [1201, 1990] }], { now: 1200 }, [{ end: 2000, baseline: null }]],
+    ['stopped inside: its last sample, not the end', [{ start: 1, times: [995, 1010, 1400] }], { atStart: 1 }, [{ end: 1400, baseline: 1000 }]],
+    ['ended before the start (still found by the lookup) adds nothing', [
+      { start: 1, times: [900, 1000] }, { start: 1001, times: [1003, 1990] },
+    ], { now: 1001, atStart: 1 }, [{ end: 2000, baseline: null }]],
+    ['a sample older than the lookback is no baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS, 1100] }], {}, [{ end: 1100, baseline: null }]],
+    ['the last sample within the lookback is the baseline', [{ start: 1, times: [1000 - LOOKBACK_SECONDS + 1, 960, 1100] }], {}, [{ end: 1100, baseline: 960 }]],
+  ])('%s', (_, processes, found, expected) => {
+    expect(segmentTerms(target, processes, 1000, 2000, found)).toEqual(expected.map((e) => ({ target: target.labels, ...e })));
+  });
+
+  it('terms of many proxies share instants: ends added, starts subtracted', () => {
+    const b = targetOf(B).labels;
+    const instants = instantsOf([
+      { target: target.labels, end: 2000, baseline: 1000 }, { target: b, end: 2000, baseline: null }, { target: b, end: 1500, baseline: 1000 },
+    ]);
+    expect([...instants.entries()]).toEqual([[2000, { plus: [target.labels, b], minus: [] }], [1000, { plus: [], minus: [target.labels, b] }], [1500, { plus: [b], minus: [] }]]);
   });
 });
 
@@ -60,6 +70,8 @@ describe('plan', () => {
 
   it('the sums cover proxies with one start time now and at both periods\' start; the others are read raw', () => {
     expect(instances(plan)).toEqual(['b:9464', 'c:9464']);
+    expect(plan.lookups(targetOf(B).key, 'range')).toEqual({ now: 50, atStart: 3 });
+    expect(plan.lookups(targetOf(C).key, 'window')).toEqual({ now: undefined, atStart: undefined });
   });
 
   it('steady through the range but not found at the window start (a scrape gap): read raw too', () => {
