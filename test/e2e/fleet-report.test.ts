@@ -297,9 +297,9 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(change?.after.requests).toBe(under('mqtt'));
     expect([change?.before.requests, change?.after.requests]).toEqual([250, 250]);
     expect(change?.before.errors.count).toBe(sum(samples, 'cassia_proxy_gateway_requests_total', { gateway: MOVED, transport: 'capwap', code: '502' }));
-    // Found from the raw counters: the end of the first checkpoint interval (10m / 48 here) in which
+    // Found from the raw counters: the end of the first checkpoint interval (10m / 24 here) in which
     // a counter under MQTT grew, which is after the scrape that saw the last counts under CAPWAP.
-    expect(fleet.plan.activityResolutionSeconds).toBe(12.5);
+    expect(fleet.plan.activityResolutionSeconds).toBe(25);
     const step = fleet.plan.activityResolutionSeconds * 1000;
     const changedAt = Date.parse(change?.changedAt ?? '');
     expect(changedAt).toBeGreaterThan(beforeDone);

@@ -77,12 +77,12 @@ describe('counts', () => {
 
 describe('activity', () => {
   it.each([
-    // series → checkpoint intervals: as many as 3 M lookups allow, 4 to 48
-    [100, 48],
-    [24_000, 48],
-    [60_000, 48],
-    [120_000, 24],
-    [240_000, 11],
+    // series → checkpoint intervals: as many as 1 M lookups allow, 4 to 24
+    [100, 24],
+    [18_000, 24],
+    [45_000, 21],
+    [90_000, 10],
+    [180_000, 4],
     [10_000_000, 4],
   ])('%d series: %d intervals', (series, intervals) => {
     expect(checkpointCount(series)).toBe(intervals);
