@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
 import { createFakeFleet, expectedCounts, gatewayMac } from './lib/fake-fleet.mjs';
-import { cpuSeconds, installCleanup, rssBytes, sleep, stopAll, stopChild } from './lib/procs.mjs';
+import { cpuSeconds, installCleanup, rssBytes, sleep, stopAll, stopChild, track } from './lib/procs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -44,9 +44,12 @@ const MAX_RSS = Number(opts['max-prometheus-gib']) * 2 ** 30;
 const MIB = 2 ** 20;
 
 installCleanup();
+/** Temp dirs to remove at exit, whatever ends the run. */
+const dirs = new Set();
+process.on('exit', () => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 const run = (cmd, args, o = {}) => new Promise((resolve, reject) => {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o });
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o }));
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -79,6 +82,7 @@ async function backfillWindow(dir, dataDir, fill) {
 
 async function scale(gateways, sidecars) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  dirs.add(dir);
   const dataDir = join(dir, 'data');
   const result = { gateways, sidecars };
   let prometheus;
@@ -187,10 +191,10 @@ async function scale(gateways, sidecars) {
       `    static_configs: [{targets: [${live.map((i) => `"${instance(i)}"`).join(', ')}]}]`,
     ].join('\n'));
     while (Date.now() / 1000 < bridgeEnd + 1) await sleep(200);
-    prometheus = spawn('prometheus', [
+    prometheus = track(spawn('prometheus', [
       `--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
       '--storage.tsdb.retention.time=15d', '--storage.tsdb.max-block-duration=2h', '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let promLog = '';
     prometheus.stderr.on('data', (d) => { promLog = (promLog + d).slice(-4000); });
     const url = `http://127.0.0.1:${port}`;
