@@ -172,23 +172,19 @@ describe('when Prometheus is not there or not right', () => {
     oneLine(b.stderr, 'rejected the query (bad_data: 1:40: parse error: unexpected identifier "x")');
   });
 
-  it('a query refused for its cost names the query, the range and the remedy', async () => {
-    // Only the raw activity query is too big: the server has no recording rules for it to use.
-    const { url } = await api((q) => (q.startsWith('sum by (__name__, gateway, transport)')
-      ? [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }]
-      : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
-    const out = await run(['--prometheus', url, '--range', '7d']);
+  const tooManySamples = [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }] as [number, unknown];
+  const timedOut = [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }] as [number, unknown];
+  it.each<[string, string, [number, unknown], string, string[]]>([
+    // Only the raw activity checkpoints are too big: the server has no recording rules for them.
+    ['too many samples in an activity checkpoint', 'sum by (__name__, gateway, transport)', tooManySamples, '7d',
+      ['too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus']],
+    ['a timeout in a count query', 'sum by (__name__, gateway, transport, code', timedOut, '24h',
+      ['(timeout: query timed out in expression evaluation): query counts.', ' over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here']],
+  ])('a query refused for its cost (%s) names the query, the range and the remedy', async (_, prefix, refusal, range, parts) => {
+    const { url } = await api((q) => (q.startsWith(prefix) ? refusal : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
+    const out = await run(['--prometheus', url, '--range', range]);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, 'too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus');
-  });
-
-  it('a query the server timed out on: the same, with the limits to raise', async () => {
-    const { url } = await api((q) => (q.startsWith('sum by (__name__, gateway, transport, code')
-      ? [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]
-      : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
-    const out = await run(['--prometheus', url, '--range', '24h']);
-    expect(out.code).toBe(1);
-    oneLine(out.stderr, '(timeout: query timed out in expression evaluation): query counts.', ' over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here');
+    oneLine(out.stderr, ...parts);
   });
 
   it('not a Prometheus API: exit 1', async () => {
