@@ -3,9 +3,9 @@
  * turned into the same segment counts the running proxy keeps, and handed to the same assembler
  * (src/report/assemble.ts) — so figures, statistics and verdicts have one implementation.
  *
- * Three rounds of queries, each cheap: what the proxies' start times say (one series per proxy),
- * the raw start times of the few proxies that restarted, started or stopped within the range, and
- * then every count, activity time, identity and chart at once.
+ * Three rounds of queries, each cheap: which proxies ran and their start times (one series per
+ * proxy), the raw start times of the few proxies that restarted, started or stopped within the
+ * range, and then every count, activity time, identity and chart at once.
  */
 import { assembleGateways, assembleReport, type SegmentCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
@@ -64,6 +64,8 @@ export interface FleetReport {
   proxies: number;
   source: { prometheus: string; selector: string; rangeSeconds: number };
   plan: FleetPlan;
+  /** The exact increments of every counter family over the range and the window, by the family's labels. */
+  counts: Record<'range' | 'window', Record<CounterName, InstantSample[]>>;
 }
 
 /** Window and bucket sizes for a range: 30 buckets over min(range, 15 min). */
@@ -225,8 +227,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   await limited(tasks, CONCURRENCY);
   if (activityLater !== null) activity = activityLater();
 
-  const period = (start: readonly InstantSample[], segments: { plus: InstantSample[]; minus: InstantSample[] }): Period => {
-    const p = new Period();
+  const rowsOf = (start: readonly InstantSample[], segments: { plus: InstantSample[]; minus: InstantSample[] }): Record<CounterName, InstantSample[]> => {
     const rows = {} as Record<CounterName, InstantSample[]>;
     for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
       rows[name] = mergeRows(
@@ -234,11 +235,16 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
         increments(familyRows(segments.plus, family), familyRows(segments.minus, family)),
       );
     }
+    return rows;
+  };
+  const counts = { range: rowsOf(answers.rangeStart, restarted.range), window: rowsOf(answers.windowStart, restarted.window) };
+  const period = (rows: Record<CounterName, InstantSample[]>): Period => {
+    const p = new Period();
     p.fill(rows);
     return p;
   };
-  const range = period(answers.rangeStart, restarted.range);
-  const window = period(answers.windowStart, restarted.window);
+  const range = period(counts.range);
+  const window = period(counts.window);
 
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {
@@ -282,5 +288,5 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       'before/after: the gateway under its previous transport against its current one; ' +
       `first/last activity from ${fleetPlan.activity} at ${humanDuration(resolution)} resolution`,
   };
-  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan };
+  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan, counts };
 }

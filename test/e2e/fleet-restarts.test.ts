@@ -142,6 +142,13 @@ describe.skipIf(status.skip || status.mustFail)('fleet report counts exactly acr
         expect({ requests: t?.requests, upstream502: t?.status502.upstream.count, proxy504: t?.status504.proxy.count, events: t?.events, missing: t?.missing }, name)
           .toEqual({ requests: counts.requests, upstream502: counts.upstream502, proxy504: counts.proxy504, events: counts.events, missing: counts.missing });
       }
+      // The per-family rows the report hands on: one row per gateway, transport and code.
+      const rows = fleetReport.counts.range.gatewayRequests;
+      for (const [key, counts] of expected.segments) {
+        const [mac, transport] = key.split(' ');
+        const got = rows.filter((r) => r.metric.gateway === mac && r.metric.transport === transport).reduce((a, r) => a + r.value, 0);
+        if (mac !== 'none') expect(got, key).toBe(counts.requests);
+      }
       // The window is the whole range here (shorter than 15 minutes): the same counts.
       for (const [mac, counts] of expected.gateways) expect(figures(gateways.get(mac)?.window as Figures), `${mac} window`).toEqual(counts);
     });

@@ -4,8 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetPlan, FleetReport } from '../../src/fleet/collect.js';
 import { humanDuration, mdCell, planLine, renderMarkdown, renderText } from '../../src/fleet/format.js';
+import { COUNTER_FAMILIES } from '../../src/fleet/queries.js';
 import { MOVED, realisticReport } from '../report/fixture.js';
 
+const none = Object.fromEntries(Object.keys(COUNTER_FAMILIES).map((name) => [name, []])) as unknown as FleetReport['counts']['range'];
+const NO_COUNTS: FleetReport['counts'] = { range: none, window: none };
 const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, queries: 40 };
 
 function fleet(rename?: (name: string) => string, plan: FleetPlan = PLAN): FleetReport {
@@ -16,7 +19,7 @@ function fleet(rename?: (name: string) => string, plan: FleetPlan = PLAN): Fleet
     for (const g of gateways) if (g.name !== null) g.name = rename(g.name);
     for (const x of r.recommendations) if (x.name !== null) x.name = rename(x.name);
   }
-  return { report: r, gateways, proxies: 3, source: { prometheus: 'https://mimir.example.com/prometheus', selector: '{namespace="iot"}', rangeSeconds: 86_400 }, plan };
+  return { report: r, gateways, proxies: 3, source: { prometheus: 'https://mimir.example.com/prometheus', selector: '{namespace="iot"}', rangeSeconds: 86_400 }, plan, counts: NO_COUNTS };
 }
 
 describe('text', () => {
