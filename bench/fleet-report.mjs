@@ -33,6 +33,8 @@ const { values: opts } = parseArgs({
     'history-hours': { type: 'string', default: '24.5' },
     'max-prometheus-gib': { type: 'string', default: '8' },
     'hold-minutes': { type: 'string', default: '0' },
+    /** Another build's CLI (e.g. the previous release's dist/src/cli.js) to time in the same run. */
+    compare: { type: 'string', default: '' },
     out: { type: 'string', default: '' },
   },
 });
@@ -253,6 +255,27 @@ async function scale(gateways, sidecars) {
       result.runs.push(await timedReport(name, url, prometheus.pid, range, selector, T, dir, fleet));
       const last = result.runs.at(-1);
       log(`  ${name}: ${last.seconds.toFixed(2)} s (Prometheus CPU ${last.prometheusCpuSeconds.toFixed(2)} s, report CPU ${last.reportCpuSeconds.toFixed(2)} s, load ${last.loadAverage}), exit ${last.exit}, max ${(last.maxSamples / 1e6).toFixed(2)} M samples (${last.maxSamplesQuery}), RSS +${last.rssGrowthMiB.toFixed(0)} MiB, ${last.mismatches} mismatches, ${last.activity}`);
+    }
+    if (opts.compare) {
+      // The other build has neither --time nor --query-stats: it reports at "now", and only its
+      // time, Prometheus' CPU and memory are comparable.
+      for (const range of ['10m', '24h']) {
+        const before = rssBytes(prometheus.pid);
+        const cpuBefore = cpuSeconds(prometheus.pid);
+        let peak = before;
+        const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(prometheus.pid)); }, 50);
+        const started = performance.now();
+        const r = await run(process.execPath, [opts.compare, 'report', '--prometheus', url, '--range', range, '--format', 'json', '--timeout', '120s']);
+        clearInterval(sampler);
+        const compared = {
+          name: `${range} (${opts.compare})`, exit: r.code, error: r.code === 0 ? null : r.err.trim().slice(0, 300),
+          seconds: (performance.now() - started) / 1000, prometheusCpuSeconds: cpuSeconds(prometheus.pid) - cpuBefore,
+          rssBeforeMiB: before / MIB, rssGrowthMiB: (peak - before) / MIB,
+          loadAverage: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+        };
+        (result.compared ??= []).push(compared);
+        log(`  compared ${compared.name}: ${compared.seconds.toFixed(1)} s (Prometheus CPU ${compared.prometheusCpuSeconds.toFixed(1)} s), exit ${compared.exit}, RSS +${compared.rssGrowthMiB.toFixed(0)} MiB ${compared.error ?? ''}`);
+      }
     }
     const hold = Number(opts['hold-minutes']);
     if (hold > 0) {
