@@ -84,6 +84,15 @@ export function parseDurationSeconds(text: string): number | null {
   return seconds > 0 ? seconds : null;
 }
 
+/** `24h`, `7d`, `90m`, `45s`: the largest unit that divides the range (days from 2 days on). */
+export function humanDuration(seconds: number): string {
+  if (seconds >= 172_800 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 const bad = (message: string): FleetError => new FleetError(message, 2);
 
 /** `2026-12-06T18:00:00Z` (a zone is required) or unix seconds → unix ms; null when neither. */

@@ -17,7 +17,7 @@ import {
 } from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
 import { anyCount, chartCounts, familyRows, increments, mergeRows, Period } from './counts.js';
-import { humanDuration } from './format.js';
+import { humanDuration } from './args.js';
 import {
   baseQueries, COUNTER_FAMILIES, selectorMatchers, sumsQuery, targetSumsQuery, timelineQuery, type CounterName,
 } from './queries.js';

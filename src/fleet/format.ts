@@ -6,6 +6,7 @@
  */
 import { confidence, int, ms, pct } from '../report/format.js';
 import type { GatewayReport, Ratio, TransportReport } from '../report/types.js';
+import { humanDuration } from './args.js';
 import type { FleetReport } from './collect.js';
 
 interface Table {
@@ -20,15 +21,6 @@ interface Section {
   /** Text before the table (or instead of it when there are no rows). */
   notes: string[];
   table?: Table;
-}
-
-/** `24h`, `7d`, `90m`, `45s`: the largest unit that divides the range (days from 2 days on). */
-export function humanDuration(seconds: number): string {
-  if (seconds >= 172_800 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
 }
 
 const when = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;

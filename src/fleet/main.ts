@@ -5,10 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { renderStatusPage } from '../report/html.js';
-import { parseReportArgs, REPORT_HELP, type ReportArgs } from './args.js';
+import { humanDuration, parseReportArgs, REPORT_HELP, type ReportArgs } from './args.js';
 import { createPromClient, displayUrl, FleetError, type QueryStats } from './client.js';
 import { collectFleet, type FleetReport } from './collect.js';
-import { humanDuration, planLine, renderMarkdown, renderText } from './format.js';
+import { planLine, renderMarkdown, renderText } from './format.js';
 
 export interface ReportIo {
   stdout?: { write(text: string): unknown };

@@ -3,7 +3,8 @@
 // from the AC escaped (Markdown) or stripped of control characters (terminal).
 import { describe, expect, it } from 'vitest';
 import type { FleetPlan, FleetReport } from '../../src/fleet/collect.js';
-import { humanDuration, mdCell, planLine, renderMarkdown, renderText } from '../../src/fleet/format.js';
+import { humanDuration } from '../../src/fleet/args.js';
+import { mdCell, planLine, renderMarkdown, renderText } from '../../src/fleet/format.js';
 import { COUNTER_FAMILIES } from '../../src/fleet/queries.js';
 import { MOVED, realisticReport } from '../report/fixture.js';
 
