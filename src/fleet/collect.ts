@@ -31,7 +31,7 @@ export const FLEET_SERIES_BUCKETS = 30;
 /** Queries in flight at once: enough to be quick, few enough not to load a busy Prometheus. */
 const CONCURRENCY = 4;
 /** Proxies per query of restarted proxies' sums: few queries, short enough for any server's limits. */
-const TERMS_PER_QUERY = 50;
+const PROXIES_PER_QUERY = 50;
 
 export interface FleetOptions {
   client: PromClient;
@@ -170,7 +170,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
 
   // Round 2: the processes of the proxies that did not run one process through the range.
   const lines = plan.timeline.length === 0 ? new Map<string, never>() : timelines(
-    (await limited(chunks(plan.timeline, 100).map((group) => () =>
+    (await limited(chunks(plan.timeline, PROXIES_PER_QUERY).map((group) => () =>
       ask.matrix('targets.timeline', timelineQuery(m, [...new Set(group.map((t) => t.labels.instance ?? ''))], rangeSeconds + LOOKBACK_SECONDS))),
     CONCURRENCY)).flat(),
     plan.timeline,
@@ -192,7 +192,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     const terms = [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - seconds, nowS, plan.lookups(l.target.key, period)));
     for (const [t, { plus, minus }] of instantsOf(terms)) {
       for (const [sign, targets] of [['plus', plus], ['minus', minus]] as const) {
-        for (const group of chunks(targets, TERMS_PER_QUERY)) {
+        for (const group of chunks(targets, PROXIES_PER_QUERY)) {
           tasks.push(async () => restarted[period][sign].push(...await ask.vector(`counts.${period}.restarted`, targetSumsQuery(m, group), t * 1000)));
         }
       }
