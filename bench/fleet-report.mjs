@@ -244,6 +244,9 @@ async function scale(gateways, sidecars) {
     result.headSeries = (await (await fetch(`${url}/api/v1/query?query=prometheus_tsdb_head_series`)).json().catch(() => null))?.data?.result?.[0]?.value?.[1] ?? null;
     const head = await (await fetch(`${url}/api/v1/status/tsdb`)).json();
     result.headSeries = head?.data?.headStats?.numSeries ?? result.headSeries;
+    // What the recording rules cost Prometheus: one evaluation of the group (every minute).
+    const groups = (await (await fetch(`${url}/api/v1/rules`)).json())?.data?.groups ?? [];
+    result.rulesEvaluationSeconds = groups.find((g) => g.name === 'cassia-ac-proxy-fleet-report')?.evaluationTime ?? null;
 
     result.runs = [];
     for (const [name, range, selector] of [
