@@ -17,7 +17,7 @@ const STREAMS_ONE = ['scan'];
 const ROUTE = '/api/gatt/nodes/{device}/handle/{handle}/value';
 /** Request duration buckets of the product (REQUEST_DURATION_BUCKETS) as label text. */
 const LE = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '20', '30', '+Inf'];
-/** Where each status's calls fall in the histogram: 502 fast, 200 at 50 ms, 504 at the 20 s timeout. */
+/** Where each status's calls fall in the histogram: 502 and 404 fast, 200 at 50 ms, 504 at the 20 s timeout. */
 const LE_OF = { 502: 1, 200: 3, 504: 11 };
 
 /** A 32-bit hash of a few integers (deterministic rates). */
@@ -71,13 +71,17 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
         const capwap = transport === 'capwap';
         const gt = `gateway="${mac}",transport="${transport}"`;
         const h = (k) => hash(i, g, k, capwap ? 1 : 2);
+        // Every series ticks (a series exists once counted), so the series per sidecar and gateway
+        // are those of a day's real traffic: about 19.
         const r200 = 2 + (h(1) % 4);
-        const r502 = capwap ? h(2) % 3 : (h(2) % 7 === 0 ? 1 : 0);
-        const r504 = h(3) % 5 === 0 ? 1 : 0;
+        const r404 = g % 2 === 0 ? 1 : 0;
+        const r502 = capwap ? 1 + (h(2) % 3) : 1;
+        const r504 = 1;
         const add = (family, labels, rate, extra = {}) => {
           if (rate > 0) specs.push({ family, text: `cassia_proxy_${family}{${labels}}`, rate, lo, hi, g, transport, ...extra });
         };
         add('gateway_requests_total', `${gt},code="200"`, r200, { code: '200', origin: 'upstream' });
+        add('gateway_requests_total', `${gt},code="404"`, r404, { code: '404', origin: 'upstream' });
         add('gateway_requests_total', `${gt},code="502"`, r502, { code: '502', origin: 'upstream' });
         add('gateway_requests_total', `${gt},code="504"`, r504, { code: '504', origin: 'proxy' });
         add('gateway_errors_total', `${gt},code="502",origin="upstream"`, r502, { code: '502', origin: 'upstream' });
@@ -88,10 +92,10 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
           const events = 10 + (h(10 + s) % 7);
           add('events_total', st, events);
           add('events_sequenced_total', st, events);
-          add('events_missing_total', st, capwap ? 1 + (h(20 + s) % 3) : (h(20 + s) % 9 === 0 ? 1 : 0));
-          add('events_out_of_order_total', st, h(30 + s) % 4 === 0 ? 1 : 0);
-          add('events_duplicate_total', st, h(40 + s) % 6 === 0 ? 1 : 0);
-          add('sequence_resets_total', st, h(50 + s) % 50 === 0 ? 1 : 0);
+          add('events_missing_total', st, capwap ? 1 + (h(20 + s) % 3) : 1);
+          add('events_out_of_order_total', st, 1 + (h(30 + s) % 2));
+          add('events_duplicate_total', st, 1);
+          add('sequence_resets_total', st, 1);
         }
       }
     }
@@ -121,7 +125,7 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
     const byTransport = new Map();
     const bucket = (transport) => {
       let b = byTransport.get(transport);
-      if (!b) byTransport.set(transport, (b = { 200: 0, 502: 0, 504: 0 }));
+      if (!b) byTransport.set(transport, (b = { 200: 0, 404: 0, 502: 0, 504: 0 }));
       return b;
     };
     const seen = new Set();
@@ -153,13 +157,14 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
     for (const [transport, b] of byTransport) {
       const base = `route="${ROUTE}",method="GET"`;
       if (b[200]) yield [`cassia_proxy_requests_total{${base},code="200",origin="upstream",reason="response",transport="${transport}"}`, b[200], true];
+      if (b[404]) yield [`cassia_proxy_requests_total{${base},code="404",origin="upstream",reason="response",transport="${transport}"}`, b[404], true];
       if (b[502]) yield [`cassia_proxy_requests_total{${base},code="502",origin="upstream",reason="response",transport="${transport}"}`, b[502], true];
       if (b[504]) yield [`cassia_proxy_requests_total{${base},code="504",origin="proxy",reason="headers_timeout",transport="${transport}"}`, b[504], true];
       for (const [i, le] of LE.entries()) {
-        const v = (i >= LE_OF[502] ? b[502] : 0) + (i >= LE_OF[200] ? b[200] : 0) + (i >= LE_OF[504] ? b[504] : 0);
+        const v = (i >= LE_OF[502] ? b[502] + b[404] : 0) + (i >= LE_OF[200] ? b[200] : 0) + (i >= LE_OF[504] ? b[504] : 0);
         yield [`cassia_proxy_request_duration_seconds_bucket{${base},transport="${transport}",le="${le}"}`, v, true];
       }
-      yield [`cassia_proxy_request_duration_seconds_count{${base},transport="${transport}"}`, b[200] + b[502] + b[504], false];
+      yield [`cassia_proxy_request_duration_seconds_count{${base},transport="${transport}"}`, b[200] + b[404] + b[502] + b[504], false];
     }
   }
 
@@ -297,7 +302,7 @@ export function expectedCounts(rows) {
       if (spec.family === 'gateway_requests_total' || spec.family === 'tokens') {
         c.requests += increment;
         // Per transport, requests_total carries the origin itself.
-        if (c === targets.at(-1) && spec.code !== '200') c[`${spec.origin}${spec.code}`] += increment;
+        if (c === targets.at(-1) && (spec.code === '502' || spec.code === '504')) c[`${spec.origin}${spec.code}`] += increment;
       } else if (spec.family === 'gateway_errors_total') {
         if (c !== targets.at(-1)) c[`${spec.origin}${spec.code}`] += increment;
       } else if (FIELD_OF[spec.family]) {

@@ -160,11 +160,12 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     () => ask.series('targets.seen', q.start, startedAt),
     () => ask.vector('targets.now', q.start),
     () => ask.vector('targets.atRangeStart', q.start, rangeStart),
-    () => ask.vector('targets.atWindowStart', q.start, windowStart),
+    // A range no longer than the window starts where the window does: one question for both.
+    () => (windowStart === rangeStart ? Promise.resolve([]) : ask.vector('targets.atWindowStart', q.start, windowStart)),
     () => ask.vector('activity.rulesSince', rules.since),
     () => ask.vector('activity.series', activitySeriesQuery(m)),
   ], CONCURRENCY) as [Array<Record<string, string>>, InstantSample[], InstantSample[], InstantSample[], InstantSample[], InstantSample[]];
-  const plan = planTargets(seen, startNow, atRange, atWindow);
+  const plan = planTargets(seen, startNow, atRange, windowStart === rangeStart ? atRange : atWindow);
   const rulesSince = since[0]?.value;
   const useRules = rulesSince !== undefined && Number.isFinite(rulesSince) && rulesSince <= nowS - rangeSeconds;
 
@@ -185,8 +186,8 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const tasks: Array<() => Promise<unknown>> = [
     async () => { answers.end = await ask.vector('counts.end', sums); },
     async () => { answers.rangeStart = await ask.vector('counts.rangeStart', sums, rangeStart); },
-    async () => { answers.windowStart = await ask.vector('counts.windowStart', sums, windowStart); },
   ];
+  if (windowStart !== rangeStart) tasks.push(async () => { answers.windowStart = await ask.vector('counts.windowStart', sums, windowStart); });
   // The restarted proxies' segments: their sums at each instant a process ends or a period starts.
   for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
     const terms = [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - seconds, nowS, plan.lookups(l.target.key, period)));
@@ -237,7 +238,10 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     }
     return rows;
   };
-  const counts = { range: rowsOf(answers.rangeStart, restarted.range), window: rowsOf(answers.windowStart, restarted.window) };
+  const counts = {
+    range: rowsOf(answers.rangeStart, restarted.range),
+    window: rowsOf(windowStart === rangeStart ? answers.rangeStart : answers.windowStart, restarted.window),
+  };
   const period = (rows: Record<CounterName, InstantSample[]>): Period => {
     const p = new Period();
     p.fill(rows);

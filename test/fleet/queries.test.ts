@@ -77,11 +77,11 @@ describe('counts', () => {
 
 describe('activity', () => {
   it.each([
-    // series → checkpoint intervals: as many as 1 M lookups allow, 4 to 24
+    // series → checkpoint intervals: as many as 600,000 lookups allow, 4 to 24
     [100, 24],
     [18_000, 24],
-    [45_000, 21],
-    [90_000, 10],
+    [25_000, 23],
+    [100_000, 5],
     [180_000, 4],
     [10_000_000, 4],
   ])('%d series: %d intervals', (series, intervals) => {

@@ -234,6 +234,18 @@ describe('--query-stats', () => {
     }
   });
 
+  it('a range no longer than the window: its start is the window\'s, asked once', async () => {
+    const { url } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
+    let stderr = '';
+    await reportMain(['--prometheus', url, '--range', '10m', '--query-stats', '-', '--format', 'json'], {
+      stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
+    });
+    const names = stderr.trim().split('\n').map((l) => (JSON.parse(l) as { name: string }).name);
+    expect(names).toEqual(expect.arrayContaining(['counts.end', 'counts.rangeStart', 'targets.atRangeStart']));
+    expect(names).not.toContain('counts.windowStart');
+    expect(names).not.toContain('targets.atWindowStart');
+  });
+
   it('not asked: no stats parameter', async () => {
     const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
     await run(['--prometheus', url, '--format', 'json']);
