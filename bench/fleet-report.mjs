@@ -35,6 +35,8 @@ const { values: opts } = parseArgs({
     'hold-minutes': { type: 'string', default: '0' },
     /** Another build's CLI (e.g. the previous release's dist/src/cli.js) to time in the same run. */
     compare: { type: 'string', default: '' },
+    /** Up to which fleet size to run --compare (an old build may need far more memory). */
+    'compare-max-gateways': { type: 'string', default: '1000' },
     out: { type: 'string', default: '' },
   },
 });
@@ -90,6 +92,7 @@ async function scale(gateways, sidecars) {
   let prometheus;
   const servers = [];
   let ticker;
+  let guard;
   try {
     const now0 = Date.now() / 1000;
     const H0 = Math.floor((now0 - Number(opts['history-hours']) * 3600) / HIST_TICK) * HIST_TICK;
@@ -211,7 +214,7 @@ async function scale(gateways, sidecars) {
 
     // Live: a tick every minute on the minute; sidecar 7 restarts after 8 minutes.
     let peakIdle = 0;
-    const guard = setInterval(() => {
+    guard = setInterval(() => {
       const rss = rssBytes(prometheus.pid);
       peakIdle = Math.max(peakIdle, rss);
       if (rss > MAX_RSS) {
@@ -239,7 +242,6 @@ async function scale(gateways, sidecars) {
       if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${promLog}`);
       await sleep(1000);
     }
-    clearInterval(guard);
     result.prometheusIdleMiB = rssBytes(prometheus.pid) / MIB;
     result.headSeries = (await (await fetch(`${url}/api/v1/query?query=prometheus_tsdb_head_series`)).json().catch(() => null))?.data?.result?.[0]?.value?.[1] ?? null;
     const head = await (await fetch(`${url}/api/v1/status/tsdb`)).json();
@@ -259,7 +261,7 @@ async function scale(gateways, sidecars) {
       const last = result.runs.at(-1);
       log(`  ${name}: ${last.seconds.toFixed(2)} s (Prometheus CPU ${last.prometheusCpuSeconds.toFixed(2)} s, report CPU ${last.reportCpuSeconds.toFixed(2)} s, load ${last.loadAverage}), exit ${last.exit}, max ${(last.maxSamples / 1e6).toFixed(2)} M samples (${last.maxSamplesQuery}), RSS +${last.rssGrowthMiB.toFixed(0)} MiB, ${last.mismatches} mismatches, ${last.activity}`);
     }
-    if (opts.compare) {
+    if (opts.compare && gateways <= Number(opts['compare-max-gateways'])) {
       // The other build has neither --time nor --query-stats: it reports at "now", and only its
       // time, Prometheus' CPU and memory are comparable.
       for (const range of ['10m', '24h']) {
@@ -280,6 +282,7 @@ async function scale(gateways, sidecars) {
         log(`  compared ${compared.name}: ${compared.seconds.toFixed(1)} s (Prometheus CPU ${compared.prometheusCpuSeconds.toFixed(1)} s), exit ${compared.exit}, RSS +${compared.rssGrowthMiB.toFixed(0)} MiB ${compared.error ?? ''}`);
       }
     }
+    result.prometheusPeakMiB = peakIdle / MIB;
     const hold = Number(opts['hold-minutes']);
     if (hold > 0) {
       log(`  holding Prometheus at ${url} (T = ${T}) for ${hold} minutes`);
@@ -288,6 +291,7 @@ async function scale(gateways, sidecars) {
     return result;
   } finally {
     clearTimeout(ticker);
+    clearInterval(guard);
     if (prometheus) await stopChild(prometheus);
     for (const s of servers) {
       s?.closeAllConnections();
