@@ -3,15 +3,16 @@
 // a process holding 200,000 sequence trackers.
 //   npx tsc -p tsconfig.build.json && node --expose-gc bench/analysis-throughput.mjs [seconds]
 // Targets: >= 300,000 events/s on one core; <= 150 MiB RSS with 200k trackers.
-import { pino } from 'pino';
+// `... 5 rewrite`: notification events through the tap alone and through the sequence.request
+// rewriter then the tap (as the proxy runs them), alternated in the same run; target <= 1 µs/event more.
 import { createCountsFactory } from '../dist/src/gateways/counts.js';
 import { createGatewayDirectory } from '../dist/src/gateways/directory.js';
-import { reportSnapshot } from '../dist/src/gateways/report-view.js';
 import { createGatewayState } from '../dist/src/gateways/state.js';
 import { createMetrics, Registry } from '../dist/src/metrics/metrics.js';
 import { createReport } from '../dist/src/report/report.js';
 import { createStreamAnalyzer } from '../dist/src/streams/analyzer.js';
 import { createExtractors } from '../dist/src/streams/extractors.js';
+import { createSeqNumRewriter } from '../dist/src/streams/seqnum-rewriter.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const GW = 'CC:1B:E0:E0:00:01';
@@ -23,7 +24,7 @@ function config(maxTrackedDevices) {
     timeouts: { connect: 5000, headers: 30000, streamIdle: 75000, shutdown: 1000 },
     transport: { default: 'unknown', gateways: { [GW]: { transport: 'capwap' } }, expected: null },
     discovery: { enabled: false, interval: 60000, key: null, secret: null },
-    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000 },
+    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, request: false },
     limits: { maxGateways: 1000, maxTrackedDevices, maxEventBytes: 1 << 20 },
     log: { level: 'silent', access: false }, configFile: null, gatewaysFile: null,
   };
@@ -33,16 +34,16 @@ function config(maxTrackedDevices) {
 function analyzerFor(cfg) {
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const state = createGatewayState({ metrics, onOverflow: () => {} });
-  const report = createReport({ gatewaySnapshot: () => reportSnapshot(state) });
-  const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.recorder));
+  const report = createReport({ gatewaySnapshot: () => state.snapshot() });
+  const directory = createGatewayDirectory(cfg, state, createCountsFactory(metrics, report.segments));
   state.activate(directory, cfg);
   const generation = { directory, extractors: createExtractors(cfg.sequence), maxEventBytes: cfg.limits.maxEventBytes, retired: false };
   const analyzer = createStreamAnalyzer({
-    metrics, state, log: pino({ level: 'silent' }), generation: () => generation,
+    metrics, state, generation: () => generation,
     reorderWindow: cfg.sequence.reorderWindow, reorderWindowTime: cfg.sequence.reorderWindowTime,
     maxTrackedDevices: cfg.limits.maxTrackedDevices,
   });
-  return { tap: (kind, mac) => analyzer.tap(kind, directory.resolve(mac)), trackers: () => analyzer.trackers(), close: () => { analyzer.close(); state.close(); } };
+  return { tap: (kind, mac, sequenceRequested = false) => analyzer.tap(kind, directory.resolve(mac), sequenceRequested), trackers: () => analyzer.trackers(), close: () => { analyzer.close(); state.close(); } };
 }
 
 const mac = (i) => `E4:7F:${[(i >> 16) & 255, (i >> 8) & 255, i & 255, 0x42].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
@@ -141,6 +142,66 @@ function memory() {
   analyzer.close();
 }
 
+/**
+ * The cost sequence.request adds per event: the same notification chunks through the tap alone
+ * (today's path) and through the rewriter, then the tap (the proxy's path for a requested stream),
+ * in alternating rounds of one process, CPU time per event compared round by round.
+ */
+function rewrite() {
+  const analyzer = analyzerFor(config(200_000));
+  const noteEvents = 20_000;
+  const note = chunks(notificationStream(noteEvents, 200));
+  const bytesPerEvent = (note.reduce((n, c) => n + c.length, 0) / noteEvents).toFixed(0);
+  const cpuNs = (run) => {
+    const c0 = process.cpuUsage();
+    run();
+    const c = process.cpuUsage(c0);
+    return ((c.user + c.system) * 1000) / noteEvents;
+  };
+  const tapOnly = () => {
+    const tap = analyzer.tap('notification', GW, false);
+    for (const c of note) tap.write(c);
+    tap.close();
+  };
+  let sent = 0;
+  let toClient = 0;
+  const withRewrite = () => {
+    const tap = analyzer.tap('notification', GW, true);
+    const rw = createSeqNumRewriter({ kind: 'notification', maxEventBytes: 1 << 20, onFallback: () => { throw new Error('fell back'); } });
+    for (const c of note) {
+      toClient += rw.write(c).length;
+      tap.write(c);
+    }
+    toClient += rw.end().length;
+    tap.close();
+  };
+  let sentRounds = 0;
+  const rewriterOnly = () => {
+    const rw = createSeqNumRewriter({ kind: 'notification', maxEventBytes: 1 << 20, onFallback: () => { throw new Error('fell back'); } });
+    for (const c of note) sent += rw.write(c).length;
+    sentRounds++;
+  };
+  // Warm-up: both paths optimised before anything is timed.
+  const warmEnd = performance.now() + 2000;
+  while (performance.now() < warmEnd) { tapOnly(); withRewrite(); rewriterOnly(); }
+  const rows = [];
+  const end = performance.now() + SECONDS * 1000;
+  while (performance.now() < end || rows.length < 5) {
+    const a = cpuNs(tapOnly);
+    const b = cpuNs(withRewrite);
+    const r = cpuNs(rewriterOnly);
+    rows.push({ a, b, r, added: b - a });
+  }
+  const median = (xs) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  analyzer.close();
+  if (toClient === 0) throw new Error('the rewriter passed nothing');
+  console.log(`rewrite: ${rows.length} alternating rounds of ${noteEvents.toLocaleString('en')} notification events (~${bytesPerEvent} B/event, 1–16 KiB chunks), CPU ns/event, median:`
+    + `\n  tap alone ${median(rows.map((x) => x.a)).toFixed(0)}, rewriter + tap ${median(rows.map((x) => x.b)).toFixed(0)},`
+    + ` added ${median(rows.map((x) => x.added)).toFixed(0)} (target <= 1000); rewriter alone ${median(rows.map((x) => x.r)).toFixed(0)}`
+    + `\n  the client got ${(sent / sentRounds / noteEvents).toFixed(1)} B/event of the upstream's ${bytesPerEvent}`);
+}
+
 const part = process.argv[3] ?? 'all';
 if (part === 'all' || part === 'throughput') throughput();
 if (part === 'all' || part === 'memory') memory();
+if (part === 'all' || part === 'rewrite') rewrite();

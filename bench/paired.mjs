@@ -5,10 +5,10 @@
 // CPU time per request (/proc, all threads) is printed alongside. On a machine whose speed moves
 // within minutes this ratio is much steadier than one from runs taken one after the other
 // (bench/run.mjs --baseline).
-// Usage: node bench/paired.mjs [--rounds 8] [--duration 5] [--warmup 5] [--connections 16] [--gatt]
+// Usage: node bench/paired.mjs [--rounds 8] [--duration 5] [--warmup 5] [--connections 16] [--gatt | --error]
 import { cpuSeconds, firstJsonLine, installCleanup, pinSelf, PRODUCT_NODE_FLAGS, spawnPinned, stopAll } from './lib/procs.mjs';
 import { hasWrk, runWrk, WRK } from './lib/wrk.mjs';
-import { GATT_PATH, HUBS_PATH } from './lib/fixtures.mjs';
+import { ERROR_PATH, GATT_PATH, HUBS_PATH } from './lib/fixtures.mjs';
 import { fileURLToPath } from 'node:url';
 
 
@@ -22,8 +22,9 @@ function options(argv) {
     else if (arg === '--warmup') o.warmup = value();
     else if (arg === '--connections') o.connections = value();
     else if (arg === '--gatt') o.path = GATT_PATH;
+    else if (arg === '--error') o.path = ERROR_PATH;
     else if (arg === '--help' || arg === '-h') {
-      console.log('node bench/paired.mjs [--rounds n] [--duration s] [--warmup s] [--connections n per target] [--gatt]');
+      console.log('node bench/paired.mjs [--rounds n] [--duration s] [--warmup s] [--connections n per target] [--gatt | --error]');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }

@@ -4,7 +4,9 @@
 // event, added delay = receipt through the proxy - receipt direct. Phases: warm-up, idle rate,
 // high rate. Also counts events that arrived in one socket read with an earlier event although
 // they were sent at least --apart-ms apart (batching), and the proxy's CPU per event.
-// Usage: node bench/sse-latency.mjs [--idle-rate 50] [--idle-seconds 10] [--rate 20000] [--seconds 10] [--warmup 5] [--apart-ms 1] [--quick]
+// --request-sequence runs the proxy with sequence.request on: it asks the upstream for sequence=2
+// and cuts each event's seqNum before the client gets it (the rewriter's cost in added delay).
+// Usage: node bench/sse-latency.mjs [--idle-rate 50] [--idle-seconds 10] [--rate 20000] [--seconds 10] [--warmup 5] [--apart-ms 1] [--quick] [--request-sequence]
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { PRODUCT_NODE_FLAGS, cpuSeconds, cpuTimes, otherLoad, firstJsonLine, installCleanup, pinSelf, rssBytes, sleep, spawnPinned, stopAll, stopChild } from './lib/procs.mjs';
@@ -20,8 +22,9 @@ function options(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') Object.assign(o, { idleSeconds: 3, seconds: 3, warmup: 2 });
+    else if (arg === '--request-sequence') o.requestSequence = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log(`node bench/sse-latency.mjs ${Object.keys(keys).map((k) => `[${k} n]`).join(' ')} [--quick]`);
+      console.log(`node bench/sse-latency.mjs ${Object.keys(keys).map((k) => `[${k} n]`).join(' ')} [--quick] [--request-sequence]`);
       process.exit(0);
     } else if (keys[arg]) {
       const v = Number(argv[++i]);
@@ -51,6 +54,9 @@ async function main() {
     direct: { recvAt: new Float64Array(total).fill(Number.NaN), batched: new Uint8Array(total), lastRead: -1, lastSent: 0 },
     proxy: { recvAt: new Float64Array(total).fill(Number.NaN), batched: new Uint8Array(total), lastRead: -1, lastSent: 0 },
   };
+  /** Events that arrived per path, and how many of the proxy's still carried seqNum. */
+  const arrived = { direct: 0, proxy: 0 };
+  let proxySeqNums = 0;
 
   // The upstream: every stream it serves gets every event.
   const streams = new Set();
@@ -63,7 +69,9 @@ async function main() {
   await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
-  const proxyChild = spawnPinned(0, process.execPath, [...PRODUCT_NODE_FLAGS, fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl], { logPipe: true });
+  const proxyChild = spawnPinned(0, process.execPath, [...PRODUCT_NODE_FLAGS, fileURLToPath(new URL('./lib/proxy-process.mjs', import.meta.url)), upstreamUrl], {
+    logPipe: true, env: { ...process.env, BENCH_REQUEST_SEQUENCE: o.requestSequence ? '1' : '0' },
+  });
   const proxy = await firstJsonLine(proxyChild);
   const budget = setTimeout(() => {
     console.error('SSE benchmark overran its time budget: stopping');
@@ -71,19 +79,23 @@ async function main() {
   }, (o.warmup + o.idleSeconds + o.seconds + 60) * 1000);
   budget.unref();
 
-  const onEvent = (path) => (text, readId, receivedAt) => {
+  const onEvent = (path, name) => (text, readId, receivedAt) => {
     const at = text.indexOf('"seqNum":');
     const sentIdx = text.indexOf('"sent":"');
-    if (at === -1 || sentIdx === -1) return;
-    const seq = parseInt(text.slice(at + 9), 10);
+    if (sentIdx === -1) return;
+    // Without seqNum (cut by the proxy with --request-sequence) the arrival order numbers the
+    // event: both streams get every event in the order written, and TCP loses none.
+    const seq = at === -1 ? arrived[name] : parseInt(text.slice(at + 9), 10);
+    arrived[name]++;
+    if (name === 'proxy' && at !== -1) proxySeqNums++;
     const sent = parseFloat(text.slice(sentIdx + 8));
     path.recvAt[seq] = receivedAt;
     if (readId === path.lastRead && sent - path.lastSent >= o.apartMs) path.batched[seq] = 1;
     path.lastRead = readId;
     path.lastSent = sent;
   };
-  const direct = await openSseStream(upstreamUrl + PATH, onEvent(paths.direct));
-  const viaProxy = await openSseStream(proxy.proxyUrl + PATH, onEvent(paths.proxy));
+  const direct = await openSseStream(upstreamUrl + PATH, onEvent(paths.direct, 'direct'));
+  const viaProxy = await openSseStream(proxy.proxyUrl + PATH, onEvent(paths.proxy, 'proxy'));
   if (direct.status !== 200 || viaProxy.status !== 200) throw new Error(`stream status direct ${direct.status}, proxy ${viaProxy.status}`);
   while (streams.size < 2) await sleep(10);
   const [first, second] = [...streams];
@@ -145,7 +157,8 @@ async function main() {
   };
 
   console.log(`# cassia-ac-proxy SSE latency — ${new Date().toISOString()}, node ${process.version}`);
-  console.log(`# upstream + clients in one process on CPU 1, proxy on CPU 0; GET ${PATH}; ${Buffer.byteLength(notificationFrame(123456, performance.now()))}-byte frames`);
+  console.log(`# upstream + clients in one process on CPU 1, proxy on CPU 0; GET ${PATH}; ${Buffer.byteLength(notificationFrame(123456, performance.now()))}-byte frames`
+    + `; sequence.request ${o.requestSequence ? 'on (seqNum cut for the client)' : 'off'}`);
   const results = [];
   console.log(`# warm-up: ${o.rate} events/s for ${o.warmup}s`);
   await drain(await runPhase(o.rate, o.warmup));
@@ -173,6 +186,7 @@ async function main() {
   }
   if (results.some((r) => r.otherLoad > 0.1)) console.log('NOTE: other processes used CPU 0 (the proxy\'s core) during the run: tail figures include their preemption; rerun on a quiet machine.');
   console.log(`proxy RSS after the run: ${(rss / 2 ** 20).toFixed(1)} MiB. "batched" = arrived in one socket read with the previous event although sent ≥ ${o.apartMs} ms after it.`);
+  if (o.requestSequence) console.log(`sequence.request: ${proxySeqNums} of ${arrived.proxy} events through the proxy still carried seqNum (0 expected).`);
 
   clearTimeout(budget);
   direct.close();

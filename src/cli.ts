@@ -33,7 +33,7 @@ async function checkConfig(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    out(formatConfig(await loadConfig({ argv: ['--config', file, ...args.slice(1)] })));
+    out(formatConfig(await loadConfig({ argv: ['--config', file, ...args.slice(1)], env: process.env })));
     return 0;
   } catch (error) {
     if (!isConfigError(error)) throw error;
@@ -74,7 +74,7 @@ async function serve(args: string[]): Promise<number | undefined> {
   if (parseFlags(args).help) { out(serveHelp(version(), false)); return 0; }
   let config: Config;
   try {
-    config = await loadConfig({ argv: args });
+    config = await loadConfig({ argv: args, env: process.env });
   } catch (error) {
     if (!isConfigError(error)) throw error;
     printProblems(error);
@@ -87,7 +87,7 @@ async function serve(args: string[]): Promise<number | undefined> {
     running = await runDemo(config);
   } else {
     const { startProxy } = await import('./main.js');
-    running = await startProxy(config, { reloadConfig: createConfigReloader({ argv: args }) });
+    running = await startProxy(config, { reloadConfig: createConfigReloader({ argv: args, env: process.env }) });
   }
   installSignals(running, config);
   return undefined;
@@ -102,7 +102,7 @@ async function simulate(args: string[]): Promise<never> {
 async function fleetReport(args: string[]): Promise<number> {
   // Imported lazily: serving never loads the report client.
   const { reportMain } = await import('./fleet/main.js');
-  return reportMain(args);
+  return reportMain(args, { env: process.env });
 }
 
 /** Runs one command; resolves to an exit code, or undefined while `serve` keeps running. */

@@ -1,15 +1,17 @@
 /**
  * A configuration generation: everything that follows from one Config and is swapped as a whole
  * on reload — the gateway directory (handles: labels, transports, counts), the upstream pool, the
- * sequence extractors, the discovery poller. Building the next generation is the only step that
+ * sequence extractors, the proxy's own token, the discovery poller. Building the next generation is the only step that
  * can fail, and it changes nothing; the swap then moves one reference. In-flight exchanges finish
  * on the generation they started in; long-lived streams follow at their next chunk.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { Config } from './config/types.js';
 import type { CountsFactory } from './gateways/counts.js';
 import { createGatewayDirectory, type GatewayDirectory } from './gateways/directory.js';
+import { acTokenKey, createAcToken, type AcToken } from './gateways/ac-token.js';
 import { createHubPoller, pollerKey, type HubPoller } from './gateways/discovery.js';
 import type { GatewayState } from './gateways/state.js';
 import { createUpstream, upstreamKey, type Upstream } from './proxy/upstream.js';
@@ -22,6 +24,8 @@ export interface Generation {
   readonly extractors: Extractors;
   readonly maxEventBytes: number;
   readonly poller: HubPoller;
+  /** The proxy's own token (discovery and probes); null without credentials. */
+  readonly token: AcToken | null;
   /** Set once a newer generation replaced this one. */
   retired: boolean;
 }
@@ -35,15 +39,16 @@ export interface GenerationParts {
 
 /**
  * Builds the generation for `config`. Parts whose settings did not change are taken over from
- * `previous` (the pool keeps its connections, the poller its token). Throws (e.g. a CA file that
+ * `previous` (the pool keeps its connections, the token source its token). Throws (e.g. a CA file that
  * vanished since validation) before anything is changed.
  */
 export function buildGeneration(config: Config, parts: GenerationParts, previous: Generation | null): Generation {
   const upstream = previous !== null && previous.upstream.key === upstreamKey(config) ? previous.upstream : createUpstream(config, parts.log);
   const target = { dispatcher: upstream.pool, origin: upstream.origin, basePath: upstream.basePath, key: upstream.key };
-  const poller = previous !== null && previous.poller.key === pollerKey(config, target)
+  const token = previous !== null && (previous.token?.key ?? 'off') === acTokenKey(config, target) ? previous.token : createAcToken(config, target);
+  const poller = previous !== null && previous.poller.key === pollerKey(config, token)
     ? previous.poller
-    : createHubPoller({ config, target, gatewayState: parts.state, log: parts.log });
+    : createHubPoller({ config, token, gatewayState: parts.state, log: parts.log });
   return {
     config,
     directory: createGatewayDirectory(config, parts.state, parts.counts),
@@ -51,18 +56,23 @@ export function buildGeneration(config: Config, parts: GenerationParts, previous
     extractors: createExtractors(config.sequence),
     maxEventBytes: config.limits.maxEventBytes,
     poller,
+    token,
     retired: false,
   };
 }
 
+/**
+ * Config keys a reload cannot apply: the listeners are bound once, and the trackers' reorder
+ * window sizes every bitmap. docs/reference.md marks exactly these **restart** (tested).
+ */
+export const RESTART_REQUIRED_KEYS = ['listen', 'admin', 'sequence.reorderWindow'] as const;
+
+const valueAt = (config: Config, key: string): unknown =>
+  key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], config);
+
 /** Config keys that only take effect after a restart (a reload keeps the running value). */
 export function restartRequired(running: Config, next: Config): string[] {
-  const keys: string[] = [];
-  const hostPort = (a: Config['listen'], b: Config['listen']) => a.host === b.host && a.port === b.port;
-  if (!hostPort(running.listen, next.listen)) keys.push('listen');
-  if (!hostPort(running.admin, next.admin)) keys.push('admin');
-  if (running.sequence.reorderWindow !== next.sequence.reorderWindow) keys.push('sequence.reorderWindow');
-  return keys;
+  return RESTART_REQUIRED_KEYS.filter((key) => !isDeepStrictEqual(valueAt(running, key), valueAt(next, key)));
 }
 
 /**

@@ -88,6 +88,10 @@ describe('cassia-ac-proxy CLI', () => {
     ['a bad file', ['check-config', write('bad.yaml', 'timeouts:\n  conect: 5s\n')], /bad\.yaml: unknown key "timeouts\.conect" — did you mean "timeouts\.connect"\?/],
     ['a missing file', ['check-config', 'missing.yaml'], /missing\.yaml: file not found/],
     ['no file', ['check-config'], /check-config needs a FILE/],
+    ['listen and admin on one address', ['check-config', write('clash.yaml', 'listen: 127.0.0.1:9000\nadmin: 127.0.0.1:9000\n')],
+      /clash\.yaml: admin = "127\.0\.0\.1:9000" — expected another address than listen/],
+    ['upstreamInsecure with upstreamCa', ['check-config', write('insecure-ca.yaml', `upstreamCa: ${write('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')}\nupstreamInsecure: true\n`)],
+      /insecure-ca\.yaml: upstreamInsecure = true — expected not together with upstreamCa/],
   ])('check-config with %s exits 1 naming the problem', async (_name, args, pattern) => {
     const { code, stdout, stderr } = await run(args);
     expect(code).toBe(1);
@@ -100,12 +104,37 @@ describe('cassia-ac-proxy CLI', () => {
     ['a bad config file', ['--config', write('bad-serve.yaml', 'listen: nowhere\n')], {}, /bad-serve\.yaml: listen = "nowhere" — expected host:port/],
     ['a bad environment variable', ['serve'], { CASSIA_AC_URL: 'ftp://ac' }, /environment: CASSIA_AC_URL = "ftp:\/\/ac" — expected an http/],
     ['an unknown flag', ['serve', '--upstrem', 'https://ac'], {}, /unknown flag "--upstrem" — did you mean "--upstream"\?/],
+    ['probes without credentials', ['--upstream', 'https://ac.example.com', '--probe'], {}, /command line: --probe = true — expected discovery\.key and discovery\.secret/],
+    ['a zero probe interval', ['--probe-interval', '0'], {}, /command line: --probe-interval = "0" — expected a duration .*, at least 1s/],
+    ['a zero probe rate', ['--config', write('rate.yaml', 'probe: { maxPerSecond: 0 }\n')], {}, /rate\.yaml: probe\.maxPerSecond = 0 — expected a number greater than 0/],
+    ['an unknown probe call', ['--config', write('call.yaml', 'probe: { call: /api/gap/rssi }\n')], {}, /call\.yaml: probe\.call = "\/api\/gap\/rssi" — expected one of connected-devices/],
   ])('serve with %s exits 2 with one line per problem and no stack trace', async (_name, args, env, pattern) => {
     const { code, stderr } = await run(args, env);
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toBe('cassia-ac-proxy: invalid configuration');
     expect(stderr).toMatch(pattern);
+    // One problem, one line.
+    expect(stderr.trim().split('\n')).toHaveLength(2);
     noStack(stderr);
+  });
+
+  // A sidecar that forwards without measuring is the worst state for this product: a failure to
+  // start must close whatever was opened and exit 1, whether the proxy or the demo was starting.
+  it.each<[string, string[]]>([
+    ['the proxy', ['--upstream', 'http://127.0.0.1:9']],
+    ['the demo', []],
+  ])('regression: %s with a busy admin port exits 1 with nothing left listening', async (_name, upstream) => {
+    const { tcpServer, closedPort } = await import('./helpers/servers.js');
+    const busy = await tcpServer(() => undefined);
+    try {
+      const listenPort = await closedPort();
+      const { code, stdout, stderr } = await run(['serve', ...upstream, '--listen', `127.0.0.1:${listenPort}`, '--admin-listen', `127.0.0.1:${busy.port}`]);
+      expect(code, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(1);
+      expect(stderr.trim()).toBe(`cassia-ac-proxy: cannot listen on 127.0.0.1:${busy.port} (admin, --admin-listen, ADMIN_LISTEN): the address is already in use`);
+      await expect(fetch(`http://127.0.0.1:${listenPort}/`)).rejects.toThrow();
+    } finally {
+      await busy.close();
+    }
   });
 
   it('report --help lists its flags, the credential variables and the exit codes', async () => {

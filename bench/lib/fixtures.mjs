@@ -6,6 +6,13 @@ export const HUBS_PATH = '/api/cassia/hubs';
 /** A GATT read naming its gateway: forwarded, attributed and logged, body not parsed. */
 export const GATT_PATH = '/api/gatt/nodes/C0:5A:22:10:4E:71/handle/14/value?mac=CC:1B:E0:E0:11:22';
 
+/**
+ * A connect the gateway refuses: the upstream answers it 500 `chip is busy`, Cassia's text for a
+ * call made before the previous one finished, so the proxy reads what the AC said (an error answer).
+ */
+export const ERROR_PATH = '/api/gap/nodes/C0:5A:22:10:4E:71/connection?mac=CC:1B:E0:E0:11:22';
+export const ERROR_BODY = 'chip is busy';
+
 /** A `/api/cassia/hubs` answer of two gateways, padded to exactly 621 bytes. */
 export function hubsBody() {
   const hub = (mac, ip, name) => ({

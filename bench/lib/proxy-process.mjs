@@ -22,10 +22,14 @@ const config = {
   admin: { host: '127.0.0.1', port: 0 },
   timeouts: { ...DEFAULTS.timeouts, shutdown: 2000 },
   transport: { ...DEFAULTS.transport, default: 'capwap' },
+  // BENCH_REQUEST_SEQUENCE=1: sequence.request on (bench/sse-latency.mjs --request-sequence).
+  sequence: { ...DEFAULTS.sequence, request: process.env.BENCH_REQUEST_SEQUENCE === '1' },
   // BENCH_ACCESS_LOG=0 turns the access log off, for diagnosis only (the benchmark keeps it on).
   log: { level: 'info', access: process.env.BENCH_ACCESS_LOG !== '0' },
   configFile: null,
   gatewaysFile: null,
+  // BENCH_PROXY_CONFIG: JSON of sections to override (e.g. discovery and probe for bench/probe-cpu.mjs).
+  ...JSON.parse(process.env.BENCH_PROXY_CONFIG ?? '{}'),
 };
 
 // The same buffered destination a deployment's stdout gets (src/log-writer.ts), writing into a

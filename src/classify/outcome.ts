@@ -6,8 +6,7 @@
  * Matching is on error codes, never `instanceof`: undici's own docs advise it because two copies
  * of undici can be loaded (lib/core/errors.js gives every failure a stable `UND_ERR_*` code).
  */
-
-export type Origin = 'upstream' | 'proxy' | 'client';
+import type { Origin } from '../vocabulary.js';
 
 /**
  * Every reason, in the order of the outcome table (docs/reference.md). A const list rather than

@@ -38,11 +38,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: 'default-transport', key: 'transport.default', value: 'capwap|mqtt|unknown', help: 'transport of gateways not in the gateway map' },
   { flag: 'expected-transport', key: 'transport.expected', value: 'capwap|mqtt|none', help: 'transport every gateway should be on (alerts otherwise)' },
   { flag: 'gateways', key: 'gatewaysFile', value: 'FILE', help: 'YAML/JSON map "MAC: capwap" or "MAC: {transport, name}"' },
-  { flag: 'discovery', key: 'discovery.enabled', sets: true, help: 'poll /api/cassia/hubs with CASSIA_AC_KEY/CASSIA_AC_SECRET (on when both are set)' },
+  { flag: 'discovery', key: 'discovery.enabled', sets: true, help: 'poll /api/cassia/hubs with the proxy\'s own CASSIA_AC_KEY/CASSIA_AC_SECRET' },
   { flag: 'no-discovery', key: 'discovery.enabled', sets: false, help: 'never poll the hub list (passive learning stays on)' },
   { flag: 'discovery-interval', key: 'discovery.interval', value: 'DURATION', help: 'hub list polling interval' },
+  { flag: 'probe', key: 'probe.enabled', sets: true, help: 'probe every known gateway with CASSIA_AC_KEY/CASSIA_AC_SECRET; on in ONE place per AC' },
+  { flag: 'no-probe', key: 'probe.enabled', sets: false, help: 'no active probes' },
+  { flag: 'probe-interval', key: 'probe.interval', value: 'DURATION', help: 'time between two probes of one gateway, spread evenly over all' },
   { flag: 'reorder-window', key: 'sequence.reorderWindow', value: 'N', help: 'sequence numbers an event may arrive late before it counts as missing' },
   { flag: 'reorder-window-time', key: 'sequence.reorderWindowTime', value: 'DURATION', help: 'time a gap waits before it counts as missing' },
+  { flag: 'request-sequence', key: 'sequence.request', sets: true, help: 'add sequence=2 to notification and combined streams that lack it, remove the seqNum it adds before the client sees it' },
   { flag: 'max-gateways', key: 'limits.maxGateways', value: 'N', help: 'gateway label values; later gateways share "other"' },
   { flag: 'max-tracked-devices', key: 'limits.maxTrackedDevices', value: 'N', help: 'sequence trackers, least recently seen evicted' },
   { flag: 'max-client-connections', key: 'limits.maxClientConnections', value: 'N', help: 'open client connections; further ones are closed at once' },
@@ -53,8 +57,8 @@ export const FLAGS: readonly FlagSpec[] = [
 
 /** Environment variables with no flag: credentials stay off the command line (and out of `ps`). */
 export const ENV_ONLY: readonly { env: string; key: string; help: string }[] = [
-  { env: 'CASSIA_AC_KEY', key: 'discovery.key', help: 'API key for hub discovery' },
-  { env: 'CASSIA_AC_SECRET', key: 'discovery.secret', help: 'API secret for hub discovery' },
+  { env: 'CASSIA_AC_KEY', key: 'discovery.key', help: 'API key for hub discovery and probes' },
+  { env: 'CASSIA_AC_SECRET', key: 'discovery.secret', help: 'API secret for hub discovery and probes' },
 ];
 
 /** Every environment variable read, with the key it sets. */
@@ -112,7 +116,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     } else if (i + 1 < argv.length && !(argv[i + 1] ?? '').startsWith('--')) {
       value = argv[++i];
     } else {
-      problem(`--${name} needs a value (${spec.value})`);
+      problem(`--${name} = nothing — expected ${spec.value} after it`);
       continue;
     }
     if (spec.key === undefined) out.configFile = String(value);

@@ -9,11 +9,14 @@ import { formatByteSize, formatDuration, formatHostPort, maskUrl } from './value
 
 const MASK = '***';
 
-/** `config` as YAML with `discovery.secret` and upstream URL credentials replaced by `***`. */
-export function formatConfig(config: Config): string {
+/**
+ * `config` as the plain values a config file holds, in the units people write, secrets masked:
+ * what `check-config` prints, and where `--help` and the docs tests read defaults from.
+ */
+export function resolvedView(config: Config): Record<string, unknown> {
   const gateways = Object.fromEntries(Object.entries(config.transport.gateways).map(([mac, entry]) =>
     [mac, entry.name === undefined ? entry.transport : { transport: entry.transport, name: entry.name }]));
-  const resolved = {
+  return {
     upstream: config.upstream === null ? null : maskUrl(config.upstream.href),
     upstreamCa: config.upstreamCa,
     upstreamInsecure: config.upstreamInsecure,
@@ -35,20 +38,32 @@ export function formatConfig(config: Config): string {
       key: config.discovery.key,
       secret: config.discovery.secret === null ? null : MASK,
     },
+    probe: {
+      enabled: config.probe.enabled,
+      interval: formatDuration(config.probe.interval),
+      timeout: formatDuration(config.probe.timeout),
+      maxPerSecond: config.probe.maxPerSecond,
+      call: config.probe.call,
+    },
     sequence: {
       builtin: [...config.sequence.builtin],
       extractors: config.sequence.extractors.map((extractor) => ({ ...extractor })),
       reorderWindow: config.sequence.reorderWindow,
       reorderWindowTime: formatDuration(config.sequence.reorderWindowTime),
+      request: config.sequence.request,
     },
     limits: { ...config.limits, maxEventBytes: formatByteSize(config.limits.maxEventBytes) },
     log: { ...config.log },
   };
+}
+
+/** `config` as YAML with `discovery.secret` and upstream URL credentials replaced by `***`. */
+export function formatConfig(config: Config): string {
   const header = [
     '# cassia-ac-proxy: resolved configuration (flags > environment > file > defaults; secrets masked)',
     `# config file: ${config.configFile ?? 'none'}`,
     ...(config.gatewaysFile ? [`# gateways file: ${config.gatewaysFile}`] : []),
     ...(config.upstream === null ? ['# upstream: none, so `serve` runs the demo (simulator + proxy + sample workload)'] : []),
   ];
-  return `${header.join('\n')}\n${YAML.stringify(resolved)}`;
+  return `${header.join('\n')}\n${YAML.stringify(resolvedView(config))}`;
 }

@@ -3,28 +3,52 @@
  */
 import { ENV_ONLY, FLAGS, type FlagSpec } from './flags.js';
 import { DEFAULTS } from './load.js';
-import { formatByteSize, formatDuration, formatHostPort } from './values.js';
+import { resolvedView } from './format.js';
+import { formatHostPort } from './values.js';
 
-/** Defaults that are not a plain value, in words. */
-const SPECIAL_DEFAULTS: Record<string, string> = {
-  config: 'none',
+/**
+ * Defaults that no plain value says, in words. docs/reference.md and README.md state the same
+ * words (test/docs/config-docs.test.ts checks every row against `defaultText`).
+ */
+export const SPECIAL_DEFAULTS: Readonly<Record<string, string>> = {
   upstream: 'none → demo mode',
-  upstreamCa: 'system CAs',
+  upstreamCa: 'none (system CAs)',
   gatewaysFile: 'none',
-  'transport.expected': 'none',
-  'discovery.enabled': 'on when key, secret and upstream are set',
+  'discovery.enabled': 'on when discovery.key, discovery.secret and upstream are set',
 };
 
-function defaultOf(spec: FlagSpec): string {
-  if (spec.sets !== undefined && spec.key && !SPECIAL_DEFAULTS[spec.key]) return spec.sets ? 'off' : 'on';
-  const special = SPECIAL_DEFAULTS[spec.key ?? spec.flag];
-  if (special) return special;
-  let value: unknown = DEFAULTS;
-  for (const part of (spec.key ?? '').split('.')) value = (value as Record<string, unknown>)[part];
-  if (spec.value === 'DURATION') return formatDuration(value as number);
-  if (spec.value === 'SIZE') return formatByteSize(value as number);
-  if (spec.value === 'HOST:PORT') return formatHostPort(value as { host: string; port: number });
+const DEFAULT_VIEW = resolvedView({ ...DEFAULTS, configFile: null, gatewaysFile: null });
+
+function render(value: unknown): string {
+  if (value === null || value === undefined) return 'none';
+  if (Array.isArray(value)) return `[${value.map(render).join(', ')}]`;
+  if (typeof value === 'object') return '{}';
   return String(value);
+}
+
+/**
+ * The default of a dotted config key as `--help` and the docs state it: the value `check-config`
+ * prints when nothing is configured (`5s`, `1MiB`, `127.0.0.1:8080`, `none`), or the words of
+ * `SPECIAL_DEFAULTS`. Undefined for a section and for keys inside list or map entries.
+ */
+export function defaultText(key: string): string | undefined {
+  const special = SPECIAL_DEFAULTS[key];
+  if (special !== undefined) return special;
+  let value: unknown = DEFAULT_VIEW;
+  for (const part of key.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !(part in value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  const isSection = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0;
+  return isSection ? undefined : render(value);
+}
+
+function defaultOf(spec: FlagSpec): string {
+  if (spec.key === undefined) return 'none';
+  // A switch says whether the thing it turns on or off is on by default.
+  const text = defaultText(spec.key) ?? 'none';
+  if (spec.sets !== undefined && (text === 'true' || text === 'false')) return text === 'true' ? 'on' : 'off';
+  return text;
 }
 
 /** The flag reference: flag, value, env variable, default, and what it does. */
@@ -54,7 +78,7 @@ export function serveHelp(version: string, withCommands: boolean): string {
     'Usage:',
     '  cassia-ac-proxy [serve] [flags]       run the proxy (the default command)',
     '  cassia-ac-proxy simulate [flags]      run the built-in Cassia AC simulator alone (see simulate --help)',
-    '  cassia-ac-proxy check-config FILE     validate FILE, print the resolved config with secrets masked; exit 0/1',
+    '  cassia-ac-proxy check-config FILE     validate FILE, print the resolved config with secrets masked',
     '  cassia-ac-proxy report --prometheus URL  the transport report over every proxy Prometheus scraped (see report --help)',
     '  cassia-ac-proxy COMMAND --help        help for one command',
     '  cassia-ac-proxy --version',
@@ -88,7 +112,8 @@ export function serveHelp(version: string, withCommands: boolean): string {
     '  gateways.yaml:   CC:1B:E0:E0:00:01: capwap',
     '                   cc-1b-e0-e0-00-02: { transport: mqtt, name: dock-2 }',
     '',
-    'Exit codes: 0 ok, 1 error, 2 invalid configuration. SIGHUP reloads; SIGTERM/SIGINT drain and exit.',
+    'Exit codes: serve 0 after SIGTERM/SIGINT (which drain first), 2 invalid configuration, 1 any other',
+    'failure (a port in use); check-config 0 valid, 1 invalid. SIGHUP reloads the configuration.',
   ].join('\n');
 }
 

@@ -4,4 +4,4 @@ export { DEFAULTS, createConfigReloader, loadConfig, type LoadConfigOptions } fr
 export { formatConfig } from './format.js';
 export { deepFreeze } from './freeze.js';
 export { ENV_ONLY, ENV_VARS, FLAGS, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
-export type { Config, GatewayEntry, HostPort, SequenceExtractor, StreamKind, Transport } from './types.js';
+export type { Config, GatewayEntry, HostPort, SequenceExtractor } from './types.js';

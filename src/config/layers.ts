@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { normalizeMac } from '../gateways/mac.js';
+import { normalizeMac } from '../vocabulary.js';
 import { type ConfigProblem, nearest, renderValue } from './errors.js';
 import { MISSING, type LayerValues, allKeys, describeContainer, keysAt, layerSchema } from './schema.js';
 import { maskUrl } from './values.js';
@@ -51,7 +51,7 @@ export async function readStructuredFile(path: string, cwd: string): Promise<{ r
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail(`file not found (looked for ${resolve(cwd, path)})`);
-    if (code === 'EISDIR') return fail('is a directory, expected a YAML or JSON file');
+    if (code === 'EISDIR') return fail('is a directory — expected a YAML or JSON file');
     return fail(`cannot read file (${code ?? (error as Error).message})`);
   }
   const ext = extname(path).toLowerCase();
@@ -115,20 +115,23 @@ function issueProblems(layer: RawLayer, issue: z.core.$ZodIssue): ConfigProblem[
   return [make(key, `${name} = ${maskForKey(key, value)} — expected ${expected}`)];
 }
 
+/** The MAC spellings a gateway map accepts, for the error line. */
+const MAC_FORMS = 'CC:1B:E0:E0:00:01, cc-1b-e0-e0-00-01 or CC1BE0E00001 (any case)';
+
 /** Gateway map keys must be MACs, each gateway listed once (in any spelling). */
 function checkMacs(layer: RawLayer): ConfigProblem[] {
   const gateways = valueAt(layer.raw, ['transport', 'gateways']);
   if (gateways === null || typeof gateways !== 'object' || Array.isArray(gateways)) return [];
   const problems: ConfigProblem[] = [];
-  const name = layer.nameOf('transport.gateways');
   const seenAs = new Map<string, string>();
-  for (const written of Object.keys(gateways)) {
+  for (const [written, entry] of Object.entries(gateways)) {
     const mac = normalizeMac(written);
+    const key = `transport.gateways.${written}`;
     const text = mac === null
-      ? `${name}: "${written}" is not a MAC address — expected e.g. CC:1B:E0:E0:00:01 (any case; ":", "-" or no separator)`
-      : seenAs.has(mac) ? `${name}: "${written}" is the same gateway as "${seenAs.get(mac)}" (${mac}) — list it once` : null;
+      ? `expected a gateway MAC as the key, such as ${MAC_FORMS}`
+      : seenAs.has(mac) ? `expected each gateway once: "${written}" is the same gateway as "${seenAs.get(mac)}" (${mac})` : null;
     if (mac !== null) seenAs.set(mac, seenAs.get(mac) ?? written);
-    if (text) problems.push({ source: layer.source, key: 'transport.gateways', message: `${layer.source}: ${text}` });
+    if (text) problems.push({ source: layer.source, key, message: `${layer.source}: ${layer.nameOf(key)} = ${renderValue(entry)} — ${text}` });
   }
   return problems;
 }

@@ -8,14 +8,16 @@ import { ConfigError, type ConfigProblem } from './errors.js';
 import { parseFlags, readEnv } from './flags.js';
 import { deepFreeze } from './freeze.js';
 import { type Layer, maskForKey, nest, readStructuredFile, validateLayer } from './layers.js';
-import { BUILTIN_EXTRACTORS, type LayerValues } from './schema.js';
-import type { Config } from './types.js';
+import { BUILTIN_EXTRACTORS, keysAt, type LayerValues } from './schema.js';
+import type { Config, HostPort } from './types.js';
+import { formatHostPort } from './values.js';
 
-/** Where to read configuration from; every field defaults to the running process's. */
+/** Where to read configuration from. */
 export interface LoadConfigOptions {
   /** Flags only, without the command word: `['--config', 'proxy.yaml', '--listen', ':8080']`. */
   argv?: readonly string[];
-  env?: Readonly<Record<string, string | undefined>>;
+  /** The environment to read: the command passes its process's (only cli.ts reads it). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Relative paths on the command line and in the environment resolve against this. */
   cwd?: string;
 }
@@ -39,7 +41,8 @@ export const DEFAULTS: Omit<Config, 'configFile' | 'gatewaysFile'> = deepFreeze(
   },
   transport: { default: 'unknown', gateways: {}, expected: null },
   discovery: { enabled: false, interval: 60_000, key: null, secret: null },
-  sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000 },
+  probe: { enabled: false, interval: 30_000, timeout: 10_000, maxPerSecond: 2, call: 'connected-devices' },
+  sequence: { builtin: [...BUILTIN_EXTRACTORS], extractors: [], reorderWindow: 64, reorderWindowTime: 5_000, request: false },
   limits: { maxGateways: 1000, maxTrackedDevices: 200_000, maxEventBytes: 1024 * 1024, maxClientConnections: 1024 },
   log: { level: 'info', access: true },
 });
@@ -58,7 +61,8 @@ function merge(layers: readonly Layer[]): { merged: Record<string, unknown>; fro
   };
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer.values)) {
-      if (!isSection(value)) { put(merged, key, value, key, layer); continue; }
+      // A leaf may be an object too (`listen` is a HostPort): only the schema's sections merge key by key.
+      if (!isSection(value) || keysAt([key]).length === 0) { put(merged, key, value, key, layer); continue; }
       const section = (merged[key] ??= {}) as Record<string, unknown>;
       for (const [sub, subValue] of Object.entries(value)) {
         if (sub === 'gateways') section[sub] = { ...(section[sub] as object | undefined), ...(subValue as object) };
@@ -82,22 +86,34 @@ async function checkCaFile(path: string, name: string, source: string): Promise<
     return text.includes('-----BEGIN CERTIFICATE-----') ? null : fail('expected a PEM file with at least one "-----BEGIN CERTIFICATE-----" block');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'error'}) — expected a readable PEM CA bundle`);
+    return fail(code === 'ENOENT' ? 'expected a PEM CA bundle: file not found' : `expected a readable PEM CA bundle: cannot read the file (${code ?? 'error'})`);
   }
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/**
+ * Whether two listeners would take the same socket: the same port (0 asks for a free one, so it
+ * never clashes) on the same host, or on a wildcard that covers every address.
+ */
+function sameListener(a: HostPort, b: HostPort): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const [x, y] = [a.host.toLowerCase(), b.host.toLowerCase()];
+  return x === y || WILDCARDS.has(x) || WILDCARDS.has(y);
 }
 
 /**
  * Reads and validates the whole configuration. Throws `ConfigError` (code `CONFIG_INVALID`)
  * listing every problem; returns a deeply frozen `Config` otherwise.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const cwd = options.cwd ?? process.cwd();
   const flags = parseFlags(options.argv ?? []);
   const problems: ConfigProblem[] = [...flags.problems];
   for (const extra of flags.positionals) {
-    problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}"` });
+    problems.push({ source: 'command line', key: '', message: `command line: unexpected argument "${extra}" — expected flags only (see --help)` });
   }
-  const { values: envValues, envOf } = readEnv(options.env ?? process.env);
+  const { values: envValues, envOf } = readEnv(options.env);
   const layers: Layer[] = [];
   const add = (layer: Layer | ConfigProblem) => {
     if ('values' in layer) { layers.push(layer); problems.push(...layer.problems); } else problems.push(layer);
@@ -115,7 +131,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (gatewaysFrom && typeof gatewaysPath === 'string') {
     gatewaysFile = resolve(gatewaysFrom.baseDir, gatewaysPath);
     add(await readLayer(gatewaysFile, cwd, (raw) => ({ transport: { gateways: raw } }),
-      (key) => (key === 'transport.gateways' ? 'top level' : key.replace(/^transport\.gateways\./, ''))));
+      (key) => (key === 'transport.gateways' ? '(top level)' : key.replace(/^transport\.gateways\./, ''))));
   }
   add(envLayer);
   add(flagLayer);
@@ -143,10 +159,32 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const { source, name } = nameIn('discovery.enabled');
     problems.push({ source, key: 'discovery.enabled', message: `${source}: ${name} = true — expected discovery.key and discovery.secret as well (CASSIA_AC_KEY / CASSIA_AC_SECRET)` });
   }
+  const probe = { ...DEFAULTS.probe, ...values.probe };
+  // The demo (no upstream) brings its own credentials; a real AC needs the operator's. With only
+  // one of the two set, the check below names the missing one.
+  if (probe.enabled && upstream !== null && discovery.key === null && discovery.secret === null) {
+    const { source, name } = nameIn('probe.enabled');
+    problems.push({ source, key: 'discovery.key', message: `${source}: ${name} = true — expected discovery.key and discovery.secret (CASSIA_AC_KEY / CASSIA_AC_SECRET): probes use the proxy's own credentials` });
+  }
   if ((discovery.key === null) !== (discovery.secret === null)) {
     const [given, missing] = discovery.key === null ? ['discovery.secret', 'discovery.key'] : ['discovery.key', 'discovery.secret'];
     const { source, name } = nameIn(given);
-    problems.push({ source, key: missing, message: `${source}: ${name} = ${maskForKey(given, values.discovery?.[given === 'discovery.key' ? 'key' : 'secret'])} is set but ${missing} is not — expected both (CASSIA_AC_KEY and CASSIA_AC_SECRET) or neither` });
+    problems.push({ source, key: missing, message: `${source}: ${name} = ${maskForKey(given, values.discovery?.[given === 'discovery.key' ? 'key' : 'secret'])} — expected ${missing} as well: key and secret (CASSIA_AC_KEY and CASSIA_AC_SECRET) go together` });
+  }
+
+  const listen = values.listen ?? DEFAULTS.listen;
+  const admin = values.admin ?? DEFAULTS.admin;
+  if (sameListener(listen, admin)) {
+    // Named by the one a layer set (admin when both were): that is the value to change.
+    const [key, other] = from.has('admin') ? ['admin', 'listen'] as const : ['listen', 'admin'] as const;
+    const { source, name } = nameIn(key);
+    const where = from.has(other) ? `${nameIn(other).name} = "${formatHostPort(values[other] ?? DEFAULTS[other])}" in ${nameIn(other).source}` : 'its default';
+    problems.push({ source, key, message: `${source}: ${name} = "${formatHostPort(key === 'admin' ? admin : listen)}" — expected another address than ${other} (${where}): the proxy and the admin server cannot listen on one address` });
+  }
+  if (values.upstreamInsecure === true && upstreamCa !== null) {
+    const { source, name } = nameIn('upstreamInsecure');
+    const ca = nameIn('upstreamCa');
+    problems.push({ source, key: 'upstreamInsecure', message: `${source}: ${name} = true — expected not together with upstreamCa (${ca.name} in ${ca.source}): a CA bundle only serves to verify the AC's certificate, which upstreamInsecure switches off; keep one of them` });
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -154,11 +192,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     upstream,
     upstreamCa,
     upstreamInsecure: values.upstreamInsecure ?? DEFAULTS.upstreamInsecure,
-    listen: values.listen ?? { ...DEFAULTS.listen },
-    admin: values.admin ?? { ...DEFAULTS.admin },
+    listen: { ...listen },
+    admin: { ...admin },
     timeouts: { ...DEFAULTS.timeouts, ...values.timeouts },
     transport: { ...DEFAULTS.transport, ...values.transport, gateways: { ...values.transport?.gateways } },
     discovery,
+    probe,
     sequence: { ...DEFAULTS.sequence, builtin: [...DEFAULTS.sequence.builtin], ...values.sequence },
     limits: { ...DEFAULTS.limits, ...values.limits },
     log: { ...DEFAULTS.log, ...values.log },
@@ -172,10 +211,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
  * now), for SIGHUP and `POST /-/reload`. It returns the new Config or throws `ConfigError`;
  * the caller keeps the old one on error.
  */
-export function createConfigReloader(options: LoadConfigOptions = {}): () => Promise<Config> {
+export function createConfigReloader(options: LoadConfigOptions): () => Promise<Config> {
   const snapshot: LoadConfigOptions = {
     argv: [...(options.argv ?? [])],
-    env: { ...(options.env ?? process.env) },
+    env: { ...options.env },
     cwd: options.cwd ?? process.cwd(),
   };
   return () => loadConfig(snapshot);

@@ -4,10 +4,11 @@
  * leaves that run our own parsers so messages say what was expected in our words.
  */
 import { z } from 'zod';
-import type { SequenceExtractor, Transport } from './types.js';
+import type { Transport } from '../vocabulary.js';
+import type { SequenceExtractor } from './types.js';
 import {
   type Parsed, parseBoolean, parseByteSize, parseChoice, parseDuration, parseHostPort, parseInteger,
-  parseText, parseTransport, parseUpstreamUrl,
+  parseProbeCall, parseRate, parseText, parseTransport, parseUpstreamUrl,
 } from './values.js';
 
 /** Marks a leaf issue as "the key is required" so the message can say "is missing". */
@@ -113,11 +114,16 @@ export const layerSchema = z.strictObject({
   discovery: section({
     enabled: leaf(parseBoolean), interval: duration(1000), key: leaf(nullable(parseText)), secret: leaf(nullable(parseText)),
   }),
+  probe: section({
+    enabled: leaf(parseBoolean), interval: duration(1000), timeout: duration(100),
+    maxPerSecond: leaf((v) => parseRate(v, 1000)), call: leaf(parseProbeCall),
+  }),
   sequence: section({
     builtin: leaf(parseBuiltins),
     extractors: z.preprocess((value) => (value === null ? [] : value), z.array(extractor)).optional(),
     reorderWindow: leaf((v) => parseInteger(v, 1, 65536)),
     reorderWindowTime: duration(),
+    request: leaf(parseBoolean),
   }),
   limits: section({
     maxGateways: leaf((v) => parseInteger(v, 1, 1_000_000)),
@@ -131,18 +137,25 @@ export const layerSchema = z.strictObject({
 /** What one layer says, after validation. */
 export type LayerValues = z.output<typeof layerSchema>;
 
-type AnySchema = z.core.$ZodType;
-type Def = { type: string; innerType?: AnySchema; in?: AnySchema; out?: AnySchema; shape?: Record<string, AnySchema>; element?: AnySchema; valueType?: AnySchema };
-const defOf = (schema: AnySchema): Def => schema._zod.def as unknown as Def;
+// The schema is walked through zod's public classes (instanceof, `.shape`, `.element`,
+// `.valueType`, `.unwrap()`, a pipe's `.in`/`.out`), never its internal `_zod.def`.
+type AnySchema = z.ZodType;
 
-/** Strips optional/preprocess wrappers down to the object, array, record or leaf inside. */
+/** Strips optional/nullable/preprocess wrappers down to the object, array, record or leaf inside. */
 function unwrap(schema: AnySchema): AnySchema {
   for (;;) {
-    const def = defOf(schema);
-    if ((def.type === 'optional' || def.type === 'nullable') && def.innerType) schema = def.innerType;
-    else if (def.type === 'pipe' && def.in && def.out && defOf(def.in).type === 'transform') schema = def.out;
+    if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) schema = schema.unwrap() as AnySchema;
+    else if (schema instanceof z.ZodPipe && schema.in instanceof z.ZodTransform) schema = schema.out as AnySchema;
     else return schema;
   }
+}
+
+/** The schema one step inside `schema`: a key of an object, the element of an array, the value of a record. */
+function childOf(schema: AnySchema, segment: PropertyKey): AnySchema | undefined {
+  if (schema instanceof z.ZodObject) return (schema.shape as Record<string, AnySchema>)[String(segment)];
+  if (schema instanceof z.ZodArray) return schema.element as AnySchema;
+  if (schema instanceof z.ZodRecord) return schema.valueType as AnySchema;
+  return undefined;
 }
 
 /** The schema at a path (array indexes and record keys step into elements), if any. */
@@ -150,8 +163,7 @@ export function schemaAt(path: readonly PropertyKey[]): AnySchema | undefined {
   let schema: AnySchema | undefined = layerSchema;
   for (const segment of path) {
     if (!schema) return undefined;
-    const def = defOf(unwrap(schema));
-    schema = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
+    schema = childOf(unwrap(schema), segment);
   }
   return schema && unwrap(schema);
 }
@@ -159,8 +171,7 @@ export function schemaAt(path: readonly PropertyKey[]): AnySchema | undefined {
 /** Keys an object at `path` accepts (empty if it is not an object). */
 export function keysAt(path: readonly PropertyKey[]): string[] {
   const schema = schemaAt(path);
-  const def = schema && defOf(schema);
-  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 /** Every dotted key reachable through objects only, e.g. `timeouts.connect`. */
@@ -175,9 +186,8 @@ export function allKeys(path: string[] = []): string[] {
 /** What a container at `path` should have been, for type errors on sections. */
 export function describeContainer(path: readonly PropertyKey[]): string | undefined {
   const schema = schemaAt(path);
-  const type = schema && defOf(schema).type;
-  if (type === 'object') return `a mapping with keys ${keysAt(path).join(', ')}`;
-  if (type === 'array') return 'a list';
-  if (type === 'record') return 'a mapping of gateway MAC to transport or {transport, name}';
+  if (schema instanceof z.ZodObject) return `a mapping with keys ${keysAt(path).join(', ')}`;
+  if (schema instanceof z.ZodArray) return 'a list';
+  if (schema instanceof z.ZodRecord) return 'a mapping of gateway MAC to transport or {transport, name}';
   return undefined;
 }

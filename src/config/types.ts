@@ -3,20 +3,10 @@
  * this folder from flags > environment > config file > defaults (docs/reference.md), then frozen.
  * Durations are milliseconds; MACs are normalised upper-case `AA:BB:CC:DD:EE:FF`.
  */
-export type Transport = 'capwap' | 'mqtt' | 'unknown';
+import type { Transport } from '../vocabulary.js';
 
-/** The `transport` label value: a gateway's transport, or `none` for a call that names no gateway. */
-export type TransportLabel = Transport | 'none';
-
-/** Stream kinds, as used in the `stream` metric label. */
-export type StreamKind =
-  | 'scan'
-  | 'notification'
-  | 'connection_state'
-  | 'combined'
-  | 'hub_status'
-  | 'rssi'
-  | 'other';
+/** The read-only call a probe makes (`PROBE_CALLS` in values.ts says what each is). */
+export type ProbeCall = 'connected-devices' | 'info';
 
 export interface HostPort {
   host: string;
@@ -77,11 +67,22 @@ export interface Config {
     expected: Transport | null;
   };
   discovery: {
-    /** Poll `/api/cassia/hubs` with own credentials; needs key and secret. */
+    /** Poll `/api/cassia/hubs` with own credentials; needs key and secret (also used by `probe`). */
     enabled: boolean;
     interval: number;
     key: string | null;
     secret: string | null;
+  };
+  /** Active probes of the AC→gateway path with the proxy's own credentials (`discovery.key`/`secret`). */
+  probe: {
+    enabled: boolean;
+    /** ms between two probes of one gateway (online gateways; offline ones are probed less often). */
+    interval: number;
+    /** ms a probe may take to its response headers; longer is result `timeout`. */
+    timeout: number;
+    /** Probes started per second, over every gateway together. */
+    maxPerSecond: number;
+    call: ProbeCall;
   };
   sequence: {
     /** Built-in extractors that are on (`seqNum`, `ruuvi`, `eddystone-tlm`). */
@@ -91,6 +92,11 @@ export interface Config {
     reorderWindow: number;
     /** Reorder window in time (ms): a gap older than this is declared missing. */
     reorderWindowTime: number;
+    /**
+     * Ask the AC for `sequence=2` on notification and combined streams whose request has no
+     * `sequence` parameter, and remove the `seqNum` member it adds before the client sees it.
+     */
+    request: boolean;
   };
   limits: {
     maxGateways: number;

@@ -4,7 +4,8 @@
  * what was expected, so every caller can build the same kind of error line.
  */
 import { isIP } from 'node:net';
-import type { HostPort, Transport } from './types.js';
+import { TRANSPORTS, type Transport } from '../vocabulary.js';
+import type { HostPort, ProbeCall } from './types.js';
 
 /** The result of parsing one value: the value, or a phrase for "expected …". */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -21,7 +22,9 @@ const DURATION_EXPECTED = 'a duration such as 250ms, 30s, 5m or 1h';
  * timeout into 83 minutes.
  */
 export function parseDuration(value: unknown, min = 1): Parsed<number> {
-  if (typeof value === 'number' || (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value))) {
+  if (typeof value === 'number' || (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))) {
+    // Zero or less is wrong in any unit: say what is allowed rather than which unit to add.
+    if (Number(value) <= 0 && min > 0) return bad(`${DURATION_EXPECTED}, at least ${formatDuration(min)}`);
     return bad(`${DURATION_EXPECTED} (a bare number is ambiguous: write ${String(value).trim()}ms or ${String(value).trim()}s)`);
   }
   if (typeof value !== 'string') return bad(DURATION_EXPECTED);
@@ -102,8 +105,6 @@ export function parseChoice<T extends string>(value: unknown, choices: readonly 
   return found === undefined ? bad(`one of ${choices.join(', ')}`) : ok(found);
 }
 
-export const TRANSPORTS: readonly Transport[] = ['capwap', 'mqtt', 'unknown'];
-
 /** `capwap`, `mqtt`, `unknown`. */
 export function parseTransport(value: unknown): Parsed<Transport> {
   return parseChoice(value, TRANSPORTS);
@@ -177,4 +178,46 @@ export function maskUrl(text: string): string {
     const colon = userinfo.indexOf(':');
     return `${scheme}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@`;
   });
+}
+
+/** A positive rate (e.g. probes per second) up to `max`; decimals allowed (`0.5` = one every 2 s). */
+export function parseRate(value: unknown, max: number): Parsed<number> {
+  const expected = `a number greater than 0 and at most ${max} (decimals allowed, e.g. 0.5)`;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= max ? ok(n) : bad(expected);
+}
+
+/**
+ * The read-only calls a probe may make: answered by the gateway itself (so they travel the
+ * CAPWAP or MQTT link both ways), never an event stream, never anything that changes a device.
+ */
+export const PROBE_CALLS: Readonly<Record<ProbeCall, { method: 'GET'; path: string; query: string }>> = {
+  // The list of connected devices: cheap, and answered by every gateway model and firmware.
+  'connected-devices': { method: 'GET', path: '/api/gap/nodes', query: 'connection_state=connected' },
+  // Gateway information (model, uptime, chip state).
+  info: { method: 'GET', path: '/api/cassia/info', query: '' },
+};
+
+/** A probe call as `METHOD /path?query&mac=…`, as docs and messages write it. */
+export function describeProbeCall(call: ProbeCall): string {
+  const { method, path, query } = PROBE_CALLS[call];
+  return `${method} ${path}?${query === '' ? '' : `${query}&`}mac=…`;
+}
+
+/**
+ * `connected-devices`, `info`, or the call written out (`GET /api/gap/nodes?connection_state=connected&mac=…`,
+ * with or without the method and the `mac` parameter).
+ */
+export function parseProbeCall(value: unknown): Parsed<ProbeCall> {
+  const names = Object.keys(PROBE_CALLS) as ProbeCall[];
+  const expected = `one of ${names.map((n) => `${n} (${describeProbeCall(n)})`).join(', ')}: a read-only call the gateway answers, never an event stream`;
+  if (typeof value !== 'string') return bad(expected);
+  const byName = parseChoice(value, names);
+  if (byName.ok) return byName;
+  const written = /^\s*(?:GET\s+)?(\/\S*)\s*$/i.exec(value);
+  if (!written) return bad(expected);
+  const url = new URL(written[1] ?? '/', 'http://ac');
+  url.searchParams.delete('mac');
+  const found = names.find((n) => PROBE_CALLS[n].path === url.pathname.replace(/\/+$/, '') && PROBE_CALLS[n].query === url.searchParams.toString());
+  return found === undefined ? bad(expected) : ok(found);
 }

@@ -3,6 +3,7 @@
  * faults on, the real proxy in front of it, and a small client workload through the proxy, so a
  * newcomer sees real numbers within seconds with nothing else installed.
  */
+import { DEFAULTS } from '../config/load.js';
 import type { Config, GatewayEntry } from '../config/types.js';
 import { createLogOutput } from '../log.js';
 import { startProxy } from '../main.js';
@@ -37,6 +38,17 @@ export async function runDemo(config: Config, out: NodeJS.WritableStream = proce
     transport: { ...config.transport, gateways: { ...gateways, ...config.transport.gateways } },
     // The workload's traffic would drown the terminal in access-log lines.
     log: { ...config.log, access: false },
+    // The workload opens notification streams as Cassia's samples do (no sequence=2): the proxy
+    // asks for the numbers, so loss shows on every gateway.
+    sequence: { ...config.sequence, request: true },
+    // Every gateway measured from the first seconds, even those the workload leaves alone: the
+    // proxy probes with the simulator's client, every 5 s unless --probe-interval says otherwise.
+    discovery: { ...config.discovery, key: simulator.key, secret: simulator.secret },
+    probe: {
+      ...config.probe,
+      enabled: true,
+      interval: config.probe.interval === DEFAULTS.probe.interval ? 5000 : config.probe.interval,
+    },
   };
   let proxy;
   try {
@@ -45,11 +57,12 @@ export async function runDemo(config: Config, out: NodeJS.WritableStream = proce
     await simulator.close();
     throw err;
   }
-  const workload = startWorkload({ baseUrl: proxy.proxyUrl, key: simulator.key, secret: simulator.secret, gateways: simulator.gateways });
+  const workload = startWorkload({ baseUrl: proxy.proxyUrl, key: simulator.key, secret: simulator.secret, gateways: simulator.gateways, notifySequence: false });
   out.write([
     '',
     'cassia-ac-proxy demo: a simulated Cassia AC with 8 gateways (4 on CAPWAP, 4 on MQTT), faults on,',
-    'and a small client workload (token, scan and notification streams, connects, reads, writes) through the proxy.',
+    'and a small client workload (token, scan and notification streams, connects, reads, writes) through the proxy;',
+    `the proxy also probes every gateway itself every ${demoConfig.probe.interval / 1000} s (probe.*), so each one is measured even when the workload leaves it alone.`,
     '',
     `  proxy        ${proxy.proxyUrl}        <- point your application here instead of the AC`,
     `  metrics      ${proxy.adminUrl}/metrics`,

@@ -1,7 +1,7 @@
 /**
  * The demo's client workload: behaves like a real application talking to a Cassia AC (in the
  * demo, through the proxy). Gets and refreshes a token, lists hubs, keeps a scan and a
- * notification stream (`sequence=2`) open per gateway and re-opens them with backoff, polls the
+ * notification stream (`sequence=2` unless told otherwise) open per gateway and re-opens them with backoff, polls the
  * connected-device list, and now and then connects a device, discovers it, reads, writes and
  * disconnects; every third such session (staggered across gateways, so that some start with one)
  * batch-connects a few devices instead, as Cassia's
@@ -31,6 +31,11 @@ export interface WorkloadOptions {
   deviceActivityMs?: number;
   /** How often each gateway's connected-device list is polled, as dashboards do; default 1000 ms, 0 = never. */
   pollIntervalMs?: number;
+  /**
+   * Open the notification stream with `sequence=2` (default true). False opens it as Cassia's own
+   * samples do (acNotify.js: `/api/gatt/nodes?mac=…`), for a proxy that asks for the numbers itself.
+   */
+  notifySequence?: boolean;
 }
 
 /** What the workload did so far. */
@@ -153,7 +158,8 @@ export function startWorkload(options: WorkloadOptions): Workload {
       try {
         const t = await getToken();
         // EventSource-style clients put the token in the query.
-        const res = await fetch(`${base}${path}?event=1&sequence=2&timestamp=1&mac=${encodeURIComponent(gateway)}&access_token=${t}`, { signal });
+        const sequence = kind === 'scan' || options.notifySequence !== false ? 'sequence=2&' : '';
+        const res = await fetch(`${base}${path}?event=1&${sequence}timestamp=1&mac=${encodeURIComponent(gateway)}&access_token=${t}`, { signal });
         count(res.status);
         if (res.status === 200 && res.body) {
           stats.streamsOpened++;

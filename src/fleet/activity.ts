@@ -26,8 +26,10 @@ export const ACTIVITY_RULES = {
 /** The rules' evaluation interval (the group's `interval`): the resolution of their times. */
 export const RULES_INTERVAL_SECONDS = 60;
 
-/** Counters whose growth is activity: calls naming a gateway, and its stream events. */
-export const ACTIVITY_METRICS = ['cassia_proxy_gateway_requests_total', 'cassia_proxy_events_total'] as const;
+/** Counters whose growth is activity: calls naming a gateway, its stream events, and the proxies' probes of it. */
+export const ACTIVITY_METRICS = [
+  'cassia_proxy_gateway_requests_total', 'cassia_proxy_events_total', 'cassia_proxy_probes_total', 'cassia_proxy_probes_offline_total',
+] as const;
 
 /**
  * Samples the raw checkpoints may read together (one per series each, 5–20 µs of Prometheus' CPU

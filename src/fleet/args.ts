@@ -23,6 +23,8 @@ export interface ReportArgs {
   time: number | null;
   /** Where to write each query's cost (`stats=all`) as JSON lines; `-` for stderr; null: not asked. */
   queryStats: string | null;
+  /** Width of the before/after verdict's buckets (--change-bucket), seconds. */
+  changeBucketSeconds: number;
   /** Request headers: Authorization and any --prometheus-header. */
   headers: Record<string, string>;
 }
@@ -46,6 +48,8 @@ Options:
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
   --query-stats FILE            write each query's name, time and samples read (Prometheus' stats=all)
                                 as JSON lines to FILE (- for stderr)
+  --change-bucket DURATION      the "minute" a before/after verdict compares (default 1m; at least the
+                                scrape interval, at most a tenth of the range)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
   --prometheus-password PASS    Basic authentication     (env CASSIA_PROXY_PROMETHEUS_PASSWORD)
   --prometheus-token TOKEN      Bearer token             (env CASSIA_PROXY_PROMETHEUS_TOKEN)
@@ -66,6 +70,7 @@ const OPTIONS = {
   out: { type: 'string' },
   timeout: { type: 'string' },
   'query-stats': { type: 'string' },
+  'change-bucket': { type: 'string' },
   'prometheus-user': { type: 'string' },
   'prometheus-password': { type: 'string' },
   'prometheus-token': { type: 'string' },
@@ -131,7 +136,7 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
     throw bad(text.split('\n')[0] ?? text);
   }
   if (values.help) {
-    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, time: null, queryStats: null, headers: {} };
+    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, time: null, queryStats: null, changeBucketSeconds: 60, headers: {} };
   }
   const url = prometheusUrl(values.prometheus);
 
@@ -145,6 +150,11 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
   const timeoutText = values.timeout ?? '30s';
   const timeout = parseDurationSeconds(timeoutText);
   if (timeout === null) throw bad(`--timeout: expected a duration such as 10s or 2m, got ${JSON.stringify(timeoutText)}`);
+  const bucketText = values['change-bucket'] ?? '1m';
+  const bucket = parseDurationSeconds(bucketText);
+  if (bucket === null || bucket < 1 || bucket > range / 10) {
+    throw bad(`--change-bucket: expected a duration from 1s to a tenth of --range (${Math.floor(range / 10)}s), got ${JSON.stringify(bucketText)}`);
+  }
 
   const selector = values.selector ?? DEFAULT_SELECTOR;
   try {
@@ -183,6 +193,6 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
 
   return {
     help: false, url, rangeSeconds: Math.round(range), selector, format, out: values.out ?? null,
-    timeoutMs: Math.max(1, Math.round(timeout * 1000)), time, queryStats: values['query-stats'] ?? null, headers,
+    timeoutMs: Math.max(1, Math.round(timeout * 1000)), time, queryStats: values['query-stats'] ?? null, changeBucketSeconds: Math.round(bucket), headers,
   };
 }

@@ -8,16 +8,20 @@
  * range, and then every count, activity time, identity and chart at once.
  */
 import { assembleGateways, assembleReport, type SegmentCounts } from '../report/assemble.js';
+import { oneLookDecider } from '../report/decider.js';
 import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
+import { isGatewayPool } from '../vocabulary.js';
 import {
   activityFromCheckpoints, activityFromRules, activitySeriesQuery, checkpointCount, checkpointQuery, checkpointTimes, ruleQueries,
   RULES_INTERVAL_SECONDS, type Activity,
 } from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { anyCount, chartCounts, familyRows, increments, mergeRows, Period } from './counts.js';
+import { anyCount, chartCounts, familyRows, increments, mergeRows, Period, segmentKey } from './counts.js';
 import { humanDuration } from './args.js';
+import { changeMinutes, minuteSeriesSelector, planMinuteQueries } from './minutes.js';
+import { fleetProbes, mergeFleetProbes } from './probes.js';
 import {
   baseQueries, COUNTER_FAMILIES, selectorMatchers, sumsQuery, targetSumsQuery, timelineQuery, type CounterName,
 } from './queries.js';
@@ -40,6 +44,8 @@ export interface FleetOptions {
   /** Evaluation time (unix ms): the client's. */
   now: number;
   thresholds?: Thresholds;
+  /** Width of the before/after verdict's buckets in seconds (default 60; never below the scrape interval). */
+  minuteSeconds?: number;
 }
 
 /** How the report was computed, for its reader and for --query-stats. */
@@ -52,6 +58,11 @@ export interface FleetPlan {
   rulesSince: number | null;
   /** Proxies counted process by process (restarted, started or stopped within the range). */
   restartedProxies: number;
+  /** Gateways that changed transport within the range, and the minute queries asked for them (minutes.ts). */
+  changedGateways: number;
+  minuteQueries: number;
+  /** The width of those minutes (--change-bucket), seconds. */
+  minuteSeconds: number;
   /** Queries asked. */
   queries: number;
 }
@@ -102,6 +113,9 @@ const chunks = <T>(items: readonly T[], size: number): T[][] =>
 function remedy(name: string): string {
   if (name.startsWith('activity.')) {
     return 'load prometheus/fleet-rules.yml into Prometheus (the report then reads one sample per gateway and transport), or shorten --range';
+  }
+  if (name.startsWith('minutes.')) {
+    return 'a wider --change-bucket (fewer buckets per changed gateway), or shorten --range';
   }
   return 'narrow --selector (one cluster or namespace per report), shorten --range, or raise the server\'s limits ' +
     '(Prometheus: --query.max-samples, --query.timeout; and --timeout here)';
@@ -261,8 +275,25 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
       window: window.segments.get(k)?.c ?? emptyCounters(), totals: c,
     });
   }
+  const probeRows = (rows: Record<CounterName, InstantSample[]>) => ({ probes: rows.probes, probesOffline: rows.probesOffline, probeRtt: rows.probeRtt });
+  const transportProbeCounts = mergeFleetProbes(segments, fleetProbes({ range: probeRows(counts.range), window: probeRows(counts.window) }, activity, startedAt, now));
   // First seen first, as the running proxy orders its segments.
   segments.sort((a, b) => a.firstAt - b.firstAt || a.gateway.localeCompare(b.gateway) || a.transport.localeCompare(b.transport));
+
+  // Round 4, only when gateways changed transport in the range: the before/after verdicts' minutes
+  // of those gateways (minutes.ts: the one query that steps through the range, bounded per query).
+  const perGateway = new Map<string, number>();
+  for (const seg of segments) perGateway.set(seg.gateway, (perGateway.get(seg.gateway) ?? 0) + 1);
+  const changed = [...perGateway].filter(([gateway, n]) => n > 1 && !isGatewayPool(gateway)).map(([gateway]) => gateway).sort();
+  const minuteSeconds = options.minuteSeconds ?? 60;
+  let minuteQueries = 0;
+  if (changed.length > 0) {
+    const planned = planMinuteQueries(m, await ask.series('minutes.series', minuteSeriesSelector(m, changed), startedAt), changed, rangeSeconds, minuteSeconds);
+    minuteQueries = planned.length;
+    const answers = await limited(planned.map((p) => async () => ({ family: p.family, rows: await ask.matrix(`minutes.${p.family}`, p.query) })), CONCURRENCY);
+    const minutes = changeMinutes(answers);
+    for (const seg of segments) seg.minutes = minutes.get(segmentKey(seg.gateway, seg.transport)) ?? seg.minutes;
+  }
 
   const snapshot = fleetSnapshot(segments, info, online, activity.lastEvent);
   const transportCounts = new Map<string, { window: Float64Array; totals: Float64Array }>();
@@ -276,6 +307,9 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     activityResolutionSeconds: resolution,
     rulesSince: rulesSince !== undefined && Number.isFinite(rulesSince) && !useRules ? rulesSince * 1000 : null,
     restartedProxies: lines.size,
+    changedGateways: changed.length,
+    minuteQueries,
+    minuteSeconds,
     queries: asked,
   };
   const input = {
@@ -285,11 +319,12 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     bucketSeconds,
     segments,
     snapshot,
-    thresholds: options.thresholds ?? DEFAULT_THRESHOLDS,
+    decider: oneLookDecider(options.thresholds ?? DEFAULT_THRESHOLDS),
     series: (transport: string) => chartsByTransport.get(transport),
     transportCounts,
-    basis: 'over the range, every proxy the selector matches summed: each CAPWAP gateway against all MQTT gateways pooled; ' +
-      'before/after: the gateway under its previous transport against its current one; ' +
+    transportProbeCounts,
+    basis: 'over the range, every proxy the selector matches summed: CAPWAP gateways against MQTT gateways, each gateway one observation, ' +
+      'outages apart; before/after: the gateway\'s minutes under its previous transport against its current one; ' +
       `first/last activity from ${fleetPlan.activity} at ${humanDuration(resolution)} resolution`,
   };
   return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan, counts };

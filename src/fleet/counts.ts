@@ -4,7 +4,8 @@
  */
 import type { SeriesCounts } from '../report/assemble.js';
 import { emptyCounters } from '../report/figures.js';
-import { F, HEADERS_BOUNDS_MS } from '../report/ring.js';
+import { F, HEADERS_BOUNDS_MS, acErrorField, errorField } from '../report/ring.js';
+import { AC_ERRORS, NO_GATEWAY, NO_TRANSPORT, type AcError } from '../vocabulary.js';
 import type { InstantSample, RangeSeries } from './client.js';
 import { CHART_METRICS, type CounterFamily, type CounterName } from './queries.js';
 
@@ -13,12 +14,9 @@ export const segmentKey = (gateway: string, transport: string): string => `${gat
 
 const finite = (v: number): number => (Number.isFinite(v) && v > 0 ? v : 0);
 
-/** The FIELDS slot of a 502/504 by origin, or undefined for any other code. */
-function errorSlot(code: string | undefined, origin: string): number | undefined {
-  if (code === '502') return origin === 'proxy' ? F.proxy502 : F.upstream502;
-  if (code === '504') return origin === 'proxy' ? F.proxy504 : F.upstream504;
-  return undefined;
-}
+/** The FIELDS slot of a 502/504 by origin (a label value), or undefined for any other code. */
+const errorSlot = (code: string | undefined, origin: string): number | undefined =>
+  errorField(Number(code), origin === 'proxy' ? 'proxy' : 'upstream');
 
 /** Histogram bin (FIELDS slot) of a bucket's `le`, or undefined when the bound is not the proxy's. */
 function binOf(le: string | undefined): number | undefined {
@@ -87,6 +85,8 @@ export class Period {
     }
     const events: Array<[CounterName, number]> = [
       ['events', F.events], ['sequenced', F.sequenced], ['missing', F.missing], ['outOfOrder', F.outOfOrder], ['duplicate', F.duplicate],
+      ['outages', F.outages], ['outageErrors', F.outageErrors],
+      ['sequenceRequested', F.sequenceRequested],
     ];
     for (const [name, slot] of events) {
       for (const { metric, value } of rows[name]) {
@@ -98,12 +98,20 @@ export class Period {
         t[slot] = (t[slot] ?? 0) + v;
       }
     }
+    // The AC's error answers by word, per gateway (calls naming none under `none`) and per transport.
+    for (const { metric, value } of rows.acErrors) {
+      const error = (AC_ERRORS as readonly string[]).includes(metric.error ?? '') ? (metric.error as AcError) : 'other';
+      const v = finite(value);
+      const { gateway = '', transport = 'unknown' } = metric;
+      const slot = acErrorField(error);
+      for (const c of [this.seg(gateway, transport), this.tp(transport)]) c[slot] = (c[slot] ?? 0) + v;
+    }
     // Per transport: requests_total carries the origin; calls that name no gateway only appear here
     // (gateway label `none`, transport `none`), so they also make the `none` segment.
     for (const { metric, value } of rows.transportRequests) {
       const v = finite(value);
       const { transport = 'unknown', code, origin = 'upstream' } = metric;
-      const targets = [this.tp(transport), ...(transport === 'none' ? [this.seg('none', 'none')] : [])];
+      const targets = [this.tp(transport), ...(transport === NO_TRANSPORT ? [this.seg(NO_GATEWAY, NO_TRANSPORT)] : [])];
       for (const c of targets) {
         c[F.requests] = (c[F.requests] ?? 0) + v;
         if (origin === 'client') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;

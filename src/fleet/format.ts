@@ -32,13 +32,15 @@ const pair = (a: number, b: number): string => `${int(a)} / ${int(b)}`;
 export function sections(fleet: FleetReport): { title: string; lines: string[]; sections: Section[] } {
   const { report, gateways, source } = fleet;
   const range = humanDuration(source.rangeSeconds);
-  const out: Section[] = [transportsSection(report, range), recommendationsSection(report), changesSection(report, range), gatewaysSection(gateways, range)];
+  const out: Section[] = [
+    transportsSection(report, range), recommendationsSection(report), changesSection(report, range), acErrorsSection(report, range), gatewaysSection(gateways, range),
+  ];
   const m = report.method;
   out.push({
     title: 'Method',
     notes: [
-      `${m.test}; a difference counts at p < ${m.alpha} and ≥ ${m.minRatio}× the other side's rate, with ≥ ${m.minRequests} requests ` +
-        `or ≥ ${m.minSequenced} sequenced events on both sides. Basis: ${m.basis}.`,
+      `${m.test}. One look over the range at α = ${m.alpha}; a difference must also be ≥ ${m.minRatio}× to count; a gateway needs ` +
+        `≥ ${m.minRequests} calls, ≥ ${m.minSequenced} sequenced events or ≥ ${m.minProbes} probes on a measure. Basis: ${m.basis}.`,
     ],
   });
   return {
@@ -54,7 +56,7 @@ export function sections(fleet: FleetReport): { title: string; lines: string[]; 
 
 /**
  * Where the times came from and what the counts took: the recording rules or raw series (and why),
- * and how many proxies were counted process by process.
+ * how many proxies were counted process by process, and the gateways whose minutes were asked.
  */
 export function planLine(fleet: FleetReport): string {
   const p = fleet.plan;
@@ -64,7 +66,9 @@ export function planLine(fleet: FleetReport): string {
       ? 'raw series (no recording rules of prometheus/fleet-rules.yml found)'
       : `raw series (the recording rules run only since ${when(new Date(p.rulesSince).toISOString())})`;
   const restarted = p.restartedProxies === 0 ? '' : ` · ${p.restartedProxies} prox${p.restartedProxies === 1 ? 'y' : 'ies'} restarted, started or stopped within the range, counted process by process`;
-  return `activity times: ${rules}, ${humanDuration(p.activityResolutionSeconds)} resolution${restarted}`;
+  const changed = p.changedGateways === 0 ? ''
+    : ` · ${p.changedGateways} gateway${p.changedGateways === 1 ? '' : 's'} changed transport: before/after minutes of ${humanDuration(p.minuteSeconds)} from ${p.minuteQueries} quer${p.minuteQueries === 1 ? 'y' : 'ies'}`;
+  return `activity times: ${rules}, ${humanDuration(p.activityResolutionSeconds)} resolution${restarted}${changed}`;
 }
 
 function transportsSection(report: TransportReport, range: string): Section {
@@ -91,7 +95,7 @@ function recommendationsSection(report: TransportReport): Section {
   const first = report.recommendations[0];
   return {
     title: 'Should CAPWAP gateways move to MQTT?',
-    notes: first === undefined ? ['No CAPWAP gateways in the range.'] : [`MQTT pool: 502/504 ${ratio(first.errors.b)}, loss ${ratio(first.loss.b)}`],
+    notes: first === undefined ? ['No CAPWAP gateways in the range.'] : [`MQTT gateways together: 502/504 ${ratio(first.errors.b)}, loss ${ratio(first.loss.b)} (outages apart)`],
     table: {
       headers: ['gateway', 'name', 'verdict', 'confidence', '502/504 rate', 'loss ratio', 'why'],
       numeric: new Set([3, 4, 5]),
@@ -112,6 +116,26 @@ function changesSection(report: TransportReport, range: string): Section {
       rows: report.transportChanges.map((c) => [
         c.gateway, c.name ?? '', `${c.from} → ${c.to}`, when(c.changedAt), ratio(c.before.errors), ratio(c.after.errors),
         ratio(c.before.loss), ratio(c.after.loss), verdict(c.verdict), confidence(c.confidence), c.reason,
+      ]),
+    },
+  };
+}
+
+function acErrorsSection(report: TransportReport, range: string): Section {
+  const words = report.acErrors ?? [];
+  const names = report.transports.map((t) => t.transport);
+  return {
+    title: `What the AC said, last ${range}`,
+    notes: words.length === 0 ? ['The AC answered no error in the range.'] : ['Error answers by what the AC said, as a share of each transport\'s requests.'],
+    table: {
+      headers: ['error', 'whose doing', ...names, 'CAPWAP ÷ MQTT', 'why'],
+      numeric: new Set(names.map((_, i) => i + 2)),
+      rows: words.map((c) => [
+        c.error, c.cause, ...names.map((t) => {
+          const r = c.transports.find((x) => x.transport === t)?.rate;
+          return r === undefined ? '—' : ratio(r);
+        }),
+        `${c.ratio === null ? '—' : `${c.ratio.toFixed(1)}×`}${c.differs === true ? ', differs' : ''}`, c.reason,
       ]),
     },
   };

@@ -13,7 +13,8 @@ import { planLine, renderMarkdown, renderText } from './format.js';
 export interface ReportIo {
   stdout?: { write(text: string): unknown };
   stderr?: { write(text: string): unknown };
-  env?: Readonly<Record<string, string | undefined>>;
+  /** The environment to read (credentials may come from it): the command passes its process's. */
+  env: Readonly<Record<string, string | undefined>>;
   /** Evaluation time (unix ms); default now. */
   now?: number;
 }
@@ -49,7 +50,7 @@ async function writeStats(where: string, stats: readonly QueryStats[], stderr: {
 }
 
 /** Runs the command with the arguments after `report`. */
-export async function reportMain(argv: readonly string[], io: ReportIo = {}): Promise<number> {
+export async function reportMain(argv: readonly string[], io: ReportIo): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const fail = (message: string, code: number): number => {
@@ -58,7 +59,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo = {}): Pr
   };
   let args: ReportArgs;
   try {
-    args = parseReportArgs(argv, io.env ?? process.env);
+    args = parseReportArgs(argv, io.env);
   } catch (error) {
     if (error instanceof FleetError) return fail(error.message, error.exitCode);
     throw error;
@@ -78,7 +79,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo = {}): Pr
     ...(args.queryStats !== null ? { onStats: (s: QueryStats) => stats.push(s) } : {}),
   });
   try {
-    const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now });
+    const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now, minuteSeconds: args.changeBucketSeconds });
     text = render(fleet, args.format);
   } catch (error) {
     if (error instanceof FleetError) return fail(context(error.message), error.exitCode);

@@ -72,15 +72,25 @@ export interface CounterFamily {
 export const COUNTER_FAMILIES = {
   gatewayRequests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
   gatewayErrors: { metric: 'cassia_proxy_gateway_errors_total', by: ['gateway', 'transport', 'code', 'origin'] },
+  /** Outages and the 502/504s inside them: the verdicts leave those out. */
+  outages: { metric: 'cassia_proxy_gateway_outages_total', by: ['gateway', 'transport'] },
+  outageErrors: { metric: 'cassia_proxy_gateway_outage_errors_total', by: ['gateway', 'transport'] },
   events: { metric: 'cassia_proxy_events_total', by: ['gateway', 'transport'] },
   sequenced: { metric: 'cassia_proxy_events_sequenced_total', by: ['gateway', 'transport'] },
   missing: { metric: 'cassia_proxy_events_missing_total', by: ['gateway', 'transport'] },
   outOfOrder: { metric: 'cassia_proxy_events_out_of_order_total', by: ['gateway', 'transport'] },
   duplicate: { metric: 'cassia_proxy_events_duplicate_total', by: ['gateway', 'transport'] },
+  sequenceRequested: { metric: 'cassia_proxy_events_sequence_requested_total', by: ['gateway', 'transport'] },
+  /** The AC's error answers by what it said (the route label summed away). */
+  acErrors: { metric: 'cassia_proxy_ac_errors_total', by: ['gateway', 'transport', 'error'] },
   /** Per transport: who produced each status (requests_total has no gateway label). */
   transportRequests: { metric: 'cassia_proxy_requests_total', by: ['transport', 'code', 'origin'] },
   /** Per transport: the time-to-headers histogram. */
   latency: { metric: 'cassia_proxy_request_duration_seconds_bucket', by: ['transport', 'le'] },
+  /** The proxies' own probes by result, probes of gateways known offline, and their round trip per transport (probes.ts). */
+  probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] },
+  probesOffline: { metric: 'cassia_proxy_probes_offline_total', by: ['gateway', 'transport'] },
+  probeRtt: { metric: 'cassia_proxy_probe_duration_seconds_bucket', by: ['transport', 'le'] },
 } as const satisfies Record<string, CounterFamily>;
 
 export type CounterName = keyof typeof COUNTER_FAMILIES;

@@ -3,10 +3,8 @@
  * state and latest event, from gateway_info, gateway_online and the activity times.
  */
 import type { GatewaySnapshotEntry, SegmentCounts } from '../report/assemble.js';
+import { isGatewayPool } from '../vocabulary.js';
 import type { InstantSample } from './client.js';
-
-/** Label values that are pools, not gateways. */
-const NOT_A_GATEWAY = new Set(['none', 'other']);
 
 /**
  * What the fleet knows about each gateway besides its counts: identity and current transport from
@@ -39,20 +37,17 @@ export function fleetSnapshot(
   const macs = new Set([...entries.keys(), ...onlineOf.keys(), ...lastEventAt.keys()]);
   const out: GatewaySnapshotEntry[] = [];
   for (const mac of [...macs].sort()) {
-    if (NOT_A_GATEWAY.has(mac) || mac === '') continue;
+    if (isGatewayPool(mac) || mac === '') continue;
     const e = entries.get(mac);
     const ts = e ? [...e.transports] : [];
     const transport = ts.length === 1 ? ts[0] : (latest.get(mac)?.transport ?? ts[0]);
     if (transport === undefined) continue;
     const last = lastEventAt.get(mac);
     const on = onlineOf.get(mac);
+    // When the online state last changed is not among what the proxies export.
     out.push({
-      mac, transport,
-      ...(e?.name !== undefined ? { name: e.name } : {}),
-      ...(e?.model !== undefined ? { model: e.model } : {}),
-      ...(e?.version !== undefined ? { version: e.version } : {}),
-      ...(on !== undefined ? { online: on } : {}),
-      ...(last !== undefined ? { lastEventAt: last } : {}),
+      mac, transport, name: e?.name ?? null, model: e?.model ?? null, version: e?.version ?? null,
+      online: on ?? null, onlineChangedAt: null, lastEventAt: last ?? null,
     });
   }
   return out;

@@ -11,10 +11,10 @@
  * Cassia API field reveals it). A reload builds a new directory; `retire()` marks every handle
  * of the old one so that long-lived streams move to the new generation at their next chunk.
  */
-import type { Config, GatewayEntry, Transport } from '../config/types.js';
+import type { Config, GatewayEntry } from '../config/types.js';
+import { NO_GATEWAY, NO_TRANSPORT, OVERFLOW_GATEWAY, normalizeMac, type Transport } from '../vocabulary.js';
 import type { CountsFactory } from './counts.js';
-import { NO_GATEWAY, OVERFLOW_GATEWAY, type GatewayHandle } from './handle.js';
-import { normalizeMac } from './mac.js';
+import type { GatewayHandle } from './handle.js';
 import type { GatewayState, TransportView } from './state.js';
 
 /** Raw `mac` spellings and pending MACs remembered (clients repeat the same few); past this a cache restarts. */
@@ -53,7 +53,7 @@ export function createGatewayDirectory(config: Config, state: GatewayState, coun
     return handle;
   }
 
-  const none = make(null, NO_GATEWAY, 'none', null);
+  const none = make(null, NO_GATEWAY, NO_TRANSPORT, null);
 
   /** Folded gateways share one handle (and its counts) per transport: memory stays bounded whatever clients send. */
   function folded(transport: Transport): GatewayHandle {
@@ -90,7 +90,7 @@ export function createGatewayDirectory(config: Config, state: GatewayState, coun
   function vouch(mac: string): GatewayHandle {
     const known = handles.get(mac);
     if (known !== undefined) return known;
-    const record = state.admit(mac);
+    const record = state.vouch(mac);
     return record === null ? folded(transportOf(mac)) : own(mac, record);
   }
 

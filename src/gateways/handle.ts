@@ -4,14 +4,9 @@
  * up a transport or caps a label again; the exchange and the stream tap add plain numbers to
  * `counts`, which feed the metrics and the report from the same increments.
  */
-import type { TransportLabel } from '../config/types.js';
 import type { GatewayCounts } from './counts.js';
+import type { TransportLabel } from '../vocabulary.js';
 import type { GatewayRecord } from './state.js';
-
-/** `gateway` label value of a call that names no gateway. */
-export const NO_GATEWAY = 'none';
-/** `gateway` label value shared by gateways past `limits.maxGateways` and by MACs not yet vouched for. */
-export const OVERFLOW_GATEWAY = 'other';
 
 /** One gateway under one configuration generation. */
 export interface GatewayHandle {

@@ -8,16 +8,13 @@
  * An online/offline change is therefore seen up to `minIntervalMs` late.
  */
 import { isHubListRoute } from '../classify/routes.js';
-import type { StreamTap } from '../streams/types.js';
+import type { BodyTapFactory } from '../tap.js';
 import type { GatewayState } from './state.js';
 
 /** 4 MiB: an AC with thousands of gateways answers a few hundred KiB. */
 export const MAX_HUB_LIST_BYTES = 4 * 1024 * 1024;
 
-/** Opens a tap on a response body, or null when it is not a hub list worth analysing now. */
-export type HubListTaps = (route: string, status: number) => StreamTap | null;
-
-export function createHubListTaps(state: GatewayState, minIntervalMs = 1000, now: () => number = Date.now): HubListTaps {
+export function createHubListTaps(state: GatewayState, minIntervalMs = 1000, now: () => number = Date.now): BodyTapFactory {
   let lastAnalysed = -Infinity;
   return (route, status) => {
     if (status !== 200 || !isHubListRoute(route)) return null;

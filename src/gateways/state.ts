@@ -9,22 +9,10 @@
  * Transport and configured names belong to a generation's directory (directory.ts): the state
  * publishes its series under the transport of the directory that is active now.
  */
-import type { Config, Transport } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { normalizeMac } from './mac.js';
-
-/** One gateway as the admin API reports it. Times are ISO strings. */
-export interface GatewaySnapshot {
-  mac: string;
-  transport: Transport;
-  name: string | null;
-  model: string | null;
-  version: string | null;
-  /** null until a hub list or status event said. */
-  online: boolean | null;
-  lastChange: string | null;
-  lastEventAt: string | null;
-}
+import type { GatewaySnapshotEntry } from '../report/assemble.js';
+import { normalizeMac, type Transport } from '../vocabulary.js';
 
 /** A hub record as the AC reports it (only the fields used here). */
 export interface HubRecord {
@@ -41,10 +29,13 @@ export interface GatewayRecord {
   hubName: string | null;
   model: string | null;
   version: string | null;
+  /** null until a hub list or status event said. */
   online: boolean | null;
   /** ms timestamps. */
-  lastChange: number | null;
+  onlineChangedAt: number | null;
   lastEventAt: number | null;
+  /** When the AC last showed the gateway exists (hub list, status event, an answer naming it); null: only the map names it. */
+  vouchedAt: number | null;
   /** Label sets currently exported, so a change can remove the old series. */
   info: Record<'gateway' | 'transport' | 'name' | 'model' | 'version', string> | null;
   onlineLabels: Record<'gateway' | 'transport', string> | null;
@@ -65,15 +56,26 @@ export interface GatewayState {
    * labels are left; null = folded into `other`.
    */
   admit(mac: string): GatewayRecord | null;
+  /** As `admit`, for a MAC the AC has just shown to exist (an answer below 400 naming it). */
+  vouch(mac: string): GatewayRecord | null;
   /** The record of a MAC already admitted, without admitting it. */
   known(mac: string): GatewayRecord | undefined;
-  /** A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws. */
-  observeHubList(body: Buffer): void;
+  /**
+   * A `/api/cassia/hubs` (array) or `/api/cassia/hubs/{mac}` (object) response body. Never throws.
+   * `complete`: the proxy's own unfiltered poll, so a gateway it leaves out is gone from the AC.
+   */
+  observeHubList(body: Buffer, options?: { complete?: boolean }): void;
   /** One hub record, hub-status event (`{mac,status,...}`) or `{mac: ap, status}` from `ap_state`. */
   observeHub(hub: HubRecord): void;
   /** Makes `view` the active generation's: configured names, transports of the series. */
   activate(view: TransportView, config: Config): void;
-  snapshot(): GatewaySnapshot[];
+  /** Every gateway with a label of its own, as the report reads them (asked per report, not per request). */
+  snapshot(): GatewaySnapshotEntry[];
+  /**
+   * The gateways to probe: those in the active gateway map, and those the AC has shown to exist
+   * since its last complete hub list (a gateway that list left out is gone until named again).
+   */
+  probeTargets(): GatewayRecord[];
   close(): void;
 }
 
@@ -89,6 +91,9 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
   const { metrics } = deps;
   const now = deps.now ?? Date.now;
   const records = new Map<string, GatewayRecord>();
+  let configured: ReadonlySet<string> = new Set();
+  /** When the last complete hub list was seen (ms); null until one was. */
+  let completeListAt: number | null = null;
   let maxGateways = Infinity;
   let view: TransportView = { transportOf: () => 'unknown', configName: () => null, configured: () => [] };
 
@@ -99,7 +104,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
       deps.onOverflow();
       return null;
     }
-    r = { mac, hubName: null, model: null, version: null, online: null, lastChange: null, lastEventAt: null, info: null, onlineLabels: null };
+    r = { mac, hubName: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, vouchedAt: null, info: null, onlineLabels: null };
     records.set(mac, r);
     return r;
   }
@@ -129,6 +134,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
     if (mac === null) return;
     const r = admit(mac);
     if (!r) return;
+    r.vouchedAt = now();
     const hubName = str(hub.name) ?? r.hubName;
     const model = str(hub.model) ?? r.model;
     const version = str(hub.version) ?? r.version;
@@ -142,7 +148,7 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
     if (online !== null && online !== r.online) {
       const first = r.online === null;
       r.online = online;
-      r.lastChange = now();
+      r.onlineChangedAt = now();
       publish(r);
       if (r.onlineLabels) {
         // First sight only creates the series (so rate() works from the start); later ones count.
@@ -155,8 +161,14 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
 
   return {
     admit,
+    vouch(mac) {
+      const r = admit(mac);
+      if (r !== null) r.vouchedAt = now();
+      return r;
+    },
     known: (mac) => records.get(mac),
-    observeHubList(body) {
+    observeHubList(body, options) {
+      const listedFrom = now();
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.toString('utf8'));
@@ -169,16 +181,18 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
           ? ((parsed as { hubs: unknown[] }).hubs)
           : [parsed];
       for (const hub of list) observeHub(hub as HubRecord);
+      // Only a complete list can say a gateway is gone; every gateway in it was vouched for after listedFrom.
+      if (options?.complete === true && Array.isArray(parsed)) completeListAt = listedFrom;
     },
     observeHub,
     activate(next, config) {
       view = next;
+      configured = new Set(next.configured());
       maxGateways = config.limits.maxGateways;
       for (const mac of next.configured()) admit(mac);
       for (const r of records.values()) publish(r);
     },
     snapshot() {
-      const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
       return [...records.values()].map((r) => ({
         mac: r.mac,
         transport: view.transportOf(r.mac),
@@ -186,9 +200,16 @@ export function createGatewayState(deps: { metrics: Metrics; onOverflow: () => v
         model: r.model,
         version: r.version,
         online: r.online,
-        lastChange: iso(r.lastChange),
-        lastEventAt: iso(r.lastEventAt),
+        onlineChangedAt: r.onlineChangedAt,
+        lastEventAt: r.lastEventAt,
       }));
+    },
+    probeTargets() {
+      const out: GatewayRecord[] = [];
+      for (const r of records.values()) {
+        if (configured.has(r.mac) || (r.vouchedAt !== null && (completeListAt === null || r.vouchedAt >= completeListAt))) out.push(r);
+      }
+      return out;
     },
     close() {
       records.clear();

@@ -10,6 +10,7 @@
  * prom-client's.
  */
 import type { Registry } from 'prom-client';
+import { createLabelTree } from './label-tree.js';
 
 /** One counter or gauge series. */
 export interface ValueCell {
@@ -39,10 +40,16 @@ interface Exported {
   values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
 }
 
-const SEP = '\u0000';
-
 abstract class Family<L extends string, C> {
-  private readonly entries = new Map<string, Entry<L, C>>();
+  /** Every series, in the order it was created (the exposition's order). */
+  private readonly entries = new Set<Entry<L, C>>();
+  private readonly index = createLabelTree((...values: string[]): Entry<L, C> => {
+    const labels = {} as Labels<L>;
+    this.labelNames.forEach((name, i) => { labels[name] = values[i] as string; });
+    const entry = { labels, cell: this.create() };
+    this.entries.add(entry);
+    return entry;
+  });
 
   constructor(
     readonly name: string,
@@ -50,7 +57,9 @@ abstract class Family<L extends string, C> {
     readonly labelNames: readonly L[],
     registry: Registry,
   ) {
-    // The Registry's type names its own Metric class; it only ever reads the members above.
+    // prom-client has no public interface for a metric it did not make: its Registry's type names
+    // its own classes, and it reads only the members above. test/metrics/exposition.test.ts pins
+    // that (the output must equal prom-client's own for the same values) and the major version.
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
@@ -61,28 +70,27 @@ abstract class Family<L extends string, C> {
    * for per-event use: callers resolve a cell once and keep it.
    */
   cell(...values: string[]): C {
-    const key = values.join(SEP);
-    let entry = this.entries.get(key);
-    if (entry === undefined) {
-      if (values.length !== this.labelNames.length) {
-        throw new Error(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
-      }
-      const labels = {} as Labels<L>;
-      this.labelNames.forEach((name, i) => { labels[name] = values[i] as string; });
-      entry = { labels, cell: this.create() };
-      this.entries.set(key, entry);
-    }
-    return entry.cell;
+    this.check(values);
+    return this.index.get(...values).cell;
   }
 
   /** Drops a series (a forgotten gateway). A cell still held by a caller no longer exports. */
   remove(...values: string[]): void {
-    this.entries.delete(values.join(SEP));
+    this.check(values);
+    const entry = this.index.delete(...values);
+    if (entry !== undefined) this.entries.delete(entry);
   }
 
   /** Drops every series (prom-client's `registry.resetMetrics()` calls this). */
   reset(): void {
+    this.index.clear();
     this.entries.clear();
+  }
+
+  private check(values: readonly string[]): void {
+    if (values.length !== this.labelNames.length || values.length > 6) {
+      throw new Error(`${this.name}: expected ${this.labelNames.length} label values (at most 6), got ${values.length}`);
+    }
   }
 
   protected each(): IterableIterator<Entry<L, C>> {
@@ -143,7 +151,7 @@ export class HistogramFamily<L extends string> extends Family<L, HistogramCell> 
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += cell.counts[i] ?? 0;
-        values.push({ labels: { ...labels, le: i < this.bounds.length ? (this.bounds[i] as number) : '+Inf' }, value: cumulative, metricName: bucket });
+        values.push({ labels: { le: i < this.bounds.length ? (this.bounds[i] as number) : '+Inf', ...labels }, value: cumulative, metricName: bucket });
       }
       values.push({ labels, value: cell.sum, metricName: `${this.name}_sum` });
       values.push({ labels, value: cell.count, metricName: `${this.name}_count` });

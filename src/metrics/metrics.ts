@@ -4,19 +4,13 @@
  * docs/reference.md rely on: extend, never rename. Each call site gets typed label names from here.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { EVENT_DELAY_BUCKETS, REQUEST_DURATION_BUCKETS, STREAM_DURATION_BUCKETS } from './buckets.js';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';
 
 export { Registry } from 'prom-client';
 export type { HistogramCell, ValueCell } from './families.js';
 
 export const METRIC_PREFIX = 'cassia_proxy_';
-
-/** Time to response headers: 5 ms to 30 s (Cassia connects may take up to 20 s). */
-export const REQUEST_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
-/** Streams live for minutes to days. */
-export const STREAM_DURATION_BUCKETS = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400];
-/** Gateway timestamp to proxy receipt. */
-export const EVENT_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 const STREAM_LABELS = ['stream', 'transport', 'gateway'] as const;
 
@@ -28,6 +22,8 @@ export interface MetricsOptions {
   droppedLogLines?: () => number;
   /** Where `requests_in_flight` is read from at scrape time (the proxy listener's in-flight list). */
   inFlight?: () => number;
+  /** Where the probe scheduler's gauges are read from at scrape time (0 while probes are off). */
+  probing?: () => { targets: number; intervalSeconds: number };
 }
 
 /**
@@ -40,6 +36,7 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
   let reportedLogDrops = 0;
   const droppedLogLines = opts.droppedLogLines ?? (() => 0);
   const inFlight = opts.inFlight ?? (() => 0);
+  const probing = opts.probing ?? (() => ({ targets: 0, intervalSeconds: 0 }));
   if (opts.defaultMetrics !== false) {
     // The event-loop-lag monitor samples every 10 ms by default, which alone cost an idle proxy
     // ~10 ms of CPU per second (1 % of a core on every pod that runs the sidecar); every 100 ms
@@ -57,6 +54,15 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
     gatewayErrors: new CounterFamily(`${METRIC_PREFIX}gateway_errors_total`,
       'Requests per gateway answered 502 or 504, by who produced the status: the AC (upstream) or the proxy.',
       ['gateway', 'transport', 'code', 'origin'], registry),
+    gatewayOutages: new CounterFamily(`${METRIC_PREFIX}gateway_outages_total`,
+      'Outages per gateway: the gateway known offline (hub list, hub status, ap_state, discovery) or 3 or more consecutive calls to it answered 502/504 over at least 2 s.',
+      ['gateway', 'transport'], registry),
+    gatewayOutageErrors: new CounterFamily(`${METRIC_PREFIX}gateway_outage_errors_total`,
+      'Calls per gateway answered 502/504 inside an outage; the verdicts leave them out of the 502/504 rate (docs/verdicts.md).',
+      ['gateway', 'transport'], registry),
+    acErrors: new CounterFamily(`${METRIC_PREFIX}ac_errors_total`,
+      'Error answers of the AC (status 400 or above, not event streams) by what it said, in Cassia\'s own words: chip_busy, no_resources, device_not_found, device_not_connected, operation_timeout, connect_failed, parameter_invalid, hub_not_found, gateway_offline, token_expired, forbidden, other.',
+      ['gateway', 'transport', 'route', 'error'], registry),
     requestDuration: new HistogramFamily(`${METRIC_PREFIX}request_duration_seconds`,
       'Time from request received to response headers sent to the client.',
       ['route', 'method', 'transport'], REQUEST_DURATION_BUCKETS, registry),
@@ -74,6 +80,9 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
     streamsActive: new GaugeFamily(`${METRIC_PREFIX}streams_active`,
       'Event streams (SSE) currently open through the proxy.',
       ['stream', 'transport'], registry),
+    gatewayStreamsActive: new GaugeFamily(`${METRIC_PREFIX}gateway_streams_active`,
+      'Event streams open through this proxy per gateway; a gateway takes about 20-30, past that it answers 500 no resources.',
+      ['gateway', 'stream'], registry),
     streamsEnded: new CounterFamily(`${METRIC_PREFIX}streams_total`,
       'Event streams that ended, by how they ended.',
       ['stream', 'transport', 'end'], registry),
@@ -98,6 +107,15 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
     eventsSequenced: new CounterFamily(`${METRIC_PREFIX}events_sequenced_total`,
       'Events that carried a sequence number and were tracked (the denominator for loss ratios).',
       STREAM_LABELS, registry),
+    eventsSequenceRequested: new CounterFamily(`${METRIC_PREFIX}events_sequence_requested_total`,
+      'Of events_sequenced_total: events whose sequence number the proxy asked the AC for (sequence.request), not the application.',
+      STREAM_LABELS, registry),
+    sequenceRequestFallbacks: new Counter({
+      name: `${METRIC_PREFIX}sequence_request_fallbacks_total`,
+      help: 'Streams whose sequence=2 the proxy added and that it stopped rewriting, by why; from then on the client got the events as the AC sent them.',
+      labelNames: ['stream', 'transport', 'reason'] as const,
+      registers,
+    }),
     eventsMalformed: new CounterFamily(`${METRIC_PREFIX}events_malformed_total`,
       'Events that could not be analysed (bad JSON, oversized); they were still forwarded.',
       ['stream', 'transport'], registry),
@@ -161,6 +179,34 @@ export function createMetrics(registry: Registry, opts: MetricsOptions = {}) {
         const dropped = droppedLogLines();
         if (dropped > reportedLogDrops) this.inc(dropped - reportedLogDrops);
         reportedLogDrops = dropped;
+      },
+    }),
+    probes: new CounterFamily(`${METRIC_PREFIX}probes_total`,
+      'The proxy\'s own probes of gateways not known offline, by result: ok, 502, 504, timeout, error (any other answer), unreachable (no connection to the AC). Never in requests_total.',
+      ['gateway', 'transport', 'result'], registry),
+    probesOffline: new CounterFamily(`${METRIC_PREFIX}probes_offline_total`,
+      'Probes of gateways known offline (hub list, hub status, or the answer said so), by result: counted apart so an outage is not taken for transport loss.',
+      ['gateway', 'transport', 'result'], registry),
+    probeDuration: new HistogramFamily(`${METRIC_PREFIX}probe_duration_seconds`,
+      'Round trip of answered probes (to response headers), gateways known offline left out.',
+      ['transport'], REQUEST_DURATION_BUCKETS, registry),
+    probeLastSuccess: new GaugeFamily(`${METRIC_PREFIX}probe_last_success_timestamp_seconds`,
+      'Unix time of the last probe of the gateway answered 2xx.',
+      ['gateway', 'transport'], registry),
+    probeTargets: new Gauge({
+      name: `${METRIC_PREFIX}probe_targets`,
+      help: 'Gateways this proxy probes (0 while probe.enabled is off): more than one proxy with a value above 0 per AC multiplies the load.',
+      registers,
+      collect() {
+        this.set(probing().targets);
+      },
+    }),
+    probeInterval: new Gauge({
+      name: `${METRIC_PREFIX}probe_interval_seconds`,
+      help: 'Time between two probes of one online gateway as scheduled: probe.interval, or longer when probe.maxPerSecond caps the pace.',
+      registers,
+      collect() {
+        this.set(probing().intervalSeconds);
       },
     }),
     transportExpected: new Gauge({

@@ -12,13 +12,16 @@
  * all, ~1 µs in the same timing.
  *
  * That is safe only because every value comes from a closed set of ASCII tokens — route
- * templates, method and transport labels, a normalised MAC, outcome names, numbers — so nothing
- * needs escaping and nothing can carry a secret: never a header, the raw path (write paths carry
- * values) or the query string (it may carry `access_token`).
+ * templates, method and transport labels, a normalised MAC, outcome names, the word for what the
+ * AC said (never its text), numbers — so nothing needs escaping and nothing can carry a secret:
+ * never a header, the raw path (write paths carry values) or the query string (it may carry
+ * `access_token`).
  */
 import type { Logger } from 'pino';
 import type { Outcome } from '../classify/outcome.js';
 import { isoSecondPrefix, type LineSink } from '../log.js';
+import { createLabelTree } from '../metrics/label-tree.js';
+import { AC_ERRORS, type AcError } from '../vocabulary.js';
 import type { ExchangeRecord } from './exchange-record.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -28,6 +31,9 @@ const NUMBER_MAX = 32;
 const DURATION = bytes(',"durationMs":');
 const BYTES_IN = bytes(',"bytesIn":');
 const BYTES_OUT = bytes(',"bytesOut":');
+const SEQUENCE_REQUESTED = bytes(',"sequenceRequested":true');
+/** `,"acError":"<word>"` for each word: a closed set of ASCII tokens, like every other part. */
+const AC_ERROR_FIELDS = new Map<AcError, Buffer>(AC_ERRORS.map((error) => [error, bytes(`,"acError":"${error}"`)]));
 
 /** Copies `part` into `buf` at `off`; returns the end. */
 function put(buf: Buffer, off: number, part: Buffer): number {
@@ -66,26 +72,6 @@ export function putTenths(buf: Buffer, off: number, ms: number): number {
   buf[end] = 46; // .
   buf[end + 1] = 48 + (t % 10);
   return end + 2;
-}
-
-/** A nested cache: the value under `a`, `b`, made on first use. Keys come from closed sets, so it stays small. */
-class Cache2<A, B, V> {
-  private readonly outer = new Map<A, Map<B, V>>();
-  constructor(private readonly make: (a: A, b: B) => V) {}
-
-  get(a: A, b: B): V {
-    let inner = this.outer.get(a);
-    if (inner === undefined) {
-      inner = new Map();
-      this.outer.set(a, inner);
-    }
-    let value = inner.get(b);
-    if (value === undefined) {
-      value = this.make(a, b);
-      inner.set(b, value);
-    }
-    return value;
-  }
 }
 
 interface RouteParts {
@@ -156,6 +142,10 @@ interface Line {
   /** route.msg + outcome.msg (Joined.tail), when cached. */
   tail: Buffer | null;
   stream: Buffer | null;
+  /** The proxy added `sequence=2` to the request. */
+  sequenceRequested: boolean;
+  /** `,"acError":"…"` of an error answer, else null. */
+  acError: Buffer | null;
   headersMs: number;
   totalMs: number;
   bytesIn: number;
@@ -183,6 +173,8 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
   off = put(buf, off, BYTES_OUT);
   off = putNumber(buf, off, l.bytesOut);
   if (l.stream !== null) off = put(buf, off, l.stream);
+  if (l.sequenceRequested) off = put(buf, off, SEQUENCE_REQUESTED);
+  if (l.acError !== null) off = put(buf, off, l.acError);
   if (l.tail !== null) return put(buf, off, l.tail);
   off = put(buf, off, l.route.msg);
   return put(buf, off, l.outcome.msg);
@@ -190,24 +182,24 @@ function fillLine(buf: Buffer, start: number, l: Line): number {
 
 /** Returns a function that writes one access line for a finished exchange, when `log` is at info or below. */
 export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord) => void {
-  const routes = new Cache2<string, string, RouteParts>((route, method) => ({
+  const routes = createLabelTree((route: string, method: string): RouteParts => ({
     head: bytes(`Z","app":"cassia-ac-proxy","route":"${route}","method":"${method}","gateway":"`),
     msg: bytes(`,"msg":"${method} ${route} `),
   }));
-  const gateways = new Cache2<string, string, Buffer>((label, transport) => bytes(`${label}","transport":"${transport}","code":`));
-  const originReasons = new Cache2<Outcome['origin'], string, { origin: string; reason: string }>((origin, reason) => ({ origin, reason }));
-  const outcomes = new Cache2<number, { origin: string; reason: string }, OutcomeParts>((status, { origin, reason }) => ({
+  const gateways = createLabelTree((label: string, transport: string): Buffer => bytes(`${label}","transport":"${transport}","code":`));
+  const originReasons = createLabelTree((origin: Outcome['origin'], reason: string) => ({ origin, reason }));
+  const outcomes = createLabelTree((status: number, { origin, reason }: { origin: string; reason: string }): OutcomeParts => ({
     fields: bytes(`${status},"origin":"${origin}","reason":"${reason}","headersMs":`),
     msg: bytes(`${status} ${origin}/${reason}"}\n`),
   }));
-  const streams = new Cache2<string, string, Buffer>((stream, end) => bytes(`,"stream":"${stream}","end":"${end}"`));
+  const streams = createLabelTree((stream: string, end: string): Buffer => bytes(`,"stream":"${stream}","end":"${end}"`));
   const joined = new Joined();
   const none = Buffer.alloc(0);
   let second = -1;
   // One line object, reused: the sink fills it synchronously.
   const line: Line = {
     second: none, ms: 0, route: { head: none, msg: none }, gateway: none, outcome: { fields: none, msg: none }, head: null, tail: null,
-    stream: null, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
+    stream: null, sequenceRequested: false, acError: null, headersMs: 0, totalMs: 0, bytesIn: 0, bytesOut: 0,
   };
 
   return (r) => {
@@ -231,12 +223,15 @@ export function createAccessLog(log: Logger, sink: LineSink): (r: ExchangeRecord
     line.head = joined.head(route, gateway, outcome);
     line.tail = joined.tail(route, outcome);
     line.stream = r.stream === null ? null : streams.get(r.stream, r.streamEnd ?? '');
+    line.sequenceRequested = r.sequenceRequested;
+    line.acError = r.acError === null ? null : (AC_ERROR_FIELDS.get(r.acError) ?? null);
     line.headersMs = r.headersMs;
     line.totalMs = r.totalMs;
     line.bytesIn = r.bytesIn;
     line.bytesOut = r.bytesOut;
     const max = line.second.length + 3 + route.head.length + gateway.length + outcome.fields.length +
       DURATION.length + BYTES_IN.length + BYTES_OUT.length + 4 * NUMBER_MAX + (line.stream?.length ?? 0) +
+      (line.sequenceRequested ? SEQUENCE_REQUESTED.length : 0) + (line.acError?.length ?? 0) +
       route.msg.length + outcome.msg.length;
     sink(max, fillLine, line);
   };

@@ -12,9 +12,12 @@ export function proxyErrorBody(reason: string): string {
   return `{"error":"${reason}","proxy":"${PROXY_NAME}"}`;
 }
 
-/** Answers `res` with the proxy's error, unless headers already went out. */
-export function sendProxyError(res: ServerResponse, status: number, reason: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
+/**
+ * Answers `res` with the proxy's error, unless headers already went out. Returns the body bytes
+ * sent (the access log's `bytesOut`): 0 when nothing could be sent, and for HEAD.
+ */
+export function sendProxyError(res: ServerResponse, status: number, reason: string, extra: Record<string, string> = {}): number {
+  if (res.headersSent || res.destroyed) return 0;
   const body = proxyErrorBody(reason);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -23,6 +26,7 @@ export function sendProxyError(res: ServerResponse, status: number, reason: stri
     ...extra,
   });
   res.end(body);
+  return res.req.method === 'HEAD' ? 0 : body.length;
 }
 
 /**

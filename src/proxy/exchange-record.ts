@@ -1,7 +1,7 @@
 /** What the proxy knows about one finished exchange: what the recorder and the access log read. */
-import type { StreamKind } from '../config/types.js';
 import type { Outcome } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
+import type { AcError, StreamKind } from '../vocabulary.js';
 
 /** How an event stream ended (the `end` label). */
 export type StreamEnd = 'client_closed' | 'upstream_closed' | 'upstream_error' | 'idle_timeout' | 'shutdown' | 'client_stalled';
@@ -21,4 +21,8 @@ export interface ExchangeRecord {
   bytesOut: number;
   stream: StreamKind | null;
   streamEnd: StreamEnd | null;
+  /** The proxy added `sequence=2` to the request (sequence.request). */
+  sequenceRequested: boolean;
+  /** What the AC said in its error answer (status 400 or above, not a stream); null for any other exchange. */
+  acError: AcError | null;
 }

@@ -9,27 +9,35 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientErrorReason } from '../classify/client-error.js';
 import type { Dispatcher } from 'undici';
-import type { StreamKind } from '../config/types.js';
 import { classifyFailure, clientAborted, failureCode, isKnownFailure, upstreamAnswered, type Outcome, type Phase } from '../classify/outcome.js';
 import type { GatewayHandle } from '../gateways/handle.js';
 import { streamKindOf } from '../streams/stream-kind.js';
-import type { StreamTap } from '../streams/types.js';
+import type { SequenceFallbackReason } from '../streams/seqnum-rewriter.js';
+import type { StreamTap } from '../tap.js';
+import type { AcError, StreamKind } from '../vocabulary.js';
 import { wallTime } from '../wall-clock.js';
 import { sendProxyError } from './errors.js';
 import { clientResponseHeaders, headerValue } from './headers.js';
+import type { AcErrorNote } from './ac-error-tap.js';
 import type { ExchangeRecord, StreamEnd } from './exchange-record.js';
-import type { Recorder } from './recorder.js';
+import type { ExchangeRecorder } from './recorder.js';
 import type { BodyWatcher } from './request-body.js';
 
 /** What an exchange needs from the proxy around it (one per configuration generation). */
 export interface ExchangeContext {
-  recorder: Recorder;
+  recorder: ExchangeRecorder;
   /** Whether this generation writes access-log lines. */
   accessLog: boolean;
-  /** A tap for an SSE response, or null when analysis is off; must never throw. */
-  openTap(kind: StreamKind, gateway: GatewayHandle): StreamTap | null;
-  /** A tap for a non-stream response body the proxy learns from (hub lists), or null. */
-  openBodyTap(route: string, status: number): StreamTap | null;
+  /**
+   * A tap for an SSE response, or null when analysis is off; must never throw. `sequenceRequested`:
+   * the proxy added `sequence=2` to the request (sequence-request.ts).
+   */
+  openTap(kind: StreamKind, gateway: GatewayHandle, sequenceRequested: boolean): StreamTap | null;
+  /**
+   * A tap for a non-stream response body the proxy learns from (hub lists; what the AC said in an
+   * error answer, left in `note.acError` when the answer ends), or null.
+   */
+  openBodyTap(route: string, status: number, note: AcErrorNote): StreamTap | null;
   /** The AC answered a call for a pending MAC: its own handle from now on (GatewayDirectory.vouch). */
   vouch(gateway: GatewayHandle): GatewayHandle;
   /** The exchange is over (for shutdown bookkeeping). */
@@ -43,6 +51,12 @@ export interface ExchangeContext {
    * (`timeouts.streamIdle`); past it the client is cut (`client_stalled`).
    */
   clientStallMs: number;
+  /** sequence.request of this generation: add `sequence=2` to notification and combined streams that lack it. */
+  requestSequence: boolean;
+  /** limits.maxEventBytes: the largest event a stream rewriter holds. */
+  maxEventBytes: number;
+  /** A stream whose `sequence=2` the proxy added stopped being rewritten (counted, logged once per stream). */
+  sequenceFallback(kind: StreamKind, gateway: GatewayHandle, reason: SequenceFallbackReason): void;
 }
 
 /** What is known about a request when it is forwarded. */
@@ -84,7 +98,7 @@ class CancelError extends Error {
  * The per-request state machine; undici calls the `on*` methods (legacy handler API, undici's
  * native path), and the request body (request-body.ts) the BodyWatcher ones.
  */
-export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, ExchangeRecord {
+export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, ExchangeRecord, AcErrorNote {
   private phase: Phase = 'connect';
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
@@ -114,6 +128,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   /** SSE stream kind once headers said `text/event-stream`. */
   stream: StreamKind | null = null;
   streamEnd: StreamEnd | null = null;
+  /** Whether the proxy added `sequence=2` to the request (set by SequenceRequestExchange). */
+  sequenceRequested = false;
+  /** What the AC said, for an error answer: set by its body tap when the answer ends. */
+  acError: AcError | null = null;
   private readonly started: number;
   private readonly pathname: string;
   /** Links of the proxy's in-flight list (server.ts); null when not in it. */
@@ -121,8 +139,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
   nextInFlight: Exchange | null = null;
 
   constructor(
-    private readonly ctx: ExchangeContext,
-    private readonly res: ServerResponse,
+    protected readonly ctx: ExchangeContext,
+    protected readonly res: ServerResponse,
     start: ExchangeStart,
   ) {
     this.started = start.started;
@@ -157,10 +175,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     const answered = !this.res.headersSent;
     if (answered) {
       const socket = this.res.socket;
-      sendProxyError(this.res, status, reason, { connection: 'close' });
+      this.bytesOut += sendProxyError(this.res, status, reason, { connection: 'close' });
       this.res.once('finish', () => socket?.destroy());
-      this.headersMs = performance.now() - this.started;
-      this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+      this.headersSent();
     } else {
       this.res.destroy();
     }
@@ -266,26 +283,30 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.phase = 'body';
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+    this.headersSent();
     if (headerValue(headers, 'content-type')?.startsWith('text/event-stream')) this.startStream();
-    else this.tap = this.ctx.openBodyTap(this.route, statusCode);
+    else this.tap = this.ctx.openBodyTap(this.route, statusCode, this);
     return true;
   }
 
-  private startStream(): void {
-    // The response says it is a stream, so `/gap/nodes` without `event=1` still counts as scan.
-    const kind = streamKindOf(this.pathname) ?? 'other';
+  protected startStream(): void {
+    const kind = streamKindOf(this.pathname);
     this.stream = kind;
     // Headers now, not with the first event: an SSE client should know at once that it is connected.
     this.res.flushHeaders();
-    this.ctx.recorder.streamStarted(kind, this.gateway.transport);
-    this.tap = this.ctx.openTap(kind, this.gateway);
+    this.ctx.recorder.streamStarted(kind, this.gateway);
+    this.tap = this.ctx.openTap(kind, this.gateway, this.sequenceRequested);
   }
 
   onData(chunk: Buffer): boolean {
-    this.bytesOut += chunk.length;
-    const flowing = this.res.write(chunk);
+    return this.forward(chunk, chunk);
+  }
+
+  /** Sends `out` to the client and then shows the tap the upstream's own `chunk` (the same bytes, unless rewritten). */
+  protected forward(out: Buffer, chunk: Buffer): boolean {
+    this.bytesOut += out.length;
+    // Nothing to send while a rewriter holds an unfinished event: the upstream may go on.
+    const flowing = out.length === 0 || this.res.write(out);
     // The tap runs after the write: analysis never delays a byte.
     this.tap?.write(chunk);
     if (!flowing) {
@@ -333,10 +354,15 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyWatcher, Exchan
       this.finish(outcome, this.stream ? (outcome.reason === 'stream_idle_timeout' ? 'idle_timeout' : 'upstream_error') : null);
       return;
     }
-    sendProxyError(this.res, outcome.status, outcome.reason);
-    this.headersMs = performance.now() - this.started;
-    this.ctx.recorder.headers(this.route, this.method, this.gateway.transport, this.headersMs / 1000);
+    this.bytesOut += sendProxyError(this.res, outcome.status, outcome.reason);
+    this.headersSent();
     this.finish(outcome, null);
+  }
+
+  /** Response headers went to the client (the upstream's, or the proxy's own answer): time to headers. */
+  private headersSent(): void {
+    this.headersMs = performance.now() - this.started;
+    this.ctx.recorder.headers(this);
   }
 
   private finish(outcome: Outcome, streamEnd: StreamEnd | null): void {

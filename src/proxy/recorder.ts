@@ -4,8 +4,10 @@
  * cells are resolved once per label combination and then added to directly.
  */
 import type { Logger } from 'pino';
-import type { StreamKind, TransportLabel } from '../config/types.js';
-import type { HistogramCell, Metrics, ValueCell } from '../metrics/metrics.js';
+import type { GatewayHandle } from '../gateways/handle.js';
+import type { StreamKind } from '../vocabulary.js';
+import { createLabelTree } from '../metrics/label-tree.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { LineSink } from '../log.js';
 import { createAccessLog } from './access-log.js';
 import type { ExchangeRecord } from './exchange-record.js';
@@ -19,37 +21,17 @@ export function methodLabel(method: string): string {
   return METHODS.has(method) ? method : 'other';
 }
 
-/** One level of a cell cache: a Map from one label value to the next level (or the cell). */
-type Level = Map<string | number, unknown>;
-
-function next(level: Level, key: string | number): Level {
-  let found = level.get(key) as Level | undefined;
-  if (found === undefined) {
-    found = new Map();
-    level.set(key, found);
-  }
-  return found;
-}
-
-/** The cell under `key`, made on first use (for the per-stream cells; the per-request ones are inlined). */
-function leaf<C>(level: Level, key: string, make: () => C): C {
-  let cell = level.get(key) as C | undefined;
-  if (cell === undefined) {
-    cell = make();
-    level.set(key, cell);
-  }
-  return cell;
-}
-
-export interface Recorder {
-  /** Response headers went out (or the proxy answered): time to headers. */
-  headers(route: string, method: string, transport: TransportLabel, seconds: number): void;
-  streamStarted(stream: StreamKind, transport: TransportLabel): void;
+/** Records exchanges into the request and stream metrics, the gateway's counts and the access log. */
+export interface ExchangeRecorder {
+  /** Response headers went out (or the proxy answered): the exchange's time to headers (`headersMs`, set). */
+  headers(r: Pick<ExchangeRecord, 'route' | 'method' | 'gateway' | 'headersMs'>): void;
+  /** An event stream of `gateway` started (the exchange keeps this handle until it finishes). */
+  streamStarted(stream: StreamKind, gateway: GatewayHandle): void;
   /** The exchange is over; `accessLog` says whether its generation writes access lines. */
   finish(record: ExchangeRecord, accessLog: boolean): void;
 }
 
-export interface RecorderDeps {
+export interface ExchangeRecorderDeps {
   metrics: Metrics;
   /** Level check for the access log (lines only at info or below), and the recorder's own faults. */
   log: Logger;
@@ -57,43 +39,24 @@ export interface RecorderDeps {
   writeLine: LineSink;
 }
 
-export function createRecorder(deps: RecorderDeps): Recorder {
+export function createExchangeRecorder(deps: ExchangeRecorderDeps): ExchangeRecorder {
   const { metrics } = deps;
   const writeAccessLine = createAccessLog(deps.log, deps.writeLine);
-  // Metric cells, resolved once per label combination: a tree of Maps keyed by the label values
-  // themselves (route templates, methods, outcome names and transports are constant strings whose
-  // hashes V8 keeps), so a request costs a few Map lookups and no key string is built.
-  const requests: Level = new Map();
-  const durations: Level = new Map();
-  const active: Level = new Map();
-  const ended: Level = new Map();
-  const streamDurations: Level = new Map();
-  const durationCell = (route: string, method: string, transport: string): HistogramCell => {
-    const level = next(next(durations, route), method);
-    let cell = level.get(transport) as HistogramCell | undefined;
-    if (cell === undefined) {
-      cell = metrics.requestDuration.cell(route, method, transport);
-      level.set(transport, cell);
-    }
-    return cell;
-  };
-  const requestCell = (route: string, method: string, status: number, origin: string, reason: string, transport: string): ValueCell => {
-    const level = next(next(next(next(next(requests, route), method), status), origin), reason);
-    let cell = level.get(transport) as ValueCell | undefined;
-    if (cell === undefined) {
-      cell = metrics.requests.cell(route, method, String(status), origin, reason, transport);
-      level.set(transport, cell);
-    }
-    return cell;
-  };
-  const activeCell = (stream: string, transport: string): ValueCell =>
-    leaf(next(active, stream), transport, () => metrics.streamsActive.cell(stream, transport));
+  // Metric cells, resolved once per label combination and kept by the label values themselves.
+  const durations = createLabelTree((route: string, method: string, transport: string) => metrics.requestDuration.cell(route, method, transport));
+  const requests = createLabelTree((route: string, method: string, status: number, origin: string, reason: string, transport: string) =>
+    metrics.requests.cell(route, method, String(status), origin, reason, transport));
+  const active = createLabelTree((stream: string, transport: string) => metrics.streamsActive.cell(stream, transport));
+  const gatewayActive = createLabelTree((gateway: string, stream: string) => metrics.gatewayStreamsActive.cell(gateway, stream));
+  const ended = createLabelTree((stream: string, transport: string, end: string) => metrics.streamsEnded.cell(stream, transport, end));
+  const streamDurations = createLabelTree((stream: string, transport: string) => metrics.streamDuration.cell(stream, transport));
   return {
-    headers(route, method, transport, seconds) {
-      metrics.requestDuration.observe(durationCell(route, method, transport), seconds);
+    headers(r) {
+      metrics.requestDuration.observe(durations.get(r.route, r.method, r.gateway.transport), r.headersMs / 1000);
     },
-    streamStarted(stream, transport) {
-      activeCell(stream, transport).value += 1;
+    streamStarted(stream, gateway) {
+      active.get(stream, gateway.transport).value += 1;
+      gatewayActive.get(gateway.label, stream).value += 1;
     },
     finish(r, accessLog) {
       // Accounting must never disturb traffic: a fault is counted and logged, the exchange is done anyway.
@@ -102,13 +65,15 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         const transport = gateway.transport;
         const { route, method } = r;
         const { status, origin, reason } = outcome;
-        requestCell(route, method, status, origin, reason, transport).value += 1;
-        gateway.counts.request(status, origin, r.headersMs, r.endedAt);
+        requests.get(route, method, status, origin, reason, transport).value += 1;
         const { stream, streamEnd } = r;
+        gateway.counts.request(status, origin, r.headersMs, r.endedAt, stream !== null);
+        if (r.acError !== null) gateway.counts.acError(route, r.acError, r.endedAt);
         if (stream !== null && streamEnd !== null) {
-          activeCell(stream, transport).value -= 1;
-          leaf(next(next(ended, stream), transport), streamEnd, () => metrics.streamsEnded.cell(stream, transport, streamEnd)).value += 1;
-          metrics.streamDuration.observe(leaf(next(streamDurations, stream), transport, () => metrics.streamDuration.cell(stream, transport)), r.totalMs / 1000);
+          active.get(stream, transport).value -= 1;
+          gatewayActive.get(gateway.label, stream).value -= 1;
+          ended.get(stream, transport, streamEnd).value += 1;
+          metrics.streamDuration.observe(streamDurations.get(stream, transport), r.totalMs / 1000);
         }
         if (accessLog) writeAccessLine(r);
       } catch (err) {

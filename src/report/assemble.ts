@@ -1,29 +1,42 @@
 /**
  * The pure half of the report: `/api/gateways` and `/api/report` assembled from counts, with no
  * clock, no ring buffers and no I/O. Every source of counts goes through here, so figures,
- * statistics and verdicts have one implementation: the running proxy hands in its recorder's
- * segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
+ * statistics and verdicts have one implementation: the running proxy hands in its segment
+ * store's segments (build.ts), the fleet report hands in counts it queried from Prometheus (src/fleet/).
  */
-import { addCounters, emptyCounters, toFigures } from './figures.js';
-import { judgeChange, recommend, type Thresholds } from './recommend.js';
+import { TRANSPORT_LABELS, isGatewayPool } from '../vocabulary.js';
+import { addCounters, emptyCounters, emptyProbeCounters, toFigures, toProbeFigures } from './figures.js';
+import { compareAcErrors } from './ac-errors.js';
+import type { Decider } from './decider.js';
+import {
+  changeVerdict, kindsOf, lookReport, outagesOf, probeTallyOf, recommendation, talliesOf, transportComparison, type Tallies,
+} from './recommend.js';
+import type { GatewayEvidence, MinutesByMeasure } from './verdict.js';
 import type {
-  GatewayReport, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
+  GatewayReport, ProbePeriods, Recommendation, TransportChange, TransportFigures, TransportReport, TransportSeries,
 } from './types.js';
 
-/** What is known about a gateway besides its counts (identity comes from the AC, so untrusted text). */
+/**
+ * What is known about a gateway besides its counts, as the gateway state (or the fleet's
+ * Prometheus) knows it when a report is asked: the one shape between a gateway's record and its
+ * report entry. Identity comes from the AC, so it is untrusted text; times stay ms since epoch
+ * until they are rendered. null: not known.
+ */
 export interface GatewaySnapshotEntry {
+  /** Normalised MAC (the `gateway` label). */
   mac: string;
   transport: string;
-  name?: string;
-  model?: string;
-  version?: string;
-  online?: boolean;
-  /** ms since epoch. */
-  lastEventAt?: number;
+  name: string | null;
+  model: string | null;
+  version: string | null;
+  online: boolean | null;
+  /** When the online state was first learned or last changed. */
+  onlineChangedAt: number | null;
+  lastEventAt: number | null;
 }
 
 /**
- * The counts of one gateway label while it used one transport (the recorder's "segment"). Counter
+ * The counts of one gateway label while it used one transport (a "segment" of the running proxy's store). Counter
  * arrays use the FIELDS layout of ring.ts (`F.requests`, …, the time-to-headers bins).
  */
 export interface SegmentCounts {
@@ -35,6 +48,18 @@ export interface SegmentCounts {
   /** Counters over the window (the last `windowSeconds`). */
   window: Float64Array;
   /** Counters over the whole period the report covers ("since start"). */
+  totals: Float64Array;
+  /** Per-minute sums of each verdict measure over that period, when the source has them (before/after verdicts). */
+  minutes?: MinutesByMeasure;
+  /** 502/504s of a run not yet decided outage or link loss (the running proxy knows; 0 otherwise). */
+  undecided?: number;
+  /** The proxy's own probes of this gateway under this transport (PROBE_FIELDS layout of ring.ts); absent when never probed. */
+  probes?: PeriodCounts;
+}
+
+/** Counters over the window and over the whole period, of one layout. */
+export interface PeriodCounts {
+  window: Float64Array;
   totals: Float64Array;
 }
 
@@ -59,7 +84,8 @@ export interface ReportInput {
   /** Segments in the order they were first seen (ties in the recommendations keep this order). */
   segments: readonly SegmentCounts[];
   snapshot: readonly GatewaySnapshotEntry[];
-  thresholds: Thresholds;
+  /** Decides the verdicts: at looks (the running proxy) or once (the fleet report). */
+  decider: Decider;
   /** The chart series of one transport; empty series when absent. */
   series(transport: string): SeriesCounts | undefined;
   /**
@@ -67,22 +93,32 @@ export interface ReportInput {
    * splits 502/504 by origin and keeps the latency histogram per transport, not per gateway).
    * Default: the sum of the transport's segments.
    */
-  transportCounts?: ReadonlyMap<string, { window: Float64Array; totals: Float64Array }>;
+  transportCounts?: ReadonlyMap<string, PeriodCounts>;
+  /**
+   * Per-transport probe counters when the source knows more than the sum of its segments
+   * (Prometheus keeps the probe round-trip histogram per transport only). Default: the sum.
+   */
+  transportProbeCounts?: ReadonlyMap<string, PeriodCounts>;
   /** Overrides `method.basis` (what "since start" means for this source). */
   basis?: string;
 }
 
-/** Label values that are pools, not gateways: no recommendation for them. */
-const NOT_A_GATEWAY = new Set(['none', 'other']);
-const TRANSPORT_ORDER = ['capwap', 'mqtt', 'unknown', 'none'];
+/** Transports in the vocabulary's order, any other value after them. */
 const transportRank = (t: string): number => {
-  const i = TRANSPORT_ORDER.indexOf(t);
-  return i < 0 ? TRANSPORT_ORDER.length : i;
+  const i = (TRANSPORT_LABELS as readonly string[]).indexOf(t);
+  return i < 0 ? TRANSPORT_LABELS.length : i;
 };
 const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null | undefined): string | null => (ms == null ? null : iso(ms));
 
 const DEFAULT_BASIS =
-  'since start: each CAPWAP gateway against all MQTT gateways pooled; before/after: the gateway under its previous transport against its current one';
+  'since start: CAPWAP gateways against MQTT gateways, each gateway one observation, outages apart; ' +
+  'before/after: the gateway\'s minutes under its previous transport against its current one';
+
+const METHOD_TEST =
+  'transport: Student\'s t on gateways\' log failure rates (CAPWAP vs MQTT), then each CAPWAP gateway against a prediction ' +
+  'bound for one more MQTT gateway; before/after: quasi-binomial t over minutes; decided at looks 30 s, 1 min, 2 min, … after ' +
+  'the start, look j at α·0.2·0.8^(j−1), shared among the measures (docs/verdicts.md)';
 
 /** The segment a gateway is on now: the snapshot's transport, else the most recently active. */
 function currentSegment(segs: readonly SegmentCounts[], transport: string | undefined): SegmentCounts | undefined {
@@ -93,7 +129,7 @@ function currentSegment(segs: readonly SegmentCounts[], transport: string | unde
 
 function snapshotByMac(snapshot: readonly GatewaySnapshotEntry[]): Map<string, GatewaySnapshotEntry> {
   const map = new Map<string, GatewaySnapshotEntry>();
-  for (const entry of snapshot) map.set(entry.mac.toUpperCase(), entry);
+  for (const entry of snapshot) map.set(entry.mac, entry);
   return map;
 }
 
@@ -105,6 +141,23 @@ function byGateway(segments: readonly SegmentCounts[]): Map<string, SegmentCount
     else list.push(s);
   }
   return map;
+}
+
+/** Probe figures of segments summed (or of `given` counters, when the source has them). */
+function probePeriods(segs: readonly SegmentCounts[], given?: PeriodCounts): ProbePeriods {
+  const win = emptyProbeCounters();
+  const total = emptyProbeCounters();
+  if (given !== undefined) {
+    addCounters(win, given.window);
+    addCounters(total, given.totals);
+  } else {
+    for (const s of segs) {
+      if (s.probes === undefined) continue;
+      addCounters(win, s.probes.window);
+      addCounters(total, s.probes.totals);
+    }
+  }
+  return { window: toProbeFigures(win), sinceStart: toProbeFigures(total) };
 }
 
 /** Per-gateway figures, sorted by gateway label. */
@@ -121,7 +174,6 @@ export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot
       addCounters(win, s.window);
       addCounters(total, s.totals);
     }
-    const lastEvent = info?.lastEventAt;
     return {
       gateway,
       transport: info?.transport ?? currentSegment(segs, undefined)?.transport ?? 'unknown',
@@ -129,9 +181,11 @@ export function assembleGateways(input: Pick<ReportInput, 'segments' | 'snapshot
       model: info?.model ?? null,
       version: info?.version ?? null,
       online: info?.online ?? null,
-      lastEventAt: lastEvent === undefined ? null : iso(lastEvent),
+      onlineChangedAt: isoOrNull(info?.onlineChangedAt),
+      lastEventAt: isoOrNull(info?.lastEventAt),
       window: toFigures(win),
       sinceStart: toFigures(total),
+      probes: probePeriods(segs),
       transports: [...segs]
         .sort((a, b) => a.firstAt - b.firstAt)
         .map((s) => ({ transport: s.transport, firstAt: iso(s.firstAt), lastAt: iso(s.lastAt) })),
@@ -155,7 +209,6 @@ export function seriesFigures(counts: SeriesCounts, bucketSeconds: number): Tran
 
 /** The transport comparison, recommendations and before/after comparisons. */
 export function assembleReport(input: ReportInput): TransportReport {
-  const { thresholds } = input;
   const snap = snapshotByMac(input.snapshot);
   const all = byGateway(input.segments);
 
@@ -175,7 +228,9 @@ export function assembleReport(input: ReportInput): TransportReport {
     onTransport.set(t, (onTransport.get(t) ?? 0) + 1);
   }
 
-  const names = [...new Set([...byTransport.keys(), ...onTransport.keys(), ...(input.transportCounts?.keys() ?? [])])]
+  const names = [...new Set([
+    ...byTransport.keys(), ...onTransport.keys(), ...(input.transportCounts?.keys() ?? []), ...(input.transportProbeCounts?.keys() ?? []),
+  ])]
     .sort((a, b) => transportRank(a) - transportRank(b) || a.localeCompare(b));
   const buckets = Math.max(0, Math.round(input.windowSeconds / input.bucketSeconds));
   const emptySeries = (): SeriesCounts => ({
@@ -201,33 +256,52 @@ export function assembleReport(input: ReportInput): TransportReport {
     return {
       transport, gateways: onTransport.get(transport) ?? 0,
       window: toFigures(win), sinceStart: toFigures(total),
+      probes: probePeriods(byTransport.get(transport) ?? [], input.transportProbeCounts?.get(transport)),
       series: seriesFigures(input.series(transport) ?? emptySeries(), input.bucketSeconds),
     };
   });
 
-  const mqttTotals = emptyCounters();
-  for (const s of byTransport.get('mqtt') ?? []) addCounters(mqttTotals, s.totals);
-  const mqtt = toFigures(mqttTotals);
+  const { decider } = input;
+  const policy = decider.policy;
+  // The verdicts' evidence: each gateway's current segment, since start, outages apart.
+  const evidence: GatewayEvidence[] = [];
+  const talliesByGateway = new Map<string, Tallies>();
+  for (const [gateway, cur] of current) {
+    if (isGatewayPool(gateway) || cur === undefined) continue;
+    const tallies = talliesOf(cur.totals, probeTallyOf(cur.probes?.totals), cur.undecided);
+    talliesByGateway.set(gateway, tallies);
+    evidence.push({ gateway, transport: cur.transport, tallies, kinds: kindsOf(cur.totals) });
+  }
+  const mqtt = evidence.filter((e) => e.transport === 'mqtt').map((e) => e.tallies);
+  const decided = decider.transport(evidence, input.generatedAt);
 
   const recommendations: Recommendation[] = [];
   const transportChanges: TransportChange[] = [];
   for (const [gateway, segs] of all) {
-    if (NOT_A_GATEWAY.has(gateway)) continue;
+    if (isGatewayPool(gateway)) continue;
     const cur = current.get(gateway);
     if (cur === undefined) continue;
     const name = snap.get(gateway)?.name ?? null;
     if (cur.transport === 'capwap') {
-      recommendations.push({ gateway, name, ...recommend(toFigures(cur.totals), mqtt, thresholds) });
+      recommendations.push(recommendation({
+        gateway, name, tallies: talliesByGateway.get(gateway) ?? {}, outages: outagesOf(cur.totals), mqtt,
+        decided: decided === null ? null : { decision: decided.verdicts.gateways.get(gateway), tests: decided.verdicts.transport, look: decided.look },
+        firstLookAt: decided === null ? decider.firstLookAt(input.startedAt) : null,
+      }, policy));
     }
     const previous = segs
       .filter((s) => s !== cur)
       .reduce<SegmentCounts | undefined>((best, s) => (best === undefined || s.lastAt > best.lastAt ? s : best), undefined);
     if (previous !== undefined) {
-      const before = toFigures(previous.totals);
-      const after = toFigures(cur.totals);
+      const changed = decider.change(gateway, cur.firstAt, previous.minutes ?? {}, cur.minutes ?? {}, input.generatedAt);
       transportChanges.push({
         gateway, name, from: previous.transport, to: cur.transport, changedAt: iso(cur.firstAt),
-        before, after, ...judgeChange(before, after, thresholds),
+        before: toFigures(previous.totals), after: toFigures(cur.totals),
+        ...changeVerdict({
+          before: talliesOf(previous.totals, probeTallyOf(previous.probes?.totals), previous.undecided),
+          after: talliesOf(cur.totals, probeTallyOf(cur.probes?.totals), cur.undecided), decided: changed,
+          firstLookAt: changed === null ? decider.firstLookAt(cur.firstAt) : null,
+        }),
       });
     }
   }
@@ -243,13 +317,19 @@ export function assembleReport(input: ReportInput): TransportReport {
     transports,
     recommendations,
     transportChanges,
+    transportComparison: transportComparison(decided?.verdicts.transport ?? []),
+    acErrors: compareAcErrors(transports, decided?.verdicts.kinds ?? null),
     method: {
-      test: 'pooled two-proportion z-test, two-sided; rates shown with Wilson 95% intervals',
-      alpha: thresholds.alpha,
-      minRequests: thresholds.minRequests,
-      minSequenced: thresholds.minSequenced,
-      minRatio: thresholds.minRatio,
+      test: METHOD_TEST,
+      alpha: policy.alpha,
+      minRequests: policy.minTrials.errors,
+      minSequenced: policy.minTrials.loss,
+      minProbes: policy.minTrials.probes,
+      minRatio: policy.minRatio,
+      selection: policy.selection,
       basis: input.basis ?? DEFAULT_BASIS,
+      look: lookReport(decided?.look ?? null),
+      firstLookAt: decided === null ? isoOrNull(decider.firstLookAt(input.startedAt)) : null,
     },
   };
 }

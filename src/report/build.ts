@@ -1,44 +1,59 @@
 /**
- * `/api/gateways` and `/api/report` of the running proxy: its recorder's segments and the gateway
+ * `/api/gateways` and `/api/report` of the running proxy: its segment store and the gateway
  * snapshot, handed to the pure assembler (assemble.ts). Runs on request (every few seconds at
  * most), so it may allocate freely; its cost is segments × window buckets × FIELDS.
  */
 import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type ReportInput, type SegmentCounts, type SeriesCounts } from './assemble.js';
-import { emptyCounters } from './figures.js';
-import { F, bucketAt, sumWindow, type Segment } from './ring.js';
-import type { Thresholds } from './recommend.js';
-import type { Recorder } from './recorder.js';
+import { emptyCounters, emptyProbeCounters } from './figures.js';
+import { F, PROBE_FIELDS, bucketAt, sumWindow, type Segment } from './ring.js';
+import type { Decider } from './decider.js';
+import type { MinutesByMeasure } from './verdict.js';
+import type { SegmentStore } from './segments.js';
 import type { GatewayReport, TransportReport } from './types.js';
 
-export type { GatewaySnapshotEntry } from './assemble.js';
-
 interface Ctx {
-  recorder: Recorder;
+  segments: SegmentStore;
   snapshot: () => GatewaySnapshotEntry[];
-  thresholds: Thresholds;
+  decider: Decider;
   startedAt: number;
 }
 
-function windowEpochs(recorder: Recorder): { from: number; to: number } {
-  const to = recorder.epochOf(recorder.now());
-  return { from: to - recorder.buckets + 1, to };
+function windowEpochs(store: SegmentStore): { from: number; to: number } {
+  const to = store.epochOf(store.now());
+  return { from: to - store.buckets + 1, to };
 }
 
-/** The recorder's segments as counts, in the order they were created. */
-function segmentCounts(recorder: Recorder, from: number, to: number): { counts: SegmentCounts[]; rings: Map<string, Segment[]> } {
+/** The store's segments as counts, in the order they were created. */
+function segmentCounts(store: SegmentStore, from: number, to: number): { counts: SegmentCounts[]; rings: Map<string, Segment[]> } {
   const counts: SegmentCounts[] = [];
   const rings = new Map<string, Segment[]>();
-  for (const segs of recorder.segments().values()) {
+  for (const segs of store.byGateway().values()) {
     for (const s of segs) {
       const window = emptyCounters();
       sumWindow(s, from, to, window);
-      counts.push({ gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals });
+      const entry: SegmentCounts = { gateway: s.gateway, transport: s.transport, firstAt: s.firstAt, lastAt: s.lastAt, window, totals: s.totals, minutes: minutesOf(s), undecided: s.outage.pending };
+      if (s.probes !== null) {
+        const probeWindow = emptyProbeCounters();
+        sumWindow(s.probes, from, to, probeWindow, PROBE_FIELDS);
+        entry.probes = { window: probeWindow, totals: s.probes.totals };
+      }
+      counts.push(entry);
       const list = rings.get(s.transport) ?? [];
       list.push(s);
       rings.set(s.transport, list);
     }
   }
   return { counts, rings };
+}
+
+/** A segment's minute sums per measure; a measure without a minute is left out. */
+function minutesOf(s: Segment): MinutesByMeasure {
+  const out: MinutesByMeasure = {};
+  for (const [m, tally] of Object.entries(s.minutes) as Array<[keyof MinutesByMeasure, Segment['minutes']['errors']]>) {
+    const sums = tally.sums();
+    if (sums.buckets > 0) out[m] = sums;
+  }
+  return out;
 }
 
 function series(segs: readonly Segment[], from: number, to: number, bucketMs: number): SeriesCounts {
@@ -62,18 +77,18 @@ function series(segs: readonly Segment[], from: number, to: number, bucketMs: nu
 }
 
 function input(ctx: Ctx): ReportInput {
-  const { recorder } = ctx;
-  const { from, to } = windowEpochs(recorder);
-  const { counts, rings } = segmentCounts(recorder, from, to);
+  const { segments: store } = ctx;
+  const { from, to } = windowEpochs(store);
+  const { counts, rings } = segmentCounts(store, from, to);
   return {
-    generatedAt: recorder.now(),
+    generatedAt: store.now(),
     startedAt: ctx.startedAt,
-    windowSeconds: (recorder.buckets * recorder.bucketMs) / 1000,
-    bucketSeconds: recorder.bucketMs / 1000,
+    windowSeconds: (store.buckets * store.bucketMs) / 1000,
+    bucketSeconds: store.bucketMs / 1000,
     segments: counts,
     snapshot: ctx.snapshot(),
-    thresholds: ctx.thresholds,
-    series: (transport) => series(rings.get(transport) ?? [], from, to, recorder.bucketMs),
+    decider: ctx.decider,
+    series: (transport) => series(rings.get(transport) ?? [], from, to, store.bucketMs),
   };
 }
 
@@ -82,7 +97,7 @@ export function buildGateways(ctx: Ctx): GatewayReport[] {
   return assembleGateways(input(ctx));
 }
 
-/** The transport comparison, recommendations and before/after comparisons. */
+/** The transport comparison, recommendations, before/after comparisons and the AC's error answers compared. */
 export function buildReport(ctx: Ctx): TransportReport {
   return assembleReport(input(ctx));
 }

@@ -1,137 +1,216 @@
 /**
- * Verdicts: a CAPWAP gateway against the pooled MQTT gateways, and a gateway before against
- * after a transport change. Each measure (502/504 rate, event loss ratio) is compared with the
- * pooled two-proportion z-test, only when both samples are large enough; a difference counts
- * when it is significant at `alpha` AND large enough to matter (rate ratio ≥ `minRatio`), so a
- * huge sample cannot turn a negligible difference into advice.
+ * From counts to the report's verdict entries: the tallies each measure rests on (outages left
+ * out), the recommendation of one CAPWAP gateway and the before/after verdict of one transport
+ * change, as decided by the verdict core (verdict.ts) at a look (decider.ts).
  */
-import { twoProportionZ } from './stats.js';
 import { ratio } from './figures.js';
-import type { ChangeVerdict, Comparison, Figures, Verdict } from './types.js';
+import { AC_ERRORS } from '../vocabulary.js';
+import { F, P, acErrorField } from './ring.js';
+import type { Look } from './decider.js';
+import {
+  DEFAULT_POLICY, MEASURES, trials,
+  type ChangeTest, type GatewayDecision, type Measure, type Tally, type TransportTest, type VerdictPolicy,
+} from './verdict.js';
+import type {
+  ChangeVerdict, Comparison, LookReport, OutageFigures, Ratio, Recommendation, TransportChange, TransportComparison, Verdict,
+} from './types.js';
 
-/** Thresholds used by every verdict. */
-export interface Thresholds {
-  /** Minimum requests on each side to compare 502/504 rates. */
-  minRequests: number;
-  /** Minimum sequenced events (sequenced + missing) on each side to compare loss ratios. */
-  minSequenced: number;
-  /** Two-sided significance level. */
-  alpha: number;
-  /** Minimum worse/better rate ratio for a difference to matter. */
-  minRatio: number;
+/** The thresholds every verdict uses (docs/verdicts.md). */
+export type Thresholds = VerdictPolicy;
+export const DEFAULT_THRESHOLDS: Thresholds = DEFAULT_POLICY;
+
+/** Tallies of one measure each, from a segment's counters: what the verdicts compare. */
+export type Tallies = Partial<Record<Measure, Tally>>;
+
+/**
+ * The tallies of one segment's counters (FIELDS layout): `errors` are the 502/504 answers among
+ * the answered calls, both without the calls inside outages and without the `undecided` failures
+ * of a run the outage tracker has not yet decided; `loss` the missing among sequenced
+ * and missing events; `probes` as given. A measure without trials is absent.
+ */
+export function talliesOf(c: Float64Array, probes?: Tally, undecided = 0): Tallies {
+  const v = (f: number): number => c[f] ?? 0;
+  // A run of failures not yet told outage or link loss counts as neither until it is.
+  const outage = v(F.outageErrors) + undecided;
+  const failed = v(F.upstream502) + v(F.proxy502) + v(F.upstream504) + v(F.proxy504) - outage;
+  const answered = v(F.requests) - v(F.clientAborts) - outage;
+  const out: Tallies = {};
+  if (answered > 0) out.errors = { k: Math.max(0, failed), n: answered };
+  const events = v(F.sequenced) + v(F.missing);
+  if (events > 0) out.loss = { k: v(F.missing), n: events };
+  if (probes !== undefined && probes.n > 0) out.probes = probes;
+  return out;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = { minRequests: 200, minSequenced: 1000, alpha: 0.01, minRatio: 1.5 };
-
-/** Compares measure `m` of sample `a` against sample `b`. */
-export function compare(m: 'errors' | 'loss', a: Figures, b: Figures, t: Thresholds): Comparison {
-  const ra = m === 'errors' ? a.errors : a.loss;
-  const rb = m === 'errors' ? b.errors : b.loss;
-  const min = m === 'errors' ? t.minRequests : t.minSequenced;
-  const enough = ra.total >= min && rb.total >= min;
-  const r =
-    ra.rate !== null && rb.rate !== null && rb.rate > 0 ? ra.rate / rb.rate : null;
-  if (!enough) return { measure: m, a: ra, b: rb, enough, z: null, pValue: null, ratio: r };
-  const { z, pValue } = twoProportionZ(ra.count, ra.total, rb.count, rb.total);
-  return { measure: m, a: ra, b: rb, enough, z, pValue, ratio: r };
+/**
+ * The `probes` tally of a segment's probe counters (PROBE_FIELDS layout): 502, 504 and timeouts
+ * among the probes that reached the AC; probes of a gateway known offline are not in `sent`.
+ */
+export function probeTallyOf(c: Float64Array | undefined): Tally | undefined {
+  if (c === undefined) return undefined;
+  const v = (f: number): number => c[f] ?? 0;
+  return { k: v(P.status502) + v(P.status504) + v(P.timeout), n: v(P.sent) - v(P.unreachable) };
 }
 
-/** Whether sample a is meaningfully and significantly worse (higher) than sample b. */
-export function aWorse(c: Comparison, t: Thresholds): boolean {
-  if (!c.enough || c.z === null || c.pValue === null || c.z <= 0 || c.pValue >= t.alpha) return false;
-  const ra = c.a.rate ?? 0;
-  const rb = c.b.rate ?? 0;
-  return rb === 0 ? ra > 0 : ra / rb >= t.minRatio;
+/** Each of the AC's error words among the answered calls of one segment's counters. */
+export function kindsOf(c: Float64Array): Record<string, Tally> {
+  const answered = (c[F.requests] ?? 0) - (c[F.clientAborts] ?? 0);
+  const out: Record<string, Tally> = {};
+  for (const error of AC_ERRORS) out[error] = { k: c[acErrorField(error)] ?? 0, n: answered };
+  return out;
 }
 
-/** The same comparison with the samples swapped. */
-function swapped(c: Comparison): Comparison {
-  return { ...c, a: c.b, b: c.a, z: c.z === null ? null : -c.z, ratio: null };
+/** The outages of one segment's counters. */
+export function outagesOf(c: Float64Array): OutageFigures {
+  return { outages: c[F.outages] ?? 0, failedCalls: c[F.outageErrors] ?? 0 };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A look as the report shows it. */
+export function lookReport(look: Look | null): LookReport | null {
+  return look === null ? null : { index: look.index, at: iso(look.at), level: look.level, nextAt: look.nextAt === null ? null : iso(look.nextAt) };
 }
 
 const pct = (r: number | null): string => (r === null ? 'n/a' : `${(r * 100).toFixed(2)}%`);
-const label = (m: 'errors' | 'loss'): string => (m === 'errors' ? '502/504 rate' : 'loss ratio');
-
-/** p-values below the erfc approximation's floor are shown as a bound, not as a fake 0. */
 const pText = (p: number | null): string => (p === null ? 'p n/a' : p < 1e-15 ? 'p<1e-15' : `p=${p.toPrecision(2)}`);
+const measureText = (m: Measure): string => (m === 'errors' ? '502/504 rate' : m === 'loss' ? 'loss ratio' : 'probe failure rate');
+const ratioOf = (t: Tally | undefined): Ratio => ratio(t?.k ?? 0, t?.n ?? 0);
 
-function describe(c: Comparison, left: string, right: string): string {
-  return `${label(c.measure)} ${pct(c.a.rate)} ${left} vs ${pct(c.b.rate)} ${right} (${pText(c.pValue)})`;
+/** Sums tallies of one measure. */
+function pool(list: readonly Tallies[], m: Measure): Tally {
+  let k = 0;
+  let n = 0;
+  for (const t of list) {
+    k += t[m]?.k ?? 0;
+    n += t[m]?.n ?? 0;
+  }
+  return { k, n };
 }
 
-/** Highest confidence (1 - p) among the comparisons that decided. */
-function confidenceOf(decisive: Comparison[]): number | null {
-  if (decisive.length === 0) return null;
-  return Math.max(...decisive.map((c) => 1 - (c.pValue ?? 1)));
-}
-
-/** Verdict for one CAPWAP gateway (`gw`) against the pooled MQTT figures. */
-export function recommend(
-  gw: Figures,
-  mqtt: Figures,
-  t: Thresholds = DEFAULT_THRESHOLDS,
-): { verdict: Verdict; confidence: number | null; reason: string; errors: Comparison; loss: Comparison } {
-  const errors = compare('errors', gw, mqtt, t);
-  const loss = compare('loss', gw, mqtt, t);
-  const tested = [errors, loss].filter((c) => c.enough);
-  if (tested.length === 0) {
-    return {
-      verdict: 'insufficient_data', confidence: null, errors, loss,
-      reason: `needs ≥${t.minRequests} requests or ≥${t.minSequenced} sequenced events on both sides ` +
-        `(have ${errors.a.total}/${errors.b.total} requests, ${loss.a.total}/${loss.b.total} events)`,
-    };
-  }
-  const worse = tested.filter((c) => aWorse(c, t));
-  if (worse.length > 0) {
-    return {
-      verdict: 'move_to_mqtt', confidence: confidenceOf(worse), errors, loss,
-      reason: worse.map((c) => describe(c, 'here', 'on MQTT')).join('; '),
-    };
-  }
+function comparison(measure: Measure, a: Ratio, b: Ratio, test: { t: number; df: number; pValue: number } | undefined): Comparison {
   return {
-    verdict: 'no_clear_benefit', confidence: null, errors, loss,
-    reason: `no significant, material difference: ${tested.map((c) => describe(c, 'here', 'on MQTT')).join('; ')}`,
+    measure, a, b, enough: test !== undefined, z: test?.t ?? null, pValue: test?.pValue ?? null, df: test?.df ?? null,
+    ratio: a.rate !== null && b.rate !== null && b.rate > 0 ? a.rate / b.rate : null,
   };
 }
 
-/** Verdict for a gateway's figures before and after its transport changed. */
-export function judgeChange(
-  before: Figures,
-  after: Figures,
-  t: Thresholds = DEFAULT_THRESHOLDS,
-): { verdict: ChangeVerdict; confidence: number | null; reason: string; errors: Comparison; loss: Comparison } {
-  const errors = compare('errors', before, after, t);
-  const loss = compare('loss', before, after, t);
-  const tested = [errors, loss].filter((c) => c.enough);
-  if (tested.length === 0) {
-    return {
-      verdict: 'insufficient_data', confidence: null, errors, loss,
-      reason: `needs ≥${t.minRequests} requests or ≥${t.minSequenced} sequenced events before and after`,
-    };
-  }
-  const better = tested.filter((c) => aWorse(c, t));
-  const worse = tested.filter((c) => aWorse(swapped(c), t));
-  const text = tested.map((c) => describe(c, 'before', 'after')).join('; ');
-  if (better.length > 0 && worse.length === 0) {
-    return { verdict: 'improved', confidence: confidenceOf(better), errors, loss, reason: text };
-  }
-  if (worse.length > 0 && better.length === 0) {
-    return { verdict: 'worse', confidence: confidenceOf(worse), errors, loss, reason: text };
-  }
-  const mixed = better.length > 0 ? 'mixed: ' : '';
-  return { verdict: 'no_significant_change', confidence: null, errors, loss, reason: mixed + text };
+/** The transport comparison as the report shows it. */
+export function transportComparison(tests: readonly TransportTest[]): TransportComparison[] {
+  return tests.map((t) => ({
+    measure: t.measure,
+    capwap: { gateways: t.capwap.gateways, meanRate: t.capwap.meanRate },
+    mqtt: { gateways: t.mqtt.gateways, meanRate: t.mqtt.meanRate },
+    t: t.t, df: t.df, pValue: t.pValue, level: t.level, worse: t.worse, missing: t.missing,
+  }));
 }
 
-/** Exposed for tests and the page: a Figures with only the counts the verdicts read. */
-export function figuresFromCounts(requests: number, errors: number, sequenced: number, missing: number): Figures {
-  const none = ratio(0, requests);
+/** What a recommendation is made from. */
+export interface RecommendationInput {
+  gateway: string;
+  name: string | null;
+  tallies: Tallies;
+  outages: OutageFigures;
+  /** Every MQTT gateway's tallies (the `b` side of each comparison). */
+  mqtt: readonly Tallies[];
+  /** The decision at the latest look (undefined: not part of it, e.g. first seen since); null before the first look. */
+  decided: { decision: GatewayDecision | undefined; tests: readonly TransportTest[]; look: Look } | null;
+  /** When the first look is due (before it), else null. */
+  firstLookAt: number | null;
+}
+
+/** The recommendation for one CAPWAP gateway. */
+export function recommendation(input: RecommendationInput, policy: VerdictPolicy = DEFAULT_POLICY): Recommendation {
+  const { decided, tallies } = input;
+  const decision = decided?.decision;
+  const cmp = (m: Measure): Comparison => comparison(m, ratioOf(tallies[m]), ratioOf(pool(input.mqtt, m)), decision?.against[m]);
+  const base = {
+    gateway: input.gateway, name: input.name, errors: cmp('errors'), loss: cmp('loss'),
+    ...(tallies.probes !== undefined || input.mqtt.some((t) => t.probes !== undefined) ? { probes: cmp('probes') } : {}),
+    outages: input.outages, look: lookReport(decided?.look ?? null),
+  };
+  if (decided === null || decision === undefined) {
+    const when = decided === null
+      ? `first look at ${input.firstLookAt === null ? 'the start' : iso(input.firstLookAt)}`
+      : `first seen after the look of ${iso(decided.look.at)}; next look at ${decided.look.nextAt === null ? 'the next report' : iso(decided.look.nextAt)}`;
+    return { ...base, verdict: 'insufficient_data', confidence: null, decidedBy: [], reason: `not judged yet: ${when}` };
+  }
+  const tests = new Map(decided.tests.map((t) => [t.measure, t]));
+  if (decision.verdict === 'move_to_mqtt') {
+    const deciding = decision.decidedBy.map((m) => tests.get(m) as TransportTest);
+    const p = Math.min(...deciding.map((t) => t.pValue ?? 1));
+    return {
+      ...base, verdict: 'move_to_mqtt', confidence: 1 - p, decidedBy: decision.decidedBy,
+      reason: deciding.map((t) => {
+        const own = tallies[t.measure];
+        return `${measureText(t.measure)} ${pct(own ? own.k / own.n : null)} here vs ${pct(t.mqtt.meanRate)} on MQTT gateways ` +
+          `(CAPWAP gateways worse: ${pText(t.pValue)} at level ${t.level.toPrecision(2)}; this one above the MQTT gateways' spread: ${pText(decision.against[t.measure]?.pValue ?? null)})`;
+      }).join('; '),
+    };
+  }
+  if (decision.verdict === 'insufficient_data') {
+    const missing = [...tests.values()].map((t) => t.missing).filter((m): m is string => m !== null);
+    const own = MEASURES.map((m) => `${tallies[m]?.n ?? 0} ${trials(m)}`).join(', ');
+    return {
+      ...base, verdict: 'insufficient_data', confidence: null, decidedBy: [],
+      reason: missing.length > 0 ? missing.join('; ') : `too little of its own: ${own} (needs ${policy.minTrials.errors} calls, ${policy.minTrials.loss} sequenced events or ${policy.minTrials.probes} probes)`,
+    };
+  }
+  return { ...base, verdict: 'no_clear_benefit' as Verdict, confidence: null, decidedBy: [], reason: noBenefitReason(decision, [...tests.values()]) };
+}
+
+function noBenefitReason(decision: GatewayDecision, tests: readonly TransportTest[]): string {
+  return tests.filter((t) => decision.against[t.measure] !== undefined).map((t) => {
+    if (!t.worse) {
+      return `${measureText(t.measure)}: CAPWAP gateways ${pct(t.capwap.meanRate)} vs MQTT gateways ${pct(t.mqtt.meanRate)}, ` +
+        `not significantly and materially worse (${pText(t.pValue)}, level ${t.level.toPrecision(2)})`;
+    }
+    return `${measureText(t.measure)}: within what MQTT gateways show (${pText(decision.against[t.measure]?.pValue ?? null)})`;
+  }).join('; ') || 'no measure could be tested';
+}
+
+/** What a before/after verdict is made from. */
+export interface ChangeInput {
+  before: Tallies;
+  after: Tallies;
+  decided: { tests: readonly ChangeTest[]; look: Look } | null;
+  firstLookAt: number | null;
+}
+
+/** The verdict part of a transport change. */
+export function changeVerdict(input: ChangeInput): Pick<TransportChange, 'verdict' | 'confidence' | 'reason' | 'errors' | 'loss' | 'probes' | 'decidedBy' | 'look'> {
+  const { decided } = input;
+  const tests = new Map((decided?.tests ?? []).map((t) => [t.measure, t]));
+  const cmp = (m: Measure): Comparison => {
+    const t = tests.get(m);
+    const tested = t !== undefined && t.t !== null && t.df !== null && t.pValue !== null ? { t: t.t, df: t.df, pValue: t.pValue } : undefined;
+    return comparison(m, ratioOf(input.before[m]), ratioOf(input.after[m]), tested);
+  };
+  const base = {
+    errors: cmp('errors'), loss: cmp('loss'),
+    ...(input.before.probes !== undefined || input.after.probes !== undefined ? { probes: cmp('probes') } : {}),
+    look: lookReport(decided?.look ?? null),
+  };
+  if (decided === null) {
+    return { ...base, verdict: 'insufficient_data', confidence: null, decidedBy: [],
+      reason: `not judged yet: first look at ${input.firstLookAt === null ? 'the next report' : iso(input.firstLookAt)}` };
+  }
+  const all = [...tests.values()];
+  const tested = all.filter((t) => t.missing === null);
+  if (tested.length === 0) {
+    return { ...base, verdict: 'insufficient_data', confidence: null, decidedBy: [], reason: all.map((t) => `${measureText(t.measure)}: ${t.missing}`).join('; ') || 'no measure on both sides' };
+  }
+  const better = tested.filter((t) => t.direction === 'improved');
+  const worse = tested.filter((t) => t.direction === 'worse');
+  const text = tested.map((t) => `${measureText(t.measure)} ${pct(t.before)} before vs ${pct(t.after)} after (${pText(t.pValue)}, level ${t.level.toPrecision(2)})`).join('; ');
+  const confidence = (list: ChangeTest[]): number => 1 - Math.min(...list.map((t) => t.pValue ?? 1));
+  let verdict: ChangeVerdict = 'no_significant_change';
+  let deciding: ChangeTest[] = [];
+  if (better.length > 0 && worse.length === 0) [verdict, deciding] = ['improved', better];
+  else if (worse.length > 0 && better.length === 0) [verdict, deciding] = ['worse', worse];
+  const mixed = better.length > 0 && worse.length > 0 ? 'mixed: ' : '';
   return {
-    requests, clientAborts: 0,
-    status502: { upstream: ratio(errors, requests), proxy: none, all: ratio(errors, requests) },
-    status504: { upstream: none, proxy: none, all: none },
-    errors: ratio(errors, requests),
-    headersMs: { p50: null, p99: null, samples: 0 },
-    events: sequenced, sequenced, missing, outOfOrder: 0, duplicate: 0,
-    loss: ratio(missing, sequenced + missing),
+    ...base, verdict, decidedBy: deciding.map((t) => t.measure),
+    confidence: deciding.length > 0 ? confidence(deciding) : null, reason: mixed + text,
   };
 }

@@ -5,11 +5,13 @@
  * feed the metrics, on one path. The admin server mounts `router()` at `/`.
  */
 import type { Router } from 'express';
-import { buildGateways, buildReport, type GatewaySnapshotEntry } from './build.js';
-import { createRecorder, type EventCounts, type Recorder } from './recorder.js';
+import type { GatewaySnapshotEntry } from './assemble.js';
+import { buildGateways, buildReport } from './build.js';
+import { createSegmentStore, type SegmentStore } from './segments.js';
+import { createLatchedDecider } from './decider.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './recommend.js';
 import { createReportRouter } from './router.js';
-import type { GatewayReport, Origin, TransportReport } from './types.js';
+import type { GatewayReport, TransportReport } from './types.js';
 
 /** Dependencies and knobs of the report. */
 export interface ReportDeps {
@@ -21,21 +23,16 @@ export interface ReportDeps {
   bucketMs?: number;
   buckets?: number;
   thresholds?: Partial<Thresholds>;
+  /** When the first verdict look is due after the start (default 30 s; later looks double it). */
+  firstLookMs?: number;
+  /** Width of the before/after verdict's buckets (default 60 000 ms). */
+  minuteMs?: number;
 }
 
 /** A running report. */
 export interface Report {
   /** Where the gateway handles add their counts. */
-  readonly recorder: Recorder;
-  /**
-   * Records one finished exchange for a gateway label (`none` when the call names no gateway,
-   * `other` past the cap); `status` is the code the client got (499 for client aborts),
-   * `headersMs` the time to response headers (NaN when there were none). For tests and tools:
-   * the proxy adds through its gateway handles' segments.
-   */
-  recordExchange(gateway: string, transport: string, status: number, origin: Origin, headersMs: number): void;
-  /** Records event counts for a gateway label under a transport (as recordExchange). */
-  recordEvents(gateway: string, transport: string, counts: EventCounts): void;
+  readonly segments: SegmentStore;
   gateways(): GatewayReport[];
   report(): TransportReport;
   /** Express 5 router serving GET /api/gateways, GET /api/report and GET /. */
@@ -46,18 +43,15 @@ export interface Report {
 export function createReport(deps: ReportDeps): Report {
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const recorder = createRecorder({ bucketMs: deps.bucketMs, buckets: deps.buckets, now });
+  const segments = createSegmentStore({ bucketMs: deps.bucketMs, buckets: deps.buckets, now, minuteMs: deps.minuteMs });
   const ctx = {
-    recorder,
+    segments,
     snapshot: deps.gatewaySnapshot,
-    thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
+    decider: createLatchedDecider(startedAt, { ...DEFAULT_THRESHOLDS, ...deps.thresholds }, deps.firstLookMs),
     startedAt,
   };
   const self: Report = {
-    recorder,
-    recordExchange: (gateway, transport, status, origin, headersMs) =>
-      recorder.addExchange(recorder.segment(gateway, transport), status, origin, headersMs),
-    recordEvents: (gateway, transport, counts) => recorder.addEvents(recorder.segment(gateway, transport), counts),
+    segments,
     gateways: () => buildGateways(ctx),
     report: () => buildReport(ctx),
     router: () => createReportRouter(self),

@@ -1,6 +1,6 @@
 /**
  * The report's HTTP surface on the admin server: `GET /api/gateways`, `GET /api/report` and the
- * status page at `GET /`. Every answer is computed fresh from the recorder.
+ * status page at `GET /`. Every answer is computed fresh from the segment store.
  */
 import { Router, type Request, type Response } from 'express';
 import { renderStatusPage } from './html.js';

@@ -24,9 +24,10 @@ Options:
   --notify-interval DURATION   each connected device notifies once per interval (default 1s)
   --rssi-interval DURATION     each connected device reports its RSSI once per interval (default 1s)
   --connected-per-gateway N    devices connected at start on each gateway (default 2)
+  --max-streams-per-gateway N  event streams one gateway accepts; past that 500 no resources (default 25)
   -h, --help                   this text
 
-Durations: 250ms, 30s, 5m, 1h (a bare number is milliseconds).
+Durations: 250ms, 30s, 5m, 1h (a unit is required, as for serve).
 `;
 
 /** Where the CLI writes; tests pass their own and an AbortSignal instead of sending signals. */
@@ -36,10 +37,14 @@ export interface SimulateIo {
   signal?: AbortSignal;
 }
 
+/** `250ms`, `30s`, `5m`, `1h`; a bare number is refused, as `serve` refuses it (ms or s?). */
 function duration(name: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) {
+    throw new Error(`--${name}: bad duration ${JSON.stringify(text)} (a bare number is ambiguous: write ${text.trim()}ms or ${text.trim()}s)`);
+  }
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
   if (!m) throw new Error(`--${name}: bad duration ${JSON.stringify(text)} (use e.g. 250ms, 30s, 5m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
   const ms = Number(m[1]) * unit;
   if (ms <= 0) throw new Error(`--${name}: must be positive, got ${JSON.stringify(text)}`);
   return ms;
@@ -71,7 +76,8 @@ export async function simulateMain(argv: string[], io: SimulateIo = {}): Promise
         'devices-per-gateway': { type: 'string' }, seed: { type: 'string' }, profile: { type: 'string' },
         key: { type: 'string' }, secret: { type: 'string' }, 'token-ttl': { type: 'string' },
         keepalive: { type: 'string' }, 'keepalive-form': { type: 'string' }, 'scan-interval': { type: 'string' },
-        'notify-interval': { type: 'string' }, 'rssi-interval': { type: 'string' }, 'connected-per-gateway': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'notify-interval': { type: 'string' }, 'rssi-interval': { type: 'string' }, 'connected-per-gateway': { type: 'string' },
+        'max-streams-per-gateway': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {
@@ -95,6 +101,7 @@ export async function simulateMain(argv: string[], io: SimulateIo = {}): Promise
       notifyIntervalMs: values['notify-interval'] ? duration('notify-interval', values['notify-interval']) : undefined,
       rssiIntervalMs: values['rssi-interval'] ? duration('rssi-interval', values['rssi-interval']) : undefined,
       connectedPerGateway: integer('connected-per-gateway', values['connected-per-gateway'], 2),
+      maxStreamsPerGateway: integer('max-streams-per-gateway', values['max-streams-per-gateway'], 25),
     };
   } catch (err) {
     stderr.write(`cassia-ac-proxy simulate: ${(err as Error).message}\nTry --help.\n`);

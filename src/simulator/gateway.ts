@@ -3,6 +3,7 @@
  * random streams (requests, offline periods, gateway-side behaviour, connections).
  */
 import { createDevices, type Device } from './devices.js';
+import { BurstyLink } from './link.js';
 import { gatewayMac } from './mac.js';
 import { rngFor, type Rng } from './prng.js';
 import type { SimTransport } from './profile.js';
@@ -53,6 +54,8 @@ export interface Gateway {
   offlineRng: Rng;
   /** Gateway-side errors and connect durations. */
   behaviourRng: Rng;
+  /** Good/bad state of its link for bursty loss. */
+  link: BurstyLink;
   /** How many event streams have been opened on the gateway, to seed each one's fault stream. */
   streamsOpened: number;
   offlineTimer: NodeJS.Timeout | null;
@@ -77,7 +80,7 @@ export function createGateway(index: number, capwapCount: number, devicesPerGate
     combinedScan: false, combinedNotify: false, combinedState: false,
     scanOwed: 0, scanCursor: 0, notifyOwed: 0, notifyCursor: 0, rssiOwed: 0, rssiCursor: 0,
     requestRng: rngFor(seed, `requests:${mac}`), offlineRng: rngFor(seed, `offline:${mac}`),
-    behaviourRng: rngFor(seed, `behaviour:${mac}`), streamsOpened: 0, offlineTimer: null,
+    behaviourRng: rngFor(seed, `behaviour:${mac}`), link: new BurstyLink(rngFor(seed, `link:${mac}`)), streamsOpened: 0, offlineTimer: null,
     truth: createGatewayTruth(transport),
   };
 }

@@ -42,21 +42,47 @@ export interface Exchange {
   g: Gateway | null;
 }
 
-/** Counts an answer in the gateway's truth. Skipped when the client has already gone. */
-export function countAnswer(ex: Exchange, status: number): boolean {
+/**
+ * The text of an error answer as the truth names it: a text body as it is, a JSON body's
+ * `error_description` (else `error`), an HTML page's title.
+ */
+export function errorText(body: string, type: string): string {
+  if (type.startsWith('application/json')) {
+    try {
+      const value = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+      const text = value.error_description ?? value.error;
+      if (typeof text === 'string') return text;
+    } catch {
+      // Not JSON after all: named by its body below.
+    }
+  }
+  if (type.startsWith('text/html')) return /<title>([^<]*)<\/title>/i.exec(body)?.[1] ?? body;
+  return body;
+}
+
+/**
+ * Counts an answer in the gateway's truth (with `body`, an error answer also by its text).
+ * Skipped when the client has already gone.
+ */
+export function countAnswer(ex: Exchange, status: number, body?: string, type = 'text/plain'): boolean {
   if (ex.res.headersSent || ex.res.destroyed) return false;
   if (ex.g) {
     const r = ex.g.truth.requests;
     r.total++;
     if (status === 502) r['502']++;
     else if (status === 504) r['504']++;
+    if (status >= 400 && body !== undefined) {
+      const errors = ex.g.truth.errors;
+      const text = errorText(body, type);
+      errors[text] = (errors[text] ?? 0) + 1;
+    }
   }
   return true;
 }
 
 /** Answers with a body; text by default (the AC answers `OK` and error texts as text/plain). */
 export function send(ex: Exchange, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  if (!countAnswer(ex, status)) return;
+  if (!countAnswer(ex, status, body, type)) return;
   const record = records.get(ex.req);
   if (record) {
     record.status = status;

@@ -30,6 +30,16 @@ export interface FaultProfile {
   offlineMaxS: number;
   /** Probability that connect/read/write/discovery answers 500 with a gateway-side error text. */
   gatewayErrors: number;
+  /**
+   * Bursty loss (Gilbert–Elliott, see link.ts): the link stays in a good state for exponential
+   * times of mean `burstGoodMeanS`, then in a bad one of mean `burstBadMeanS` (0 = no bursts), in
+   * which 502/504 and drops take the `burst…` probabilities instead of `http502`, `http504`, `drop`.
+   */
+  burstGoodMeanS: number;
+  burstBadMeanS: number;
+  burstHttp502: number;
+  burstHttp504: number;
+  burstDrop: number;
   /** How long a connect takes (uniform). */
   connectMinMs: number;
   connectMaxMs: number;
@@ -61,6 +71,7 @@ export const CLEAN_PROFILE: Readonly<FaultProfile> = Object.freeze({
   drop: 0, duplicate: 0, reorder: 0,
   offlineMeanIntervalS: 0, offlineMinS: 5, offlineMaxS: 20,
   gatewayErrors: 0, connectMinMs: 50, connectMaxMs: 300,
+  burstGoodMeanS: 60, burstBadMeanS: 0, burstHttp502: 0, burstHttp504: 0, burstDrop: 0,
 });
 
 /** CAPWAP over the internet: visibly worse. */
@@ -81,7 +92,7 @@ export const DEFAULT_MQTT: Readonly<FaultProfile> = Object.freeze({
   gatewayErrors: 0.01, connectMinMs: 200, connectMaxMs: 1500,
 });
 
-const PROBABILITIES = new Set(['http502', 'http504', 'drop', 'duplicate', 'reorder', 'gatewayErrors']);
+const PROBABILITIES = new Set(['http502', 'http504', 'drop', 'duplicate', 'reorder', 'gatewayErrors', 'burstHttp502', 'burstHttp504', 'burstDrop']);
 const KEYS = new Set(Object.keys(CLEAN_PROFILE));
 
 /** The built-in profile set named `name`. */
@@ -186,4 +197,9 @@ export function applyInput(set: ProfileSet, input: ProfileInput): Record<string,
 export function effectiveProfile(set: ProfileSet, mac: string, transport: SimTransport): FaultProfile {
   const own = set.gateways[mac];
   return own ? { ...set.transports[transport], ...own } : set.transports[transport];
+}
+
+/** `p` as it acts while its link is in the bad state of a burst. */
+export function burstProfile(p: FaultProfile): FaultProfile {
+  return { ...p, http502: p.burstHttp502, http504: p.burstHttp504, drop: p.burstDrop };
 }

@@ -26,6 +26,12 @@ export interface GatewayTruth {
   streams: Record<SimStreamKind, StreamTruth>;
   /** Answers to calls naming the gateway in `mac` (any status), and how many of them were 502 / 504. */
   requests: { total: number; '502': number; '504': number };
+  /**
+   * Of those, the answers with a status of 400 or above, by error text: a text body as sent
+   * (`chip is busy`), a JSON body's `error_description` (else `error`), an HTML page's title
+   * (`502 Bad Gateway`). Texts appear with their first answer.
+   */
+  errors: Record<string, number>;
 }
 
 /** The body of `GET /__sim/truth`. */
@@ -39,7 +45,7 @@ const KINDS: readonly SimStreamKind[] = ['scan', 'notification', 'connection_sta
 export function createGatewayTruth(transport: SimTransport): GatewayTruth {
   const streams = {} as Record<SimStreamKind, StreamTruth>;
   for (const kind of KINDS) streams[kind] = { delivered: 0, dropped: 0, duplicated: 0, reordered: 0 };
-  return { transport, streams, requests: { total: 0, '502': 0, '504': 0 } };
+  return { transport, streams, requests: { total: 0, '502': 0, '504': 0 }, errors: {} };
 }
 
 /** A deep copy, so callers can keep a snapshot while the simulator goes on counting. */

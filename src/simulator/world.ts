@@ -8,7 +8,7 @@ import { recordRequest, type RequestRecord } from './http-util.js';
 import type { Device } from './devices.js';
 import { createGateway, hubStatusEvent, type Gateway } from './gateway.js';
 import { rngFor } from './prng.js';
-import { SimProfileError, applyInput, effectiveProfile, validateInput, type FaultProfile, type ProfileSet } from './profile.js';
+import { SimProfileError, applyInput, burstProfile, effectiveProfile, validateInput, type FaultProfile, type ProfileSet } from './profile.js';
 import { SseConn, type KeepaliveForm, type StreamBytes, type StreamParams } from './sse.js';
 import { generateEvents } from './generator.js';
 import { cloneTruth, type SimStreamKind, type Truth } from './truth.js';
@@ -48,7 +48,7 @@ export class SimWorld {
   readonly startedAt = Date.now();
   /** The batch-connect queues (`/gap/batch-connect`). */
   readonly batch: BatchConnector = new BatchConnector(this);
-  private readonly profileCache = new Map<Gateway, FaultProfile>();
+  private readonly profileCache = new Map<Gateway, { good: FaultProfile; bad: FaultProfile }>();
   private readonly autoConnect = new Map<Gateway, Device[]>();
   private timer: NodeJS.Timeout | null = null;
   private lastTick = 0;
@@ -77,14 +77,19 @@ export class SimWorld {
     recordRequest(req, record);
   }
 
-  /** The fault profile in force for a gateway (its transport's, with its own overrides). */
+  /**
+   * The fault profile in force for a gateway now: its transport's, with its own overrides, and
+   * the burst probabilities while its link is in the bad state.
+   */
   profileOf(g: Gateway): FaultProfile {
-    let p = this.profileCache.get(g);
-    if (!p) {
-      p = effectiveProfile(this.options.profiles, g.mac, g.transport);
-      this.profileCache.set(g, p);
+    let cached = this.profileCache.get(g);
+    if (!cached) {
+      const p = effectiveProfile(this.options.profiles, g.mac, g.transport);
+      cached = { good: p, bad: burstProfile(p) };
+      this.profileCache.set(g, cached);
     }
-    return p;
+    const { good, bad } = cached;
+    return good.burstBadMeanS > 0 && g.link.isBad(Date.now(), good.burstGoodMeanS, good.burstBadMeanS) ? bad : good;
   }
 
   /** Opens an SSE response for `kind`; `g` is the gateway of a `mac=` stream, null for AC-wide ones. */

@@ -13,6 +13,14 @@ export interface SequenceHit {
   modulus: number;
 }
 
+/** Key prefix of the notification `seqNum` source (the one `sequence=2` adds). */
+const SEQNUM_KEY = 's|';
+
+/** Whether `hit` is a notification's `seqNum` (not a beacon counter or a user extractor's). */
+export function isSeqNumHit(hit: SequenceHit): boolean {
+  return hit.key.startsWith(SEQNUM_KEY);
+}
+
 /** The parsed JSON of one event, loosely typed (fields are checked where read). */
 export type EventRecord = Record<string, unknown>;
 
@@ -127,7 +135,7 @@ export function createExtractors(sequence: Config['sequence']): Extractors {
       if (seqNum) {
         const n = event.seqNum;
         if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) {
-          out.key = `s|${device}`;
+          out.key = SEQNUM_KEY + device;
           out.seq = n;
           out.modulus = 0;
           return true;

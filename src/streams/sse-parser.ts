@@ -42,6 +42,18 @@ export interface SseHandler {
   malformed(reason: 'oversized'): void;
 }
 
+/**
+ * Where the lines of a stream sit, for a caller that changes bytes at exact places (the
+ * sequence-request rewriter). Positions are stream offsets: bytes since the first one written.
+ * Called synchronously from `write`, interleaved with the SseHandler calls in stream order.
+ */
+export interface SseLineObserver {
+  /** A complete `data` line starting at `start`, its value at `value`, ending (before its line end) at `end`. */
+  dataLine(start: number, value: number, end: number): void;
+  /** A blank line at `at`: the event before it was just dispatched to the handler, or had no data. */
+  blankLine(at: number): void;
+}
+
 export interface SseParser {
   /** Feeds the next chunk of the response body. */
   write(chunk: Buffer): void;
@@ -49,9 +61,12 @@ export interface SseParser {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Creates a parser for one stream. */
-export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: number } = {}): SseParser {
+/** Creates a parser for one stream; `opts.lines` also reports where data and blank lines sit. */
+export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: number; lines?: SseLineObserver } = {}): SseParser {
   const maxEventBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const lines = opts.lines ?? null;
+  /** Stream offset of the chunk being parsed. */
+  let consumed = 0;
   // Partial line carried over from previous chunks (copied: callers may reuse chunk memory).
   let carry: Buffer[] = [];
   let carryLen = 0;
@@ -105,14 +120,15 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     else handler.event(buf, s, e, t);
   }
 
-  /** One complete line `b[s, e)` (no line terminator). `owned`: b is ours to keep. */
-  function line(b: Buffer, s: number, e: number, owned: boolean): void {
+  /** One complete line `b[s, e)` (no line terminator), ending at `eol` of the chunk being parsed. `owned`: b is ours to keep. */
+  function line(b: Buffer, s: number, e: number, owned: boolean, eol: number): void {
     if (firstLine) {
       firstLine = false;
       if (e - s >= 3 && b[s] === 0xef && b[s + 1] === 0xbb && b[s + 2] === 0xbf) s += 3;
     }
     if (e === s) {
       dispatch();
+      if (lines !== null) lines.blankLine(consumed + eol);
       return;
     }
     if (skipping) return;
@@ -133,6 +149,7 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     const nameLen = colon - s;
     if (nameLen === 4 && b[s] === 0x64 && b[s + 1] === 0x61 && b[s + 2] === 0x74 && b[s + 3] === 0x61) {
       appendData(b, v, e, owned);
+      if (lines !== null) lines.dataLine(consumed + eol - (e - s), consumed + eol - (e - v), consumed + eol);
     } else if (nameLen === 5 && b.toString('latin1', s, colon) === 'event') {
       type = b.toString('utf8', v, e);
     }
@@ -164,18 +181,18 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
     if (skipping) {
       const empty = eol === s && !skipPartial;
       skipPartial = false;
-      if (empty) line(chunk, s, eol, false);
+      if (empty) line(chunk, s, eol, false, eol);
       return;
     }
     if (carryLen === 0) {
-      line(chunk, s, eol, false);
+      line(chunk, s, eol, false, eol);
       return;
     }
     carry.push(chunk.subarray(s, eol));
     const joined = Buffer.concat(carry, carryLen + (eol - s));
     carry = [];
     carryLen = 0;
-    line(joined, 0, joined.length, true);
+    line(joined, 0, joined.length, true, eol);
   }
 
   function keepPartial(chunk: Buffer, s: number): void {
@@ -224,6 +241,7 @@ export function createSseParser(handler: SseHandler, opts: { maxEventBytes?: num
         lineFromChunk(chunk, s, eol);
       }
       if (pos < len) keepPartial(chunk, pos);
+      consumed += len;
       // An unfinished event may point into this chunk; copy it before the caller moves on.
       if (dataLines > 0 && !dataOwned) {
         dataBuf = Buffer.from(dataBuf.subarray(dataStart, dataEnd));

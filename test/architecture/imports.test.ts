@@ -1,8 +1,10 @@
 /**
- * The shape of the source tree: no import cycles in src/, prom-client only behind src/metrics/,
- * the simulator independent of the proxy (it stands in for the AC, so it must not share the
- * proxy's view of the API). Imports are read from the sources, type-only imports included:
- * a cycle of types is still a cycle a reader has to untangle.
+ * The shape of the source tree: no import cycles in src/, neither between modules nor between
+ * folders (a folder is one concept; each file directly in src/ counts as a concept of its own),
+ * prom-client only behind src/metrics/, the simulator independent of the proxy (it stands in for
+ * the AC, so it must not share the proxy's view of the API), the vocabulary free of imports.
+ * Imports are read from the sources, type-only imports included: a cycle of types is still a
+ * cycle a reader has to untangle.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -33,8 +35,8 @@ for (const file of sources(SRC)) {
   graph.set(relative(SRC, file).replace(/\.ts$/, ''), { local, packages });
 }
 
-/** Strongly connected components with more than one module (Tarjan), or a module importing itself. */
-function cycles(): string[][] {
+/** Strongly connected components with more than one node (Tarjan), or a node importing itself. */
+function cycles(graph: ReadonlyMap<string, { local: readonly string[] }>): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
@@ -69,6 +71,28 @@ function cycles(): string[][] {
   return found;
 }
 
+/** The folder a module belongs to (`proxy/exchange` → `proxy`); a file directly in src/ is its own node. */
+const folderOf = (module: string): string => module.split('/')[0] ?? module;
+
+/** The graph between folders, with the module imports behind each edge (to name them when a cycle is found). */
+function folderGraph(): { graph: Map<string, { local: string[] }>; why: Map<string, string[]> } {
+  const folders = new Map<string, { local: string[] }>();
+  const why = new Map<string, string[]>();
+  for (const [module, { local }] of graph) {
+    const from = folderOf(module);
+    const node = folders.get(from) ?? { local: [] };
+    folders.set(from, node);
+    for (const target of local) {
+      const to = folderOf(target);
+      if (to === from) continue;
+      if (!node.local.includes(to)) node.local.push(to);
+      const edge = `${from} → ${to}`;
+      why.set(edge, [...(why.get(edge) ?? []), `${module} → ${target}`]);
+    }
+  }
+  return { graph: folders, why };
+}
+
 describe('source tree', () => {
   it('reads a plausible import graph (guards the checks below against a broken parser)', () => {
     expect(graph.size).toBeGreaterThan(50);
@@ -80,7 +104,23 @@ describe('source tree', () => {
   });
 
   it('has no import cycles', () => {
-    expect(cycles()).toEqual([]);
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it('has no import cycles between folders', () => {
+    const { graph: folders, why } = folderGraph();
+    expect(folders.get('proxy')?.local).toContain('gateways');
+    const found = cycles(folders).map((scc) => scc.flatMap((from) => scc.flatMap((to) => why.get(`${from} → ${to}`) ?? [])));
+    expect(found).toEqual([]);
+  });
+
+  it('finds a cycle between folders (the check itself can fail)', () => {
+    const loop = new Map([['a', { local: ['b'] }], ['b', { local: ['c'] }], ['c', { local: ['a'] }], ['d', { local: ['a'] }]]);
+    expect(cycles(loop)).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('keeps the vocabulary free of imports, so every folder can use it', () => {
+    expect(graph.get('vocabulary')).toEqual({ local: [], packages: [] });
   });
 
   it('imports prom-client only in src/metrics/', () => {
@@ -88,6 +128,25 @@ describe('source tree', () => {
       .map(([module]) => module);
     expect(users.length).toBeGreaterThan(0);
     expect(users.filter((m) => !m.startsWith('metrics/'))).toEqual([]);
+  });
+
+  it('keeps prom-client out of the fleet report command (a reporting tool does not load the exporter)', () => {
+    const reached = new Set<string>();
+    const visit = (module: string): void => {
+      if (reached.has(module)) return;
+      reached.add(module);
+      for (const target of graph.get(module)?.local ?? []) visit(target);
+    };
+    visit('fleet/main');
+    expect(reached).toContain('report/ring');
+    const loaders = [...reached].filter((m) => graph.get(m)?.packages.some((p) => p === 'prom-client' || p.startsWith('prom-client/')));
+    expect(loaders).toEqual([]);
+  });
+
+  it('reads the environment and argv only in cli.ts (every other module is handed them)', () => {
+    const readers = sources(SRC).filter((file) => /process\.(env|argv)\b/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    expect(readers).toEqual(['cli.ts']);
   });
 
   it('keeps the simulator independent of the proxy', () => {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
-import { PEM, problemsOf, tempDir } from './helpers.js';
+import { PEM, errorLineForm, problemsOf, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig({ argv, env, cwd: tmp.dir });
@@ -20,12 +20,12 @@ describe('every error names where, the key, the value and what was expected', ()
       /unknown key "sequence\.extractors\[0\]\.endianness" — did you mean "sequence\.extractors\[0\]\.endian"\?/],
     ['unknown key, nothing close', file('far.yaml', 'colour: blue\n'), {}, /unknown key "colour" — valid keys here: upstream, /],
     ['unknown flag with suggestion', ['--conect-timeout', '5s'], {}, /command line: unknown flag "--conect-timeout" — did you mean "--connect-timeout"\?/],
-    ['flag without its value', ['--listen'], {}, /--listen needs a value \(HOST:PORT\)/],
-    ['stray argument', ['serve'], {}, /unexpected argument "serve"/],
+    ['flag without its value', ['--listen'], {}, /command line: --listen = nothing — expected HOST:PORT after it/],
+    ['stray argument', ['serve'], {}, /command line: unexpected argument "serve" — expected flags only/],
     ['malformed MAC in the config file', file('mac.yaml', 'transport:\n  gateways:\n    CC:1B:E0:E0:00: mqtt\n'), {},
-      /mac\.yaml: transport\.gateways: "CC:1B:E0:E0:00" is not a MAC address — expected e\.g\. CC:1B:E0:E0:00:01/],
+      /mac\.yaml: transport\.gateways\.CC:1B:E0:E0:00 = "mqtt" — expected a gateway MAC as the key, such as CC:1B:E0:E0:00:01/],
     ['malformed MAC in the gateways file', ['--gateways', tmp.write('gw.yaml', 'not-a-mac: capwap\n')], {},
-      /gw\.yaml: top level: "not-a-mac" is not a MAC address/],
+      /gw\.yaml: not-a-mac = "capwap" — expected a gateway MAC as the key/],
     ['the same gateway twice', file('dup.yaml', 'transport: { gateways: { cc:1b:e0:e0:00:01: mqtt, CC1BE0E00001: capwap } }\n'), {},
       /"CC1BE0E00001" is the same gateway as "cc:1b:e0:e0:00:01"/],
     ['bad duration in a file', file('dur.yaml', 'timeouts: { headers: 30 seconds }\n'), {},
@@ -55,9 +55,9 @@ describe('every error names where, the key, the value and what was expected', ()
     ['invalid YAML', file('broken.yaml', 'timeouts: { connect: 5s\n'), {}, /broken\.yaml: invalid YAML: .*line \d+, column \d+/],
     ['duplicate YAML key', file('dupkey.yaml', 'listen: :1\nlisten: :2\n'), {}, /dupkey\.yaml: invalid YAML: Map keys must be unique/],
     ['invalid JSON', file('broken.json', '{"listen": }'), {}, /broken\.json: invalid JSON: /],
-    ['missing CA file', ['--upstream-ca', 'missing-ca.pem'], {}, /command line: --upstream-ca = ".*missing-ca\.pem" — file not found/],
+    ['missing CA file', ['--upstream-ca', 'missing-ca.pem'], {}, /command line: --upstream-ca = ".*missing-ca\.pem" — expected a PEM CA bundle: file not found/],
     ['CA file that is not PEM', ['--upstream-ca', tmp.write('not-pem.pem', 'hello')], {}, /--upstream-ca = ".*not-pem\.pem" — expected a PEM file/],
-    ['CA from env, missing', [], { CASSIA_AC_CA: 'env-missing.pem' }, /environment: CASSIA_AC_CA = ".*env-missing\.pem" — file not found/],
+    ['CA from env, missing', [], { CASSIA_AC_CA: 'env-missing.pem' }, /environment: CASSIA_AC_CA = ".*env-missing\.pem" — expected a PEM CA bundle: file not found/],
     ['extractor missing a field', file('ex1.yaml', 'sequence: { extractors: [{ name: a, stream: scan, offset: 0, length: 2 }] }\n'), {},
       /sequence\.extractors\[0\]\.endian is missing — expected one of big, little/],
     ['extractor bad length', file('ex2.yaml', 'sequence: { extractors: [{ name: a, stream: scan, offset: 0, length: 3, endian: big }] }\n'), {},
@@ -74,10 +74,34 @@ describe('every error names where, the key, the value and what was expected', ()
       /sequence\.extractors\[1\]\.name = "a" — expected a name not used by another extractor/],
     ['bad builtin extractor', file('bi.yaml', 'sequence: { builtin: [seqNum, ruvi] }\n'), {}, /sequence\.builtin = \["seqNum","ruvi"\] — expected a list of built-in extractors from seqNum, ruuvi, eddystone-tlm/],
     ['discovery on without credentials', ['--discovery', '--upstream', 'https://ac.example.com'], {}, /--discovery = true — expected discovery\.key and discovery\.secret/],
-    ['only one credential', [], { CASSIA_AC_KEY: 'k' }, /environment: CASSIA_AC_KEY = "k" is set but discovery\.secret is not/],
+    ['only one credential', [], { CASSIA_AC_KEY: 'k' }, /environment: CASSIA_AC_KEY = "k" — expected discovery\.secret as well/],
+    ['listen and admin on one address', ['--listen', '127.0.0.1:8080', '--admin-listen', '127.0.0.1:8080'], {},
+      /^command line: --admin-listen = "127\.0\.0\.1:8080" — expected another address than listen \(--listen = "127\.0\.0\.1:8080" in command line\): the proxy and the admin server cannot listen on one address$/m],
+    ['listen on the default admin port of every interface', ['--listen', ':9464'], {},
+      /^command line: --listen = "0\.0\.0\.0:9464" — expected another address than admin \(its default\)/m],
+    ['admin from the environment on the file\'s listen address', file('same.yaml', 'listen: 127.0.0.1:7000\n'), { ADMIN_LISTEN: '0.0.0.0:7000' },
+      /^environment: ADMIN_LISTEN = "0\.0\.0\.0:7000" — expected another address than listen \(listen = "127\.0\.0\.1:7000" in .*same\.yaml\)/m],
+    ['upstreamInsecure together with upstreamCa', ['--upstream-insecure'], { CASSIA_AC_CA: tmp.write('both-ca.pem', PEM) },
+      /^command line: --upstream-insecure = true — expected not together with upstreamCa \(CASSIA_AC_CA in environment\)/m],
+    ['probe on without credentials', ['--probe', '--upstream', 'https://ac.example.com'], {},
+      /^command line: --probe = true — expected discovery\.key and discovery\.secret \(CASSIA_AC_KEY \/ CASSIA_AC_SECRET\): probes use the proxy's own credentials$/],
+    ['probe on with only the key', ['--probe', '--upstream', 'https://ac.example.com'], { CASSIA_AC_KEY: 'k' },
+      /^environment: CASSIA_AC_KEY = "k" — expected discovery\.secret as well/],
+    ['probe.interval 0', file('pi0.yaml', 'probe: { interval: 0 }\n'), {}, /^.*pi0\.yaml: probe\.interval = 0 — expected a duration such as 250ms, 30s, 5m or 1h, at least 1s$/],
+    ['probe.interval negative', ['--probe-interval', '-30s'], {}, /^command line: --probe-interval = "-30s" — expected a duration such as 250ms, 30s, 5m or 1h$/],
+    ['probe.interval not a duration', file('pix.yaml', 'probe: { interval: often }\n'), {}, /^.*pix\.yaml: probe\.interval = "often" — expected a duration/],
+    ['probe.interval below 1s', ['--probe-interval', '500ms'], {}, /--probe-interval = "500ms" — expected .*, at least 1s$/],
+    ['probe.timeout 0s', file('pt0.yaml', 'probe: { timeout: 0s }\n'), {}, /probe\.timeout = "0s" — expected .*, at least 100ms$/],
+    ['probe.maxPerSecond 0', file('pm0.yaml', 'probe: { maxPerSecond: 0 }\n'), {}, /^.*pm0\.yaml: probe\.maxPerSecond = 0 — expected a number greater than 0 and at most 1000/],
+    ['probe.maxPerSecond negative', file('pmn.yaml', 'probe: { maxPerSecond: -2 }\n'), {}, /probe\.maxPerSecond = -2 — expected a number greater than 0/],
+    ['probe.call unknown', file('pc.yaml', 'probe: { call: GET /api/gap/nodes?event=1 }\n'), {},
+      /^.*pc\.yaml: probe\.call = "GET \/api\/gap\/nodes\?event=1" — expected one of connected-devices \(GET \/api\/gap\/nodes\?connection_state=connected&mac=…\), info \(GET \/api\/cassia\/info\?mac=…\): a read-only call the gateway answers, never an event stream$/],
+    ['probe.call that changes a device', file('pcw.yaml', 'probe: { call: POST /api/cassia/reboot }\n'), {}, /probe\.call = "POST \/api\/cassia\/reboot" — expected one of/],
+    ['probe typo', file('ptypo.yaml', 'probe: { intervall: 30s }\n'), {}, /unknown key "probe\.intervall" — did you mean "probe\.interval"\?/],
   ])('%s', async (_name, argv, env, pattern) => {
     const problems = await problemsOf(load(argv, env));
     expect(problems.join('\n')).toMatch(pattern);
+    for (const line of problems) expect(errorLineForm(line), `not a documented kind of line: ${line}`).toBeDefined();
   });
 
   // root reads any file regardless of its mode, so this can only be shown as another user.

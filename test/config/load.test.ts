@@ -29,10 +29,16 @@ describe('defaults (docs/reference.md configuration table)', () => {
     ['discovery.interval', 60_000],
     ['discovery.key', null],
     ['discovery.secret', null],
+    ['probe.enabled', false],
+    ['probe.interval', 30_000],
+    ['probe.timeout', 10_000],
+    ['probe.maxPerSecond', 2],
+    ['probe.call', 'connected-devices'],
     ['sequence.builtin', ['seqNum', 'ruuvi', 'eddystone-tlm']],
     ['sequence.extractors', []],
     ['sequence.reorderWindow', 64],
     ['sequence.reorderWindowTime', 5000],
+    ['sequence.request', false],
     ['limits.maxGateways', 1000],
     ['limits.maxTrackedDevices', 200_000],
     ['limits.maxEventBytes', 1024 * 1024],
@@ -97,7 +103,7 @@ describe('files', () => {
     '  clientHeaders: 4s', '  clientBody: 20s', '  clientKeepAlive: 2m',
     'transport:', '  default: capwap', '  expected: mqtt', '  gateways:',
     '    cc:1b:e0:e0:00:01: MQTT', '    CC-1B-E0-E0-00-02: { transport: capwap, name: dock 2 }',
-    'sequence:', '  builtin: [ruuvi]', '  reorderWindow: 8', '  reorderWindowTime: 500ms',
+    'sequence:', '  builtin: [ruuvi]', '  reorderWindow: 8', '  reorderWindowTime: 500ms', '  request: true',
     '  extractors:', '    - { name: ctr, stream: scan, manufacturerId: 0x0499, offset: 15, length: 2, endian: big }',
     '    - { name: n, stream: notification, handle: 37, offset: 0, length: 4, endian: little, wrap: 1000 }',
     'limits: { maxGateways: 5, maxTrackedDevices: 10, maxEventBytes: 512KiB, maxClientConnections: 64 }',
@@ -110,7 +116,7 @@ describe('files', () => {
       gateways: { 'CC:1B:E0:E0:00:01': { transport: 'mqtt' }, 'CC:1B:E0:E0:00:02': { transport: 'capwap', name: 'dock 2' } },
     });
     expect(config.sequence).toEqual({
-      builtin: ['ruuvi'], reorderWindow: 8, reorderWindowTime: 500,
+      builtin: ['ruuvi'], reorderWindow: 8, reorderWindowTime: 500, request: true,
       extractors: [
         { name: 'ctr', stream: 'scan', manufacturerId: 0x0499, offset: 15, length: 2, endian: 'big' },
         { name: 'n', stream: 'notification', handle: 37, offset: 0, length: 4, endian: 'little', wrap: 1000 },
@@ -162,6 +168,55 @@ describe('discovery', () => {
     const config = await load(argv, env);
     expect(config.discovery.enabled).toBe(enabled);
     expect(config.discovery.key).toBe(env.CASSIA_AC_KEY ?? null);
+  });
+});
+
+describe('listeners', () => {
+  it.each<[string, string[]]>([
+    ['both on port 0 (each gets a free port)', ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']],
+    ['one port on two loopback addresses', ['--listen', '127.0.0.1:7001', '--admin-listen', '127.0.0.2:7001']],
+    ['two ports on every interface', ['--listen', ':7001', '--admin-listen', ':7002']],
+  ])('may share a host or a port but not both: %s', async (_what, argv) => {
+    await expect(load(argv)).resolves.toBeDefined();
+  });
+});
+
+describe('sequence.request', () => {
+  it.each<[string, string[], string | null, boolean]>([
+    ['the default', [], null, false],
+    ['--request-sequence', ['--request-sequence'], null, true],
+    ['--request-sequence=false', ['--request-sequence=false'], 'sequence: { request: true }\n', false],
+    ['the file', [], 'sequence: { request: true }\n', true],
+  ])('comes from %s', async (_what, argv, file, expected) => {
+    const config = await load([...(file === null ? [] : ['--config', tmp.write('seqreq.yaml', file)]), ...argv]);
+    expect(config.sequence.request).toBe(expected);
+  });
+  it('is a boolean', async () => {
+    await expect(load(['--config', tmp.write('seqreq-bad.yaml', 'sequence: { request: sometimes }\n')]))
+      .rejects.toThrow(/sequence\.request = "sometimes"/);
+  });
+});
+
+describe('probe', () => {
+  const creds = { CASSIA_AC_KEY: 'key', CASSIA_AC_SECRET: 'secret' };
+  it('--probe and --probe-interval set probe.enabled and probe.interval; the file sets the rest', async () => {
+    const f = tmp.write('probe.yaml', 'upstream: https://ac.example.com\nprobe: { timeout: 2s, maxPerSecond: 0.5, call: info }\n');
+    const config = await load(['--config', f, '--probe', '--probe-interval', '1m'], creds);
+    expect(config.probe).toEqual({ enabled: true, interval: 60_000, timeout: 2000, maxPerSecond: 0.5, call: 'info' });
+    expect((await load(['--config', f, '--probe', '--no-probe'], creds)).probe.enabled).toBe(false);
+  });
+  it.each<[string, string]>([
+    ['GET /api/gap/nodes?connection_state=connected&mac=…', 'connected-devices'],
+    ['/api/gap/nodes?connection_state=connected', 'connected-devices'],
+    ['Connected-Devices', 'connected-devices'],
+    ['GET /api/cassia/info?mac=…', 'info'],
+    ['/api/cassia/info', 'info'],
+  ])('probe.call %j is %s', async (written, call) => {
+    const config = await load(['--config', tmp.write('call.json', JSON.stringify({ probe: { call: written } }))]);
+    expect(config.probe.call).toBe(call);
+  });
+  it('needs no credentials in demo mode (the demo brings the simulator\'s)', async () => {
+    expect((await load(['--probe'])).probe.enabled).toBe(true);
   });
 });
 

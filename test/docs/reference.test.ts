@@ -11,10 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { REASONS } from '../../src/classify/outcome.js';
 import { allKeys, keysAt } from '../../src/config/schema.js';
 import { createMetrics, Registry } from '../../src/metrics/metrics.js';
+import { AC_ERROR_TEXTS, AC_ERRORS, ORIGINS, STREAM_KINDS, TRANSPORT_LABELS } from '../../src/vocabulary.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REFERENCE = readFileSync(join(ROOT, 'docs/reference.md'), 'utf8');
 const TABLE_ROWS = REFERENCE.split('\n').filter((line) => line.startsWith('|'));
+
+/** The rows of the "Label values" table of the metrics section. */
+const LABEL_ROWS = REFERENCE.slice(REFERENCE.indexOf('\nLabel values:')).split('\n\n| label |')[1]?.split('\n\n')[0]?.split('\n') ?? [];
 
 /** The table row that documents `code` in its first cell. */
 function rowOf(code: string): string | undefined {
@@ -56,6 +60,25 @@ describe('docs/reference.md', () => {
 
   it.each(configKeys)('documents config key %s', (key) => {
     expect(rowOf(key), `${key} has no row in a table of docs/reference.md`).toBeDefined();
+  });
+
+  it.each([
+    ['transport', TRANSPORT_LABELS],
+    ['stream', STREAM_KINDS],
+    ['origin', ORIGINS],
+    ['error', AC_ERRORS],
+  ] as const)('documents every value of the %s label', (label, values) => {
+    const row = LABEL_ROWS.find((line) => line.startsWith(`| \`${label}\` |`));
+    expect(row, `no row for label ${label} in the "Label values" table`).toBeDefined();
+    for (const value of values) expect(row, `${label}=${value}`).toContain(`\`${value}\``);
+  });
+
+  it.each(AC_ERRORS)('documents error word %s with the texts that give it', (word) => {
+    const row = rowOf(word);
+    expect(row, `${word} is not a row of the "What the AC said" table`).toBeDefined();
+    for (const { text, error } of AC_ERROR_TEXTS) {
+      if (error === word) expect(row?.toLowerCase(), `${word}: ${text}`).toContain(text);
+    }
   });
 
   it.each(REASONS)('documents outcome reason %s in the outcome table', (reason) => {

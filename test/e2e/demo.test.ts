@@ -1,14 +1,14 @@
 /**
  * `npm start` with no upstream: the demo as a newcomer runs it (the built CLI as a child
  * process). Within 15 s /metrics shows traffic on both transports, including 502/504 on CAPWAP,
- * and batch connects on their own route;
+ * batch connects on their own route, and a probe of every gateway;
  * Ctrl-C stops everything with exit code 0. Needs `npm run build` (npm test's pretest does it).
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { scrape, total } from '../helpers/metrics.js';
+import { find, scrape, total } from '../helpers/metrics.js';
 import { deadline, until } from '../helpers/until.js';
 
 const CLI = 'dist/src/cli.js';
@@ -32,7 +32,7 @@ describe('demo (npm start with no upstream)', () => {
       expect(stdout).toMatch(/simulator\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout).toMatch(/--upstream https:\/\//);
 
-      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0 };
+      let seen = { capwap: 0, mqtt: 0, capwapErrors: 0, events: 0, batchConnect: 0, sequenceRequested: 0, unprobed: [] as string[] };
       // The 15 s are the demo's promise, counted from its start; the assertions below name what was missing.
       await until(async () => {
         const samples = await scrape(admin as string);
@@ -44,14 +44,22 @@ describe('demo (npm start with no upstream)', () => {
           events: total(samples, 'cassia_proxy_events_total'),
           // The workload's acBatch.js-style sessions show on their own route.
           batchConnect: total(samples, 'cassia_proxy_requests_total', { route: '/api/gap/batch-connect' }),
+          // Its notification streams carry the sequence numbers the proxy asked for (sequence.request).
+          sequenceRequested: total(samples, 'cassia_proxy_events_sequence_requested_total', { stream: 'notification' }),
+          // The demo probes every gateway it knows, whatever the workload does.
+          unprobed: find(samples, 'cassia_proxy_gateway_info').map((s) => s.labels.gateway ?? '')
+            .filter((gateway) => total(samples, 'cassia_proxy_probes_total', { gateway }) + total(samples, 'cassia_proxy_probes_offline_total', { gateway }) === 0),
         };
-        return seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0;
-      }, Math.max(0, 15_000 - (Date.now() - started)), 'traffic on both transports, CAPWAP 502/504 and batch connects', 250).catch(() => undefined);
+        return seen.capwap > 0 && seen.mqtt > 0 && seen.capwapErrors > 0 && seen.events > 0 && seen.batchConnect > 0 && seen.sequenceRequested > 0 && seen.unprobed.length === 0;
+      }, Math.max(0, 15_000 - (Date.now() - started)), 'traffic on both transports, CAPWAP 502/504, batch connects, requested sequence numbers and a probe of every gateway', 250).catch(() => undefined);
       expect(seen.capwap).toBeGreaterThan(0);
       expect(seen.mqtt).toBeGreaterThan(0);
       expect(seen.capwapErrors).toBeGreaterThan(0);
       expect(seen.events).toBeGreaterThan(0);
       expect(seen.batchConnect).toBeGreaterThan(0);
+      expect(seen.sequenceRequested).toBeGreaterThan(0);
+      expect(seen.unprobed).toEqual([]);
+      expect(stdout).toMatch(/probes every gateway itself every 5 s/);
     } finally {
       child.kill('SIGINT');
       const [code] = (await deadline(once(child, 'exit'), 10_000, 'the demo to exit on SIGINT').catch(() => [undefined])) as [number | null | undefined];

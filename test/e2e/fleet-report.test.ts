@@ -29,7 +29,7 @@ const SELECTOR = `{job="${JOB}"}`;
 
 // Simulator gateways: 1–3 CAPWAP (faulty), 4–6 MQTT (clean).
 const MOVED = 'CC:1B:E0:E0:00:01';
-/** CAPWAP, requests from all three proxies, each below the 200 a verdict needs; together above. */
+/** CAPWAP, requests from all three proxies; proxy c alone sees one MQTT gateway, too few to tell how gateways differ. */
 const SPREAD = 'CC:1B:E0:E0:00:02';
 const G3 = 'CC:1B:E0:E0:00:03';
 const G4 = 'CC:1B:E0:E0:00:04';
@@ -144,7 +144,7 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
       return testConfig(sim.url, { transport: { gateways }, sequence: { reorderWindowTime: 300 }, log: { access: false } });
     };
     const start = async (): Promise<RunningProxy> => {
-      const proxy = await startProxy(config(), { log: capturedLogger('error').log, reloadConfig: () => Promise.resolve(config()) });
+      const proxy = await startProxy(config(), { log: capturedLogger('error').log, reloadConfig: () => Promise.resolve(config()), report: { firstLookMs: 1000, minuteMs: 1000 } });
       stops.push(() => proxy.close());
       return proxy;
     };
@@ -171,8 +171,17 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
       await stream(proxies.c, tokens.c, '/api/gatt/nodes?event=1&sequence=2', G3),
       await stream(proxies.c, tokens.c, '/api/gap/nodes?event=1&filter_duplicates=0', G6),
     ];
-    const phase = (plan: typeof BEFORE): Promise<unknown> => Promise.all((['a', 'b', 'c'] as const).flatMap((p) =>
-      Object.entries(plan[p]).map(([gateway, n]) => calls(proxies[p], tokens[p], gateway, n))));
+    // Each phase spreads its calls over six whole seconds: the before/after verdict compares
+    // "minutes" of one second here (minuteSeconds below) and needs three on each side.
+    const SLICES = 6;
+    const phase = async (plan: typeof BEFORE): Promise<void> => {
+      for (let slice = 0; slice < SLICES; slice++) {
+        const next = Math.ceil(Date.now() / 1000) * 1000 + 100;
+        await Promise.all((['a', 'b', 'c'] as const).flatMap((p) => Object.entries(plan[p]).map(([gateway, n]) =>
+          calls(proxies[p], tokens[p], gateway, Math.floor(n / SLICES) + (slice < n % SLICES ? 1 : 0)))));
+        await until(() => Date.now() >= next, 2000, 'the next second');
+      }
+    };
 
     await phase(BEFORE);
     // Prometheus sees the counts under CAPWAP before anything is counted under MQTT.
@@ -202,8 +211,8 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     const samples = (await Promise.all(Object.values(proxies).map((p) => scrape(p.adminUrl)))).flat();
     const reportAt = Date.now();
     const client = createPromClient({ url: new URL(prometheus.url), headers: {}, timeoutMs: 10_000, time: reportAt });
-    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt });
-    const fromRules = await collectFleet({ client, selector: SELECTOR, rangeSeconds: Math.floor(reportAt / 1000 - rulesSince), now: reportAt })
+    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt, minuteSeconds: 1 });
+    const fromRules = await collectFleet({ client, selector: SELECTOR, rangeSeconds: Math.floor(reportAt / 1000 - rulesSince), now: reportAt, minuteSeconds: 1 })
       .finally(() => client.close());
     stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet, fromRules };
   }, 90_000);
@@ -280,12 +289,12 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     const spread = fleet.report.recommendations.find((r) => r.gateway === SPREAD);
     expect(spread?.errors.enough).toBe(true);
     expect(spread?.errors.b.count).toBe(0);
-    for (const proxy of Object.values(proxies)) {
-      const own = (await (await request(`${proxy.adminUrl}/api/report`)).body.json()) as TransportReport;
-      const mine = own.recommendations.find((r) => r.gateway === SPREAD);
-      expect(mine?.verdict, `${proxy.adminUrl} alone`).toBe('insufficient_data');
-      expect(mine?.errors.a.total).toBeLessThan(own.method.minRequests);
-    }
+    // The fleet compares with 4 MQTT gateways (G4–G6 and the moved one); proxy c saw only G6.
+    expect(fleet.report.transportComparison.find((t) => t.measure === 'errors')?.mqtt.gateways).toBe(4);
+    const own = (await (await request(`${proxies.c.adminUrl}/api/report`)).body.json()) as TransportReport;
+    const mine = own.recommendations.find((r) => r.gateway === SPREAD);
+    expect(mine?.verdict, 'proxy c alone').toBe('insufficient_data');
+    expect(mine?.reason).toMatch(/1 MQTT gateway .*at least 2/);
   });
 
   it('sees the move from CAPWAP to MQTT, with the counts under each label and when it happened', () => {
@@ -353,7 +362,7 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
 
   it('--format text, markdown and html show the same verdicts', async () => {
     const { prometheus } = s();
-    const base = ['--prometheus', prometheus.url, '--range', '10m', '--selector', SELECTOR];
+    const base = ['--prometheus', prometheus.url, '--range', '10m', '--selector', SELECTOR, '--change-bucket', '1s'];
     const text = await runReport([...base, '--format', 'text']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('cassia-ac-proxy fleet report');

@@ -1,6 +1,6 @@
 /**
  * The whole observed stack for end-to-end tests: the simulator (a Cassia AC with heavy CAPWAP
- * faults), the proxy in front of it with a gateway map, the demo workload as the application
+ * faults), the proxy in front of it with a gateway map and probes on, the demo workload as the application
  * (token, hub list, scan and notification streams with sequence=2, connects, reads, writes),
  * and a real Prometheus scraping the proxy's admin /metrics every second.
  */
@@ -65,6 +65,9 @@ export async function startObservedStack(options: { ruleFiles?: string[]; alertm
       capwap: 2,
       devicesPerGateway: 6,
       connectedPerGateway: 3,
+      // Full with the three connected at start: the workload's connects are answered 500
+      // `no resources`, so the stream-slot panels' `no_resources` queries have data too.
+      maxConnectionsPerGateway: 3,
       seed: 5,
       scanIntervalMs: 100,
       notifyIntervalMs: 50,
@@ -87,6 +90,9 @@ export async function startObservedStack(options: { ruleFiles?: string[]; alertm
         sequence: { reorderWindowTime: 300 },
         timeouts: { streamIdle: 3000 },
         log: { access: false },
+        // The proxy also probes every gateway (the dashboards' probe row needs the series).
+        discovery: { enabled: false, interval: 60_000, key: sim.key, secret: sim.secret },
+        probe: { enabled: true, interval: 1000, timeout: 2000, maxPerSecond: 20, call: 'connected-devices' },
       }),
       { log: capturedLogger('error').log },
     );

@@ -37,6 +37,13 @@ describe.skipIf(status.skip || status.mustFail)('dashboard queries on live proxy
       10_000,
       'ended streams scraped',
     );
+    // An outage on one gateway, so the probes of an offline gateway (counted apart) have series too.
+    running.sim.setFaults({ gateways: { [running.sim.gateways[0] as string]: { offlineMeanIntervalS: 0.5, offlineMinS: 2, offlineMaxS: 3 } } });
+    await waitFor(
+      async () => ((await running.prometheus.query('sum(cassia_proxy_probes_offline_total)'))[0]?.value ?? 0) > 0 || undefined,
+      15_000,
+      'probes of an offline gateway scraped',
+    );
   }, 50_000);
   afterAll(async () => {
     await stack?.close();

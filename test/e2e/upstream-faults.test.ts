@@ -100,6 +100,9 @@ describe('an error code no table knows', () => {
       clientError: () => undefined,
       clientStallMs: 75_000,
       unknownFailure: (code) => void unknown.push(code),
+      requestSequence: false,
+      maxEventBytes: 1 << 20,
+      sequenceFallback: () => undefined,
     };
     let exchange: ExchangeType | null = null;
     const server = createServer((_req, res) => {

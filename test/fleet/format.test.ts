@@ -10,7 +10,7 @@ import { MOVED, realisticReport } from '../report/fixture.js';
 
 const none = Object.fromEntries(Object.keys(COUNTER_FAMILIES).map((name) => [name, []])) as unknown as FleetReport['counts']['range'];
 const NO_COUNTS: FleetReport['counts'] = { range: none, window: none };
-const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, queries: 40 };
+const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, changedGateways: 0, minuteQueries: 0, minuteSeconds: 60, queries: 40 };
 
 function fleet(rename?: (name: string) => string, plan: FleetPlan = PLAN): FleetReport {
   const { report } = realisticReport();
@@ -33,7 +33,7 @@ describe('text', () => {
     expect(lines[1]).toBe('Prometheus https://mimir.example.com/prometheus · selector {namespace="iot"} · 3 proxy instances');
     expect(lines[2]).toMatch(/^range 24h: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC → /);
     expect(lines[3]).toBe('activity times: recording rules, 1m resolution');
-    for (const title of ['Transports, last 24h', 'Should CAPWAP gateways move to MQTT?', 'Transport changes: before → after', 'Gateways, last 24h, worst 502/504 rate first', 'Method']) {
+    for (const title of ['Transports, last 24h', 'Should CAPWAP gateways move to MQTT?', 'Transport changes: before → after', 'What the AC said, last 24h', 'Gateways, last 24h, worst 502/504 rate first', 'Method']) {
       const at = lines.indexOf(title);
       expect(at, title).toBeGreaterThan(0);
       expect(lines[at + 1]).toBe('-'.repeat(title.length));
@@ -51,6 +51,19 @@ describe('text', () => {
     const active = f.gateways.filter((g) => g.sinceStart.requests > 0 || g.sinceStart.events > 0);
     const start = lines.indexOf('Gateways, last 24h, worst 502/504 rate first') + 3;
     expect(lines.slice(start, start + active.length).map((l) => l.split(' ')[0]).sort()).toEqual(active.map((g) => g.gateway).sort());
+  });
+
+  it('one row per word the AC said, with whose doing it is and its share on each transport', () => {
+    const start = lines.indexOf('What the AC said, last 24h') + 4;
+    const words = f.report.acErrors ?? [];
+    expect(words.length).toBeGreaterThan(0);
+    for (const [i, c] of words.entries()) {
+      const row = lines[start + i] ?? '';
+      expect(row.startsWith(`${c.error} `), row).toBe(true);
+      expect(row).toContain(` ${c.cause} `);
+      const capwap = c.transports.find((t) => t.transport === 'capwap')?.rate;
+      expect(row).toContain(`(${capwap?.count.toLocaleString('en-US')} / ${capwap?.total.toLocaleString('en-US')})`);
+    }
   });
 
   it('aligns columns: numbers end where their heading ends', () => {
@@ -104,6 +117,8 @@ describe('where the activity times came from', () => {
     [{ activity: 'raw series', activityResolutionSeconds: 3600, rulesSince: Date.parse('2026-12-06T10:00:00Z') },
       'activity times: raw series (the recording rules run only since 2026-12-06 10:00:00 UTC), 1h resolution'],
     [{ restartedProxies: 2 }, 'activity times: recording rules, 1m resolution · 2 proxies restarted, started or stopped within the range, counted process by process'],
+    [{ changedGateways: 1, minuteQueries: 1 }, 'activity times: recording rules, 1m resolution · 1 gateway changed transport: before/after minutes of 1m from 1 query'],
+    [{ changedGateways: 40, minuteQueries: 7, minuteSeconds: 300 }, 'activity times: recording rules, 1m resolution · 40 gateways changed transport: before/after minutes of 5m from 7 queries'],
   ])('%j', (plan, line) => {
     expect(planLine(fleet(undefined, { ...PLAN, ...plan }))).toBe(line);
   });

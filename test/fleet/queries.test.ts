@@ -43,7 +43,7 @@ describe('selector', () => {
 
 describe('counts', () => {
   const names = '__name__=~"' + Object.values(COUNTER_FAMILIES).map((f) => f.metric).join('|') + '"';
-  const by = '__name__, gateway, transport, code, origin, le';
+  const by = '__name__, gateway, transport, code, origin, error, le, result';
 
   it('every family at one instant, summed by the metric name and every family\'s labels', () => {
     expect(sumsQuery('job="a"', [])).toBe(`sum by (${by}) ({job="a",${names}})`);
@@ -91,7 +91,7 @@ describe('activity', () => {
 
   it('checkpoints from the range start to its end', () => {
     expect(checkpointTimes(10_000, 8, 4)).toEqual([2000, 4000, 6000, 8000, 10_000]);
-    expect(checkpointQuery('job="a"')).toBe('sum by (__name__, gateway, transport) ({job="a",__name__=~"cassia_proxy_gateway_requests_total|cassia_proxy_events_total"})');
+    expect(checkpointQuery('job="a"')).toBe('sum by (__name__, gateway, transport) ({job="a",__name__=~"cassia_proxy_gateway_requests_total|cassia_proxy_events_total|cassia_proxy_probes_total|cassia_proxy_probes_offline_total"})');
   });
 
   it('activity is growth between checkpoints; a fall (a restart) hides it; events make the latest event', () => {
@@ -119,7 +119,7 @@ describe('activity', () => {
       last: 'max by (gateway, transport) (job_gateway_transport:cassia_proxy_active:last_timestamp_seconds{job="a"})',
       lastEvent: 'max by (gateway) (job_gateway_transport:cassia_proxy_events:last_timestamp_seconds{job="a"})',
     });
-    expect(activitySeriesQuery('job="a"')).toBe('count({job="a",__name__=~"cassia_proxy_gateway_requests_total|cassia_proxy_events_total"})');
+    expect(activitySeriesQuery('job="a"')).toBe('count({job="a",__name__=~"cassia_proxy_gateway_requests_total|cassia_proxy_events_total|cassia_proxy_probes_total|cassia_proxy_probes_offline_total"})');
   });
 });
 
@@ -153,16 +153,21 @@ describe('the queries of one report', () => {
 
   it('one family per row: the by-labels each is summed by', () => {
     expect(Object.fromEntries(Object.entries(COUNTER_FAMILIES).map(([n, f]) => [n, f.by.join(',')]))).toEqual({
-      gatewayRequests: 'gateway,transport,code', gatewayErrors: 'gateway,transport,code,origin', events: 'gateway,transport',
-      sequenced: 'gateway,transport', missing: 'gateway,transport', outOfOrder: 'gateway,transport', duplicate: 'gateway,transport',
+      gatewayRequests: 'gateway,transport,code', gatewayErrors: 'gateway,transport,code,origin', outages: 'gateway,transport', outageErrors: 'gateway,transport',
+      events: 'gateway,transport', sequenced: 'gateway,transport', missing: 'gateway,transport', outOfOrder: 'gateway,transport', duplicate: 'gateway,transport',
+      sequenceRequested: 'gateway,transport', acErrors: 'gateway,transport,error',
       transportRequests: 'transport,code,origin', latency: 'transport,le',
+      probes: 'gateway,transport,result', probesOffline: 'gateway,transport', probeRtt: 'transport,le',
     });
+    // The AC's errors are summed by what it said, the route label summed away.
+    expect(sumsQuery('', [])).toMatch(/^sum by \(__name__, gateway, transport, code, origin, error, le, result\) .*cassia_proxy_ac_errors_total/);
+    expect(sumsQuery('', [])).not.toContain('route');
   });
 
   it('a new family is one row: it joins the sums and the restarted proxies\' sums', () => {
-    const families = { ...COUNTER_FAMILIES, probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] } };
-    expect(sumsQuery('', [], families)).toMatch(/^sum by \(__name__, gateway, transport, code, origin, le, result\) .*\|cassia_proxy_probes_total"/);
-    expect(targetSumsQuery('', [{ instance: 'x' }], families)).toContain('cassia_proxy_probes_total');
+    const families = { ...COUNTER_FAMILIES, example: { metric: 'cassia_proxy_example_total', by: ['gateway', 'transport', 'kind'] } };
+    expect(sumsQuery('', [], families)).toMatch(/^sum by \(__name__, gateway, transport, code, origin, error, le, result, kind\) .*\|cassia_proxy_example_total"/);
+    expect(targetSumsQuery('', [{ instance: 'x' }], families)).toContain('cassia_proxy_example_total');
   });
 
   it('the default selector is the scrape job of the shipped Prometheus config', () => {

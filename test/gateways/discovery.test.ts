@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAcToken } from '../../src/gateways/ac-token.js';
 import { createHubPoller } from '../../src/gateways/discovery.js';
 import { createUpstream } from '../../src/proxy/upstream.js';
 import { gatewayStack } from '../helpers/gateways.js';
@@ -42,7 +43,7 @@ describe('hub poller', () => {
     const log = pino({ level: 'silent' });
     const upstream = createUpstream(config, log);
     const target = { dispatcher: upstream.pool, origin: upstream.origin, basePath: upstream.basePath, key: upstream.key };
-    const poller = createHubPoller({ config, target, gatewayState, log });
+    const poller = createHubPoller({ config, token: createAcToken(config, target), gatewayState, log });
     await poller.poll(); // token t1 + hub list (alongside the initial poll)
     await poller.poll(); // 403 → token dropped
     await poller.poll(); // token t2 + hub list
@@ -57,7 +58,7 @@ describe('hub poller', () => {
   it('is inert when discovery is off', async () => {
     const config = testConfig();
     const gatewayState = gatewayStack(config).state;
-    const poller = createHubPoller({ config, target: null, gatewayState, log: pino({ level: 'silent' }) });
+    const poller = createHubPoller({ config, token: null, gatewayState, log: pino({ level: 'silent' }) });
     await poller.poll();
     await poller.close();
     expect(gatewayState.snapshot().length).toBe(2); // only the configured gateways

@@ -70,18 +70,69 @@ describe('gateway state', () => {
     expect(state.snapshot().map((g) => g.mac)).toContain('CC:1B:E0:E0:00:05');
   });
 
-  it('reports a snapshot with online state, last change and last event time', () => {
-    let t = 1_700_000_000_000;
-    const { state, handle } = setup(() => t);
+  it('reports a snapshot with online state, when it changed and last event time, as ms until rendered', () => {
+    const t0 = 1_700_000_000_000;
+    let t = t0;
+    const { state, handle, report } = setup(() => t);
     state.observeHub({ mac: GW1, status: 'online', version: '2.0.3', model: 'X2000' });
     t += 1000;
     const series = handle(GW1).counts.stream('notification');
     series.events++;
     series.flush();
+    t += 1000;
+    state.observeHub({ mac: GW1, status: 'online' }); // nothing new: the change time stays
     const gw = state.snapshot().find((g) => g.mac === GW1);
     expect(gw).toEqual({
       mac: GW1, transport: 'capwap', name: 'hall', model: 'X2000', version: '2.0.3', online: true,
-      lastChange: new Date(1_700_000_000_000).toISOString(), lastEventAt: new Date(1_700_000_001_000).toISOString(),
+      onlineChangedAt: t0, lastEventAt: t0 + 1000,
     });
+    t += 1000;
+    state.observeHub({ mac: GW1, status: 'offline' });
+    expect(report.gateways().find((g) => g.gateway === GW1)).toMatchObject({
+      online: false, onlineChangedAt: new Date(t0 + 3000).toISOString(), lastEventAt: new Date(t0 + 1000).toISOString(),
+    });
+    expect(report.gateways().find((g) => g.gateway === GW2)).toMatchObject({ online: null, onlineChangedAt: null, lastEventAt: null });
+  });
+});
+
+describe('probe targets', () => {
+  const GW9 = 'CC:1B:E0:E0:00:09';
+  const list = (...macs: string[]) => Buffer.from(JSON.stringify(macs.map((mac) => ({ mac, status: 'online' }))));
+  const targets = (state: ReturnType<typeof setup>['state']) => state.probeTargets().map((r) => r.mac).sort();
+
+  it.each<[string, (s: ReturnType<typeof setup>, clock: { t: number }) => void, string[]]>([
+    ['the gateway map alone', () => {}, [GW1, GW2]],
+    ['a gateway a passing hub list named', ({ state }) => state.observeHubList(list(GW9)), [GW1, GW2, GW9]],
+    ['a gateway an answer vouched for', ({ directory }) => { directory().vouch(GW9); }, [GW1, GW2, GW9]],
+    ['a MAC only a client named (never vouched)', ({ directory }) => { directory().resolveRaw(GW9); }, [GW1, GW2]],
+    ['a vouched gateway the next complete hub list leaves out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1), { complete: true });
+    }, [GW1, GW2]],
+    ['a passing (maybe filtered) hub list that leaves it out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1));
+    }, [GW1, GW2, GW9]],
+    ['a gateway named again after the complete list left it out', ({ state, directory }, clock) => {
+      directory().vouch(GW9);
+      clock.t += 1000;
+      state.observeHubList(list(GW1), { complete: true });
+      clock.t += 1000;
+      state.observeHub({ mac: GW9, status: 'offline' });
+    }, [GW1, GW2, GW9]],
+    ['a gateway taken out of the map on reload', ({ config, reload }) => {
+      reload({ ...config, transport: { ...config.transport, gateways: { [GW1]: { transport: 'capwap' } } } });
+    }, [GW1]],
+    ['a gateway taken out of the map that the AC lists', ({ config, state, reload }) => {
+      state.observeHubList(list(GW2), { complete: true });
+      reload({ ...config, transport: { ...config.transport, gateways: { [GW1]: { transport: 'capwap' } } } });
+    }, [GW1, GW2]],
+  ])('%s', (_name, act, expected) => {
+    const clock = { t: 1_700_000_000_000 };
+    const stack = setup(() => clock.t);
+    act(stack, clock);
+    expect(targets(stack.state)).toEqual(expected);
   });
 });

@@ -6,7 +6,6 @@ import type { Config } from '../../src/config/types.js';
 import { createCountsFactory } from '../../src/gateways/counts.js';
 import { createGatewayDirectory, type GatewayDirectory } from '../../src/gateways/directory.js';
 import type { GatewayHandle } from '../../src/gateways/handle.js';
-import { reportSnapshot } from '../../src/gateways/report-view.js';
 import { createGatewayState, type GatewayState } from '../../src/gateways/state.js';
 import { createMetrics, Registry, type Metrics } from '../../src/metrics/metrics.js';
 import { createReport, type Report } from '../../src/report/report.js';
@@ -31,8 +30,8 @@ export function gatewayStack(config: Config, now: () => number = Date.now): Gate
   const registry = new Registry();
   const metrics = createMetrics(registry, { defaultMetrics: false });
   const state = createGatewayState({ metrics, onOverflow: () => metrics.labelOverflow.labels('gateway').inc(), now });
-  const report = createReport({ now, gatewaySnapshot: () => reportSnapshot(state) });
-  const counts = createCountsFactory(metrics, report.recorder, now);
+  const report = createReport({ now, gatewaySnapshot: () => state.snapshot() });
+  const counts = createCountsFactory(metrics, report.segments, now);
   let directory = createGatewayDirectory(config, state, counts);
   state.activate(directory, config);
   return {

@@ -15,6 +15,8 @@ export interface SseCapture {
   events: string[];
   keepalives: number;
   sha256(): string;
+  /** Every byte received so far, in order. */
+  raw(): Buffer;
   /** Resolves when the server ends the stream (or it breaks). */
   done: Promise<void>;
   close(): void;
@@ -24,12 +26,14 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const controller = new AbortController();
   const res = await request(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal, bodyTimeout: 0 });
   const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
   const capture: SseCapture = {
     status: res.statusCode,
     bytes: 0,
     events: [],
     keepalives: 0,
     sha256: () => hash.copy().digest('hex'),
+    raw: () => Buffer.concat(chunks),
     done: Promise.resolve(),
     close: () => controller.abort(),
   };
@@ -41,6 +45,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     try {
       for await (const chunk of res.body) {
         hash.update(chunk as Buffer);
+        chunks.push(chunk as Buffer);
         capture.bytes += (chunk as Buffer).length;
         reader.write(chunk as Buffer);
       }

@@ -8,12 +8,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
+import { DEFAULT_SELECTOR } from '../../src/fleet/queries.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFile(join(root, path), 'utf8');
@@ -31,14 +32,26 @@ interface ComposeService {
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: unknown };
 
 const compose = parse(await read('docker-compose.yml')) as { services: Record<string, ComposeService> };
-const k8sFiles = (await readdir(join(root, 'deploy/kubernetes'))).filter((f) => f.endsWith('.yaml')).sort();
-const k8s: K8sObject[] = [];
-for (const file of k8sFiles.filter((f) => f !== 'kustomization.yaml')) {
-  for (const doc of parseAllDocuments(await read(`deploy/kubernetes/${file}`))) {
-    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    k8s.push(doc.toJS() as K8sObject);
+
+/** The objects a kustomization directory builds: its resources, files and directories, in order. */
+async function kustomize(dir: string): Promise<K8sObject[]> {
+  const { resources } = parse(await read(`${dir}/kustomization.yaml`)) as { resources: string[] };
+  const objects: K8sObject[] = [];
+  for (const resource of resources) {
+    const path = posix.normalize(`${dir}/${resource}`);
+    if (!resource.endsWith('.yaml')) {
+      objects.push(...await kustomize(path));
+      continue;
+    }
+    for (const doc of parseAllDocuments(await read(path))) {
+      if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      objects.push(doc.toJS() as K8sObject);
+    }
   }
+  return objects;
 }
+const manifests = async (dir: string) => (await readdir(join(root, dir))).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+const k8s = await kustomize('deploy/kubernetes/operator');
 const byKind = (kind: string) => k8s.filter((o) => o.kind === kind);
 const one = <T>(items: T[], what: string): T => {
   expect(items, what).toHaveLength(1);
@@ -85,6 +98,18 @@ describe('docker-compose.yml', () => {
     expect(mounts).toContain('./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   });
 
+  it('every proxy scrape job of prometheus.yml, the commented Kubernetes one too, is the job the report and the alerts select', async () => {
+    const text = await read('prometheus/prometheus.yml');
+    const jobs = [...text.matchAll(/^\s*#?\s*- job_name: (\S+)/gm)].map((m) => m[1] ?? '').filter((job) => job !== 'prometheus');
+    expect(jobs.length).toBeGreaterThanOrEqual(2);
+    const selected = /job="([^"]+)"/.exec(DEFAULT_SELECTOR)?.[1];
+    for (const job of jobs) expect(job, 'the fleet report\'s default selector').toBe(selected);
+    const monitor = k8s.find((o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/job']);
+    expect(monitor?.metadata.labels?.['app.kubernetes.io/job'], 'the job the ServiceMonitor gives').toBe(selected);
+    const alerts = await read('prometheus/alerts.yml');
+    for (const matcher of alerts.matchAll(/up\{job=~"([^"]+)"\}/g)) expect(selected).toMatch(new RegExp(`^${matcher[1]}$`));
+  });
+
   it('Grafana provisioning paths match its mounts and the datasource URL matches the Prometheus service', async () => {
     const dashboards = parse(await read('grafana/provisioning/dashboards/cassia.yml')) as {
       providers: Array<{ options: { path: string } }>;
@@ -98,6 +123,20 @@ describe('docker-compose.yml', () => {
     expect(mounts).toContain('./grafana/provisioning/datasources:/etc/grafana/provisioning/datasources:ro');
     expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
     expect(service('prometheus').ports).toContain('9090:9090');
+  });
+
+  it('the one proxy probes the simulator\'s gateways with the simulator\'s client, as the real config loader reads it', async () => {
+    const proxy = service('proxy');
+    expect(proxy.command).toContain('--probe');
+    const config = await loadConfig({
+      argv: (proxy.command ?? []).slice(1).map((a) => (a === '/etc/cassia-ac-proxy/gateways.yaml' ? join(root, 'deploy/compose/gateways.yaml') : a)),
+      env: proxy.environment ?? {},
+      cwd: root,
+    });
+    expect(config.probe.enabled).toBe(true);
+    expect([config.discovery.key, config.discovery.secret]).toEqual(['sim-key', 'sim-secret']);
+    // Only one service runs the proxy with probes.
+    expect(Object.values(compose.services).filter((svc) => svc.command?.includes('--probe'))).toHaveLength(1);
   });
 
   it('the compose gateway map loads with the real config loader', async () => {
@@ -114,16 +153,48 @@ describe('docker-compose.yml', () => {
 });
 
 describe('deploy/kubernetes', () => {
-  it('kustomization lists every manifest', async () => {
-    const kustomization = parse(await read('deploy/kubernetes/kustomization.yaml')) as { resources: string[] };
-    expect([...kustomization.resources].sort()).toEqual(k8sFiles.filter((f) => f !== 'kustomization.yaml'));
+  const operatorApi = (o: K8sObject) => o.apiVersion.startsWith('monitoring.coreos.com/');
+
+  it('each kustomization lists every manifest beside it', async () => {
+    for (const [dir, extra] of [['deploy/kubernetes/base', []], ['deploy/kubernetes/operator', ['../base']]] as const) {
+      const { resources } = parse(await read(`${dir}/kustomization.yaml`)) as { resources: string[] };
+      expect([...resources].sort(), dir).toEqual([...extra, ...await manifests(dir)].sort());
+    }
     for (const object of k8s) {
       expect(object.apiVersion, object.kind).toBeTruthy();
       expect(object.metadata.name, object.kind).toBeTruthy();
     }
   });
 
-  const deployment = one(byKind('Deployment'), 'Deployment') as K8sObject & {
+  // Applying deploy/kubernetes/ on a cluster without the Prometheus Operator's CRDs must work:
+  // its objects only go in with the operator overlay.
+  it('deploy/kubernetes/ builds only core objects; the operator overlay adds the ServiceMonitor and the PrometheusRule', async () => {
+    const base = await kustomize('deploy/kubernetes');
+    expect(base.filter(operatorApi)).toEqual([]);
+    // The application with its sidecar and the prober (which needs no operator CRD), each with its Service.
+    expect(base.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/cassia-ac-proxy', 'Deployment/ble-app', 'Deployment/cassia-ac-prober',
+      'Secret/cassia-ac-credentials', 'Service/ble-app-cassia-ac-proxy', 'Service/cassia-ac-prober',
+    ]);
+    expect(k8s.filter(operatorApi).map((o) => o.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    expect(k8s.filter((o) => !operatorApi(o))).toEqual(base);
+  });
+
+  // kubectl's own kustomize (4.x or later: kubectl 1.21+) builds both the way the test above
+  // reads them. Not installed by .ci/run: Debian's kubernetes-client is 1.20, whose kustomize 2
+  // predates directories in `resources`; the structural test above stands without it.
+  const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
+  if (!kubectl) console.warn('\n!!! kubectl not installed: SKIPPING the kubectl kustomize check of deploy/kubernetes.\n');
+  it.skipIf(!kubectl)('kubectl kustomize builds the same objects', async () => {
+    for (const dir of ['deploy/kubernetes', 'deploy/kubernetes/operator']) {
+      const { stdout } = await run(kubectl as string, ['kustomize', join(root, dir)], { timeout: 30_000 });
+      const built = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
+      const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
+      expect(built.map(key).sort(), dir).toEqual((await kustomize(dir)).map(key).sort());
+    }
+  });
+
+  const deployment = one(byKind('Deployment').filter((d) => d.metadata.name === 'ble-app'), 'the application Deployment') as K8sObject & {
     spec: {
       selector: { matchLabels: Record<string, string> };
       template: {
@@ -196,7 +267,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('the ServiceMonitor selects the Service, which selects the pod and names the job', () => {
-    const service = one(byKind('Service'), 'Service') as K8sObject & {
+    const service = one(byKind('Service').filter((s) => s.metadata.name === 'ble-app-cassia-ac-proxy'), 'the sidecar Service') as K8sObject & {
       spec: { selector: Record<string, string>; ports: Array<{ name: string; targetPort: string }> };
     };
     const monitor = one(byKind('ServiceMonitor'), 'ServiceMonitor') as K8sObject & {
@@ -207,6 +278,56 @@ describe('deploy/kubernetes', () => {
     expect(service.metadata.labels?.[monitor.spec.jobLabel]).toBe('cassia-ac-proxy');
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'admin', path: '/metrics' });
     expect(service.spec.ports[0]?.targetPort).toBe('admin');
+  });
+});
+
+describe('deploy/kubernetes: the prober', () => {
+  type Pod = {
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    spec: { containers: Array<{ args?: string[]; env?: Array<{ name: string; value?: string }>; envFrom?: Array<{ secretRef?: { name: string; optional?: boolean } }>; volumeMounts?: Array<{ name: string }> }>; volumes: Array<{ name: string; configMap?: { name: string } }> };
+  };
+  type Workload = K8sObject & { spec: { replicas: number; strategy?: { type: string }; selector: { matchLabels: Record<string, string> }; template: Pod } };
+  const prober = one(byKind('Deployment').filter((d) => d.metadata.name === 'cassia-ac-prober'), 'the prober Deployment') as Workload;
+  const sidecarPods = byKind('Deployment').filter((d) => d !== prober).map((d) => (d as Workload).spec.template);
+  const container = prober.spec.template.spec.containers[0];
+
+  it('is one replica, replaced (never two at once), the only proxy with --probe', () => {
+    expect(prober.spec.replicas).toBe(1);
+    expect(prober.spec.strategy?.type).toBe('Recreate');
+    expect(prober.spec.template.spec.containers).toHaveLength(1);
+    expect(container?.args).toEqual(['serve', '--config', '/etc/cassia-ac-proxy/config.yaml', '--probe']);
+    for (const pod of sidecarPods) for (const c of pod.spec.containers) expect(c.args ?? [], 'a sidecar').not.toContain('--probe');
+  });
+
+  it('needs the credentials Secret and mounts the sidecars\' ConfigMap, whose config keeps probes off', async () => {
+    const secret = one(byKind('Secret'), 'Secret');
+    const ref = container?.envFrom?.[0]?.secretRef;
+    expect(ref?.name).toBe(secret.metadata.name);
+    expect(ref?.optional ?? false).toBe(false);
+    const configMap = one(byKind('ConfigMap'), 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(prober.spec.template.spec.volumes.map((v) => v.configMap?.name)).toEqual([configMap.metadata.name]);
+    const dir = await mkdtemp(join(tmpdir(), 'cassia-k8s-prober-'));
+    try {
+      await writeFile(join(dir, 'gateways.yaml'), configMap.data['gateways.yaml'] ?? '');
+      await writeFile(join(dir, 'config.yaml'), (configMap.data['config.yaml'] ?? '').replace('/etc/cassia-ac-proxy/gateways.yaml', join(dir, 'gateways.yaml')));
+      const env = { CASSIA_AC_KEY: 'k', CASSIA_AC_SECRET: 's' };
+      const sidecar = await loadConfig({ argv: ['--config', join(dir, 'config.yaml')], env, cwd: dir });
+      const probing = await loadConfig({ argv: ['--config', join(dir, 'config.yaml'), ...(container?.args ?? []).slice(3)], env, cwd: dir });
+      expect([sidecar.probe.enabled, probing.probe.enabled]).toEqual([false, true]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is scraped like the sidecars: its Service carries the ServiceMonitor\'s component and the job label', () => {
+    const service = one(byKind('Service').filter((s) => s.metadata.name === 'cassia-ac-prober'), 'the prober Service') as K8sObject & {
+      spec: { selector: Record<string, string> };
+    };
+    const monitor = one(byKind('ServiceMonitor'), 'ServiceMonitor') as K8sObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> } } };
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels?.[key]).toBe(value);
+    for (const [key, value] of Object.entries(service.spec.selector)) expect(prober.spec.template.metadata.labels[key]).toBe(value);
+    expect(service.metadata.labels?.[monitor.spec.jobLabel]).toBe('cassia-ac-proxy');
+    expect(prober.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
   });
 });
 

@@ -8,7 +8,8 @@ import type { LineSink } from '../../src/log.js';
 import { createAccessLog, putTenths } from '../../src/proxy/access-log.js';
 import type { ExchangeRecord } from '../../src/proxy/exchange-record.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, httpServer } from '../helpers/servers.js';
+import { capturedLogger, closedPort, httpServer } from '../helpers/servers.js';
+import { bodyOf, rawConnect } from '../helpers/raw-client.js';
 import { openSse } from '../helpers/sse-client.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
@@ -33,7 +34,7 @@ describe('access log', () => {
       headersMs: 812.44, totalMs: 812.61, endedAt: Date.UTC(2026, 10, 27, 5, 52, 4, 155) + 0.61, bytesIn: 0, bytesOut: 19, stream: null, streamEnd: null,
     } as unknown as ExchangeRecord;
     write(r);
-    // The example line of README "Logs".
+    // The example line of docs/reference.md "Logs".
     expect(lines[0]).toBe(
       '{"level":"info","time":"2026-11-27T05:52:04.155Z","app":"cassia-ac-proxy","route":"/api/gatt/nodes/{device}/handle/{handle}/value",' +
       '"method":"GET","gateway":"CC:1B:E0:E0:00:01","transport":"capwap","code":502,"origin":"upstream","reason":"response",' +
@@ -42,6 +43,11 @@ describe('access log', () => {
     const stream = { ...r, route: '/api/gap/nodes', outcome: { origin: 'upstream', reason: 'response', status: 200 }, stream: 'scan', streamEnd: 'client_closed' } as unknown as ExchangeRecord;
     write(stream);
     expect(JSON.parse(lines[1] ?? '')).toMatchObject({ route: '/api/gap/nodes', code: 200, stream: 'scan', end: 'client_closed', msg: 'GET /api/gap/nodes 200 upstream/response' });
+    expect(lines[1]).not.toContain('sequenceRequested');
+    // A stream whose sequence=2 the proxy added says so, after the stream fields.
+    write({ ...stream, route: '/api/gatt/nodes', stream: 'notification', sequenceRequested: true } as unknown as ExchangeRecord);
+    expect(lines[2]).toContain('"stream":"notification","end":"client_closed","sequenceRequested":true,"msg":"GET /api/gatt/nodes 200 upstream/response"}\n');
+    expect(JSON.parse(lines[2] ?? '')).toMatchObject({ sequenceRequested: true });
   });
 
   it('writes the same fields past the bound of its cache of joined parts', () => {
@@ -93,6 +99,31 @@ describe('access log', () => {
     await until(() => lines.filter((l) => l.includes('"route"')).length === 3, 3000, 'three access lines');
     const bytesIn = lines.filter((l) => l.includes('"route"')).map((l) => (JSON.parse(l) as { bytesIn: number }).bytesIn);
     expect(bytesIn).toEqual([70_001, 35, 0]);
+  });
+
+  it('regression: bytesOut counts the body of the answers the proxy makes itself, as the client received it', async () => {
+    const { log, lines } = capturedLogger();
+    const proxy = await startProxy(testConfig(`http://127.0.0.1:${await closedPort()}`), { log });
+    defer(() => proxy.close());
+    const received: number[] = [];
+    // 502 connect_error, and the same for HEAD (no body goes out).
+    for (const method of ['GET', 'HEAD'] as const) {
+      const res = await request(`${proxy.proxyUrl}/api/cassia/hubs`, { method });
+      expect(res.statusCode).toBe(502);
+      received.push((await res.body.arrayBuffer()).byteLength);
+    }
+    // A request refused before forwarding (HTTP/1.1 without Host), and CONNECT, on raw sockets.
+    for (const raw of ['GET /api/cassia/hubs HTTP/1.1\r\n\r\n', 'CONNECT ac.example.com:443 HTTP/1.1\r\nHost: ac.example.com:443\r\n\r\n']) {
+      const conn = await rawConnect(Number(new URL(proxy.proxyUrl).port));
+      conn.write(raw);
+      await conn.waitClosed(3000, 'the proxy to answer and close');
+      received.push(Buffer.byteLength(bodyOf(conn.received()), 'latin1'));
+    }
+    const accessLines = () => lines.map((l) => JSON.parse(l) as { route?: string; code: number; bytesOut: number }).filter((l) => l.route);
+    await until(() => accessLines().length === 4, 3000, 'four access lines');
+    expect(received[0]).toBeGreaterThan(0);
+    expect(received[1]).toBe(0);
+    expect(accessLines().map((l) => [l.code, l.bytesOut])).toEqual([[502, received[0]], [502, 0], [400, received[2]], [405, received[3]]]);
   });
 
   it('writes one parsable line per exchange with the outcome, timings and stream end', async () => {

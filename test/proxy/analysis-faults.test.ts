@@ -8,9 +8,10 @@ import { buildGeneration } from '../../src/generation.js';
 import { createCountsFactory } from '../../src/gateways/counts.js';
 import { createGatewayState } from '../../src/gateways/state.js';
 import { createMetrics, Registry } from '../../src/metrics/metrics.js';
-import { createRecorder } from '../../src/proxy/recorder.js';
+import { createExchangeRecorder } from '../../src/proxy/recorder.js';
 import { createReport } from '../../src/report/report.js';
-import { createProxyServer, type TapFactory } from '../../src/proxy/server.js';
+import { createProxyServer } from '../../src/proxy/server.js';
+import type { TapFactory } from '../../src/proxy/taps.js';
 import { testConfig } from '../helpers/config.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
@@ -41,9 +42,9 @@ describe.each<[string, TapFactory]>([
     // The proxy's own parts, wired as startProxy wires them, with the failing tap in place of the analyser.
     const state = createGatewayState({ metrics, onOverflow: () => undefined });
     const report = createReport({ gatewaySnapshot: () => [] });
-    const generation = buildGeneration(config, { state, counts: createCountsFactory(metrics, report.recorder), log: logger }, null);
+    const generation = buildGeneration(config, { state, counts: createCountsFactory(metrics, report.segments), log: logger }, null);
     state.activate(generation.directory, config);
-    const recorder = createRecorder({ metrics, log: logger, writeLine: log.lineBytes });
+    const recorder = createExchangeRecorder({ metrics, log: logger, writeLine: log.lineBytes });
     const proxy = await createProxyServer({ listen: config.listen, generation: () => generation, metrics, recorder, log: logger, openTap });
     defer(async () => {
       await proxy.close(1000);

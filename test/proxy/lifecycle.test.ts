@@ -1,11 +1,13 @@
 /** Admin endpoints, reload and graceful shutdown of the real proxy. */
+import { once } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Registry } from 'prom-client';
 import { startProxy } from '../../src/main.js';
 import type { Config } from '../../src/config/types.js';
 import { testConfig } from '../helpers/config.js';
-import { capturedLogger, httpServer } from '../helpers/servers.js';
+import { capturedLogger, closedPort, httpServer, tcpServer } from '../helpers/servers.js';
 import { find, parseMetrics, scrape } from '../helpers/metrics.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { until } from '../helpers/until.js';
@@ -128,5 +130,30 @@ describe('graceful shutdown', () => {
     expect(find(samples, 'cassia_proxy_streams_total', { stream: 'notification', end: 'shutdown' })[0]?.value).toBe(1);
     expect(find(samples, 'cassia_proxy_requests_total', { route: '/api/cassia/hubs', code: '200', reason: 'response' })[0]?.value).toBe(1);
     await expect(fetch(`${proxy.proxyUrl}/api/cassia/hubs`)).rejects.toThrow();
+  });
+});
+
+describe('a start that fails', () => {
+  it('regression: a busy admin port no longer leaves the proxy listener forwarding without metrics', async () => {
+    const up = track(await httpServer((_req, res) => res.end('OK')));
+    const busy = track(await tcpServer(() => undefined));
+    const listenPort = await closedPort();
+    const config = testConfig(up.url, { listen: { host: '127.0.0.1', port: listenPort }, admin: { host: '127.0.0.1', port: busy.port } });
+    await expect(startProxy(config, { log: capturedLogger().log }))
+      .rejects.toThrow(`cannot listen on 127.0.0.1:${busy.port} (admin, --admin-listen, ADMIN_LISTEN): the address is already in use`);
+    // The proxy listener it had opened is closed again: its port can be taken at once.
+    const again = createNetServer();
+    again.listen(listenPort, '127.0.0.1');
+    await once(again, 'listening');
+    await new Promise<void>((resolve) => again.close(() => resolve()));
+  });
+
+  it('a busy proxy port fails before the admin server opens, naming listen', async () => {
+    const up = track(await httpServer((_req, res) => res.end('OK')));
+    const busy = track(await tcpServer(() => undefined));
+    const adminPort = await closedPort();
+    const config = testConfig(up.url, { listen: { host: '127.0.0.1', port: busy.port }, admin: { host: '127.0.0.1', port: adminPort } });
+    await expect(startProxy(config, { log: capturedLogger().log })).rejects.toThrow(`cannot listen on 127.0.0.1:${busy.port} (listen, --listen, PROXY_LISTEN)`);
+    await expect(fetch(`http://127.0.0.1:${adminPort}/healthz`)).rejects.toThrow();
   });
 });

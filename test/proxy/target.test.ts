@@ -2,7 +2,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../src/proxy/target.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack } from '../helpers/gateways.js';
-import { toOpenMetrics, wantsOpenMetrics } from '../../src/metrics/exposition.js';
 
 describe('parseTarget and the gateway it names', () => {
   const stack = gatewayStack(testConfig('http://127.0.0.1:1'));
@@ -43,36 +42,4 @@ describe('parseTarget and the gateway it names', () => {
   it.each(['*', 'evil.example:443', 'ftp://x/y'])('refuses %s', (url) => {
     expect(parseTarget(url)).toBeNull();
   });
-});
-
-describe('OpenMetrics exposition', () => {
-  const text = [
-    '# HELP cassia_proxy_requests_total Requests.',
-    '# TYPE cassia_proxy_requests_total counter',
-    'cassia_proxy_requests_total{code="200"} 3',
-    '',
-    '# HELP cassia_proxy_streams_active Streams.',
-    '# TYPE cassia_proxy_streams_active gauge',
-    'cassia_proxy_streams_active 1',
-    '',
-  ].join('\n');
-
-  it('renames counter families, keeps samples, drops blank lines and ends with # EOF', () => {
-    expect(toOpenMetrics(text)).toBe([
-      '# HELP cassia_proxy_requests Requests.',
-      '# TYPE cassia_proxy_requests counter',
-      'cassia_proxy_requests_total{code="200"} 3',
-      '# HELP cassia_proxy_streams_active Streams.',
-      '# TYPE cassia_proxy_streams_active gauge',
-      'cassia_proxy_streams_active 1',
-      '# EOF',
-      '',
-    ].join('\n'));
-  });
-
-  it.each([
-    ['application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5', true],
-    ['text/plain', false],
-    [undefined, false],
-  ])('Accept %s → OpenMetrics %s', (accept, om) => expect(wantsOpenMetrics(accept)).toBe(om));
 });

@@ -9,8 +9,8 @@ import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/report.js';
-import type { Ratio, TransportReport } from '../../src/report/types.js';
-import { MOVED, PROFILES, realisticReport } from './fixture.js';
+import type { GatewayReport, Ratio, TransportReport } from '../../src/report/types.js';
+import { MOVED, PROFILES, QUIET, realisticReport } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url));
@@ -69,7 +69,7 @@ const cellText = async (row: string, field: string) =>
 describe.skipIf(!haveChromium)('status page in Chromium', () => {
   it('renders the sections, two charts with lines, and loads nothing from elsewhere', async () => {
     expect(await page.title()).toContain('transport report');
-    expect(await page.locator('h2').allTextContents()).toHaveLength(4);
+    expect(await page.locator('h2').allTextContents()).toHaveLength(5);
     expect(await page.locator('figure.chart svg').count()).toBe(2);
     expect(await page.locator('figure.chart svg path').count()).toBeGreaterThanOrEqual(4);
     expect(outside).toEqual([]);
@@ -85,7 +85,19 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
       expect(parseRatio(await cellText(row, 'window.loss'))).toEqual(shown(t.window.loss));
       expect(parseRatio(await cellText(row, 'sinceStart.errors'))).toEqual(shown(t.sinceStart.errors));
       expect(parseRatio(await cellText(row, 'sinceStart.loss'))).toEqual(shown(t.sinceStart.loss));
+      expect(parseRatio(await cellText(row, 'window.probes.failures'))).toEqual(shown(t.probes.window.failures));
+      expect(parseRatio(await cellText(row, 'sinceStart.probes.failures'))).toEqual(shown(t.probes.sinceStart.failures));
+      expect(t.probes.sinceStart.sent).toBeGreaterThan(0);
     }
+  });
+
+  it('ranks a gateway only the probes measure among the worst gateways, with its probe failure rate', async () => {
+    const gateways = (await (await fetch(`${base}/api/gateways`)).json()) as { gateways: Array<{ gateway: string; probes: { window: { failures: Ratio } } }> };
+    const quiet = gateways.gateways.find((g) => g.gateway === QUIET.mac);
+    expect(quiet?.probes.window.failures.total).toBeGreaterThan(0);
+    const row = `#worst tr[data-gateway="${QUIET.mac}"]`;
+    expect(await page.locator(row).count()).toBe(1);
+    expect(parseRatio(await cellText(row, 'probes'))).toEqual(quiet && shown(quiet.probes.window.failures));
   });
 
   it('shows every recommendation and the before/after of the moved gateway as the API has them', async () => {
@@ -105,6 +117,24 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
         expect(parseRatio(await cellText(row, `${m}.${side}`))).toEqual(change && shown(change[side][m]));
       }
     }
+  });
+
+  it('shows what the AC said per transport and per gateway as the API has it', async () => {
+    const words = api.acErrors ?? [];
+    // Timeouts are CAPWAP's trouble, clearly enough for the gateway-level test at this look; chip
+    // busy is not; the AC's own 502/504 pages (other) are more frequent on CAPWAP but vary too
+    // much between gateways (an outage on one, a quiet one) to be sure.
+    expect(words.map((c) => c.error)).toEqual(['operation_timeout', 'other', 'chip_busy']);
+    expect(words.find((c) => c.error === 'operation_timeout')?.differs).toBe(true);
+    expect(words.find((c) => c.error === 'chip_busy')?.differs).toBe(false);
+    for (const c of words) {
+      const row = `#ac-errors tr[data-error="${c.error}"]`;
+      for (const t of c.transports) expect(parseRatio(await cellText(row, `rate.${t.transport}`))).toEqual(shown(t.rate));
+    }
+    const gateways = (await (await fetch(`${base}/api/gateways`)).json()) as { gateways: GatewayReport[] };
+    const busiest = gateways.gateways.filter((g) => g.sinceStart.acErrors.operation_timeout > 0)[0];
+    const row = `#ac-errors-gateways tr[data-gateway="${busiest?.gateway}"]`;
+    expect(await cellText(row, 'acErrors.operation_timeout')).toBe(`operation_timeout ${busiest?.sinceStart.acErrors.operation_timeout}`);
   });
 
   it('shows names from the AC as text, not markup', async () => {

@@ -14,6 +14,7 @@ import { testConfig } from '../helpers/config.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { capturedLogger, httpServer } from '../helpers/servers.js';
 import { until } from '../helpers/until.js';
+import { recordExchange, snapshotEntry } from './fixture.js';
 
 const { defer, track } = cleanupAfterEach();
 
@@ -72,11 +73,11 @@ describe('status page escaping', () => {
     const transport = `mq"tt<script>alert(3)</script>`;
     const report = createReport({
       now: () => clock,
-      gatewaySnapshot: () => [{ mac: HUB, transport: 'capwap', name: EVIL, model: `"m'`, version: 'v<1>', online: true }],
+      gatewaySnapshot: () => [snapshotEntry(HUB, 'capwap', { name: EVIL, model: `"m'`, version: 'v<1>', online: true })],
     });
-    for (let i = 0; i < 250; i++) report.recordExchange(mac, 'capwap', i % 5 === 0 ? 502 : 200, 'upstream', 40);
-    for (let i = 0; i < 250; i++) report.recordExchange(HUB, 'capwap', i % 4 === 0 ? 504 : 200, 'proxy', 40);
-    for (let i = 0; i < 250; i++) report.recordExchange('CC:1B:E0:E0:00:09', transport, 200, 'upstream', 40);
+    for (let i = 0; i < 250; i++) recordExchange(report, mac, 'capwap', i % 5 === 0 ? 502 : 200, 'upstream', 40);
+    for (let i = 0; i < 250; i++) recordExchange(report, HUB, 'capwap', i % 4 === 0 ? 504 : 200, 'proxy', 40);
+    for (let i = 0; i < 250; i++) recordExchange(report, 'CC:1B:E0:E0:00:09', transport, 200, 'upstream', 40);
     const page = renderStatusPage(report.report(), report.gateways()).toString();
 
     expect(page).not.toMatch(/<script|alert\(1\)<|alert\(3\)</);

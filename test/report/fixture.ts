@@ -3,8 +3,10 @@
 // too little traffic to judge, and one gateway moved from CAPWAP to MQTT at minute 28.
 // Seeded, so every run produces the same numbers; counts enter through the report's own entry points.
 import { createReport, type Report } from '../../src/report/report.js';
-import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
+import type { EventCounts } from '../../src/report/segments.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
+import type { AcError, Origin } from '../../src/vocabulary.js';
 
 interface Profile {
   mac: string;
@@ -44,22 +46,57 @@ export const PROFILES: Profile[] = [
   mqtt('CC:1B:E0:E0:20:04', 'Yard Gate', 5, 0.004, 0.001),
 ];
 
+/** A gateway the application never calls, on a poor link: only the proxy's probes measure it. */
+export const QUIET = { mac: 'CC:1B:E0:E0:20:05', name: 'Spare Dock', model: 'X2000', version: '2.1.1', transport: 'mqtt' as const, err: 0.08, p50: 60 };
+
 /** 09:20:00 UTC: a multiple of the 10 s bucket. */
 export const START = Date.UTC(2026, 10, 27, 9, 20, 0);
 export const BUCKETS = 240;
 /** The frozen clock after feeding: one second before the end of the last bucket. */
 export const END = START + BUCKETS * 10_000 - 1000;
 
+/**
+ * One finished exchange for a gateway label, added to its segment as the gateway handles add
+ * them: `status` is what the client got (499 for a client abort), `headersMs` NaN when none.
+ */
+export function recordExchange(report: Report, gateway: string, transport: string, status: number, origin: Origin, headersMs: number): void {
+  report.segments.addExchange(report.segments.segment(gateway, transport), status, origin, headersMs);
+}
+
+/** One error answer of the AC in which it said `error` (the exchange itself is recordExchange's). */
+export function recordAcError(report: Report, gateway: string, transport: string, error: AcError): void {
+  report.segments.addAcError(report.segments.segment(gateway, transport), error);
+}
+
+/** Event counts for a gateway label under a transport, added as one analysed chunk's. */
+export function recordEvents(report: Report, gateway: string, transport: string, counts: EventCounts): void {
+  report.segments.addEvents(report.segments.segment(gateway, transport), counts);
+}
+
+/** A gateway as the gateway state reports it: what is not given is not known. */
+export function snapshotEntry(mac: string, transport: string, known: Partial<GatewaySnapshotEntry> = {}): GatewaySnapshotEntry {
+  return { mac, transport, name: null, model: null, version: null, online: null, onlineChangedAt: null, lastEventAt: null, ...known };
+}
 
 /** Builds a report fed with the realistic mix; the returned clock stays frozen at END. */
 export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEntry[] } {
   let t = START;
   const rand = mulberry32(20261127);
-  const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => ({
-    mac: p.mac, transport: p.moveAt ? 'mqtt' : p.transport, name: p.name, model: p.model, version: p.version, online: p.online,
+  const snapshot: GatewaySnapshotEntry[] = PROFILES.map((p) => snapshotEntry(p.mac, p.moveAt ? 'mqtt' : p.transport, {
+    name: p.name, model: p.model, version: p.version, online: p.online,
   }));
+  snapshot.push(snapshotEntry(QUIET.mac, QUIET.transport, { name: QUIET.name, model: QUIET.model, version: QUIET.version, online: true }));
   const report = createReport({ gatewaySnapshot: () => snapshot, now: () => t });
   const count = (mean: number): number => Math.floor(mean * (0.6 + 0.8 * rand()) + rand());
+  // Probes draw from their own stream, so the application's numbers stay those of the mix above.
+  const probeRand = mulberry32(20261206);
+  /** One probe every 30 s per gateway (every third bucket, staggered), failing as often as its calls do. */
+  const probe = (mac: string, transport: string, err: number, p50: number, offline: boolean): void => {
+    const u = probeRand();
+    const result = u < err * 0.6 ? '502' : u < err * 0.9 ? '504' : u < err ? 'timeout' : 'ok';
+    const rtt = result === 'timeout' ? NaN : p50 * Math.exp((probeRand() + probeRand() - 1) * 1.2);
+    report.segments.addProbe(report.segments.segment(mac, transport), offline ? '502' : result, offline ? 2 : rtt, offline);
+  };
 
   for (let b = 0; b < BUCKETS; b++) {
     for (const p of PROFILES) {
@@ -79,12 +116,26 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
         if (rand() < err) {
           const is504 = rand() < p.share504;
           const origin = rand() < 0.8 ? 'upstream' : 'proxy';
-          report.recordExchange(p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
+          recordExchange(report, p.mac, transport, is504 ? 504 : 502, origin, is504 ? 20_000 + rand() * 9000 : latency);
+          // The AC's own 502/504 page says nothing the proxy knows.
+          if (origin === 'upstream') recordAcError(report, p.mac, transport, 'other');
         } else if (rand() < 0.003) {
-          report.recordExchange(p.mac, transport, 499, 'client', NaN);
+          recordExchange(report, p.mac, transport, 499, 'client', NaN);
         } else {
-          report.recordExchange(p.mac, transport, 200, 'upstream', latency);
+          recordExchange(report, p.mac, transport, 200, 'upstream', latency);
         }
+      }
+      // Gateway-side answers, without drawing from the seeded stream (the mix above stays as it was):
+      // CAPWAP connects time out twenty times as often as MQTT ones; chip busy is the same on both.
+      // (Not on the gateway the application hardly calls: a connect there is not part of its day.)
+      const connects = p.online && p.req >= 1;
+      if (connects && b % (transport === 'capwap' ? 4 : 80) === 0) {
+        recordExchange(report, p.mac, transport, 500, 'upstream', p50);
+        recordAcError(report, p.mac, transport, 'operation_timeout');
+      }
+      if (connects && b % 24 === 12) {
+        recordExchange(report, p.mac, transport, 500, 'upstream', p50);
+        recordAcError(report, p.mac, transport, 'chip_busy');
       }
       const events = count(p.req * 7);
       let missing = 0;
@@ -93,8 +144,16 @@ export function realisticReport(): { report: Report; snapshot: GatewaySnapshotEn
       const outOfOrder = rand() < loss * 3 ? 1 : 0;
       const duplicate = rand() < loss * 2 ? 1 : 0;
       t = START + b * 10_000 + 9000;
-      report.recordEvents(p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
+      recordEvents(report, p.mac, transport, { events: scan + events - missing, sequenced: events - missing, missing, outOfOrder, duplicate });
     }
+    t = START + b * 10_000 + 9500;
+    PROFILES.forEach((p, i) => {
+      if ((b + i) % 3 !== 0) return;
+      const moved = p.moveAt !== undefined && b >= p.moveAt.bucket;
+      const offline = !p.online && b >= 210;
+      probe(p.mac, moved ? 'mqtt' : p.transport, (moved ? p.moveAt?.err : undefined) ?? p.err, (moved ? p.moveAt?.p50 : undefined) ?? p.p50, offline);
+    });
+    if (b % 3 === 1) probe(QUIET.mac, QUIET.transport, QUIET.err, QUIET.p50, false);
   }
   t = END;
   return { report, snapshot };

@@ -5,6 +5,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReport, type Report } from '../../src/report/report.js';
 import type { GatewayReport, TransportReport } from '../../src/report/types.js';
+import { recordEvents, recordExchange, snapshotEntry } from './fixture.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const M = 'CC:1B:E0:E0:00:02';
@@ -17,15 +18,15 @@ beforeAll(async () => {
   report = createReport({
     now: () => clock,
     gatewaySnapshot: () => [
-      { mac: A, transport: 'capwap', name: '<img src=x onerror=alert(1)>', model: 'X1000', online: false, lastEventAt: clock },
-      { mac: M, transport: 'mqtt', name: 'Line "B" & co' },
+      snapshotEntry(A, 'capwap', { name: '<img src=x onerror=alert(1)>', model: 'X1000', online: false, onlineChangedAt: clock - 60_000, lastEventAt: clock }),
+      snapshotEntry(M, 'mqtt', { name: 'Line "B" & co' }),
     ],
   });
   // Gateway A: 7 exchanges, 2 upstream 502, 1 proxy 504. M: 4 clean.
-  for (const s of [200, 200, 502, 502, 200, 200] as const) report.recordExchange(A, 'capwap', s, 'upstream', 30);
-  report.recordExchange(A, 'capwap', 504, 'proxy', 30_000);
-  for (let i = 0; i < 4; i++) report.recordExchange(M, 'mqtt', 200, 'upstream', 8);
-  report.recordEvents(A, 'capwap', { events: 95, sequenced: 95, missing: 5, outOfOrder: 0, duplicate: 0 });
+  for (const s of [200, 200, 502, 502, 200, 200] as const) recordExchange(report, A, 'capwap', s, 'upstream', 30);
+  recordExchange(report, A, 'capwap', 504, 'proxy', 30_000);
+  for (let i = 0; i < 4; i++) recordExchange(report, M, 'mqtt', 200, 'upstream', 8);
+  recordEvents(report, A, 'capwap', { events: 95, sequenced: 95, missing: 5, outOfOrder: 0, duplicate: 0 });
   clock += 2000;
   const app = express();
   app.use('/', report.router());
@@ -56,6 +57,8 @@ describe('GET /api/gateways', () => {
     expect(a?.window.loss).toMatchObject({ count: 5, total: 100, rate: 0.05 });
     expect(a?.window.events).toBe(95);
     expect(a?.lastEventAt).toBe(new Date(clock).toISOString());
+    expect(a?.onlineChangedAt).toBe(new Date(clock - 60_000).toISOString());
+    expect(body.gateways[1]).toMatchObject({ online: null, onlineChangedAt: null, lastEventAt: null });
     expect(a?.window.headersMs.p99).toBeGreaterThan(20_000); // the 30 s 504 lands in (20,30] s
     expect(body.gateways[1]?.window.errors).toMatchObject({ count: 0, total: 4, rate: 0 });
   });

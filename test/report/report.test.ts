@@ -3,10 +3,12 @@
 // the before/after comparison of a gateway whose transport changed at run time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReport, type Report } from '../../src/report/report.js';
-import type { GatewaySnapshotEntry } from '../../src/report/build.js';
+import type { GatewaySnapshotEntry } from '../../src/report/assemble.js';
+import { renderStatusPage } from '../../src/report/html.js';
 import { testConfig } from '../helpers/config.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 import { find, parseMetrics } from '../helpers/metrics.js';
+import { recordEvents, recordExchange, snapshotEntry } from './fixture.js';
 
 const A = 'CC:1B:E0:E0:00:01';
 const B = 'CC:1B:E0:E0:00:02';
@@ -38,9 +40,9 @@ describe('window and since-start', () => {
     [3 * 3600_000, 0], // long idle: every slot stale
   ])('at +%i ms the window holds %i requests, since start 8', (clock, inWindow) => {
     const { report, at } = setup();
-    for (let i = 0; i < 5; i++) report.recordExchange(A, 'capwap', 200, 'upstream', 20);
+    for (let i = 0; i < 5; i++) recordExchange(report, A, 'capwap', 200, 'upstream', 20);
     at(10 * 60_000);
-    for (let i = 0; i < 3; i++) report.recordExchange(A, 'capwap', 200, 'upstream', 20);
+    for (let i = 0; i < 3; i++) recordExchange(report, A, 'capwap', 200, 'upstream', 20);
     at(clock);
     expect(gw(report, A).window.requests).toBe(inWindow);
     expect(gw(report, A).sinceStart.requests).toBe(8);
@@ -48,9 +50,9 @@ describe('window and since-start', () => {
 
   it('reuses a ring slot a full window later without leaking the old counts', () => {
     const { report, at } = setup();
-    report.recordExchange(A, 'capwap', 502, 'upstream', 5);
+    recordExchange(report, A, 'capwap', 502, 'upstream', 5);
     at(15 * 60_000); // same slot (epoch + 90)
-    report.recordExchange(A, 'capwap', 200, 'upstream', 5);
+    recordExchange(report, A, 'capwap', 200, 'upstream', 5);
     const g = gw(report, A);
     expect(g.window.requests).toBe(1);
     expect(g.window.errors.count).toBe(0);
@@ -60,10 +62,10 @@ describe('window and since-start', () => {
   it('places each bucket in the per-transport series, newest last', () => {
     const { report, at } = setup();
     at(0);
-    report.recordExchange(A, 'capwap', 504, 'proxy', 30_000);
+    recordExchange(report, A, 'capwap', 504, 'proxy', 30_000);
     at(5 * 60_000);
-    report.recordExchange(A, 'capwap', 200, 'upstream', 40);
-    report.recordExchange(A, 'capwap', 502, 'upstream', 40);
+    recordExchange(report, A, 'capwap', 200, 'upstream', 40);
+    recordExchange(report, A, 'capwap', 502, 'upstream', 40);
     at(14 * 60_000 + 59_999); // bucket 89 of the window starting at T0
     const s = report.report().transports.find((t) => t.transport === 'capwap')?.series;
     expect(s?.requests).toHaveLength(90);
@@ -77,12 +79,12 @@ describe('window and since-start', () => {
 
 describe('per-exchange figures', () => {
   it('splits 502/504 by origin and keeps client aborts apart', () => {
-    const { report } = setup([{ mac: A, transport: 'capwap', name: 'Dock', online: true }]);
+    const { report } = setup([snapshotEntry(A, 'capwap', { name: 'Dock', online: true })]);
     const calls: Array<[number, 'upstream' | 'proxy' | 'client']> = [
       [200, 'upstream'], [200, 'upstream'], [502, 'upstream'], [502, 'proxy'], [502, 'proxy'],
       [504, 'upstream'], [504, 'proxy'], [499, 'client'], [404, 'upstream'], [500, 'upstream'],
     ];
-    for (const [status, origin] of calls) report.recordExchange(A, 'capwap', status, origin, NaN);
+    for (const [status, origin] of calls) recordExchange(report, A, 'capwap', status, origin, NaN);
     const w = gw(report, A).window;
     expect(w.requests).toBe(10);
     expect(w.clientAborts).toBe(1);
@@ -97,9 +99,9 @@ describe('per-exchange figures', () => {
 
   it('computes p50/p99 time to headers per gateway from its own histogram', () => {
     const { report } = setup();
-    for (let i = 0; i < 50; i++) report.recordExchange(A, 'mqtt', 200, 'upstream', 3); // (0,5] ms
-    for (let i = 0; i < 50; i++) report.recordExchange(A, 'mqtt', 200, 'upstream', 40); // (25,50] ms
-    for (let i = 0; i < 10; i++) report.recordExchange(B, 'mqtt', 200, 'upstream', 15_000); // (10,20] s
+    for (let i = 0; i < 50; i++) recordExchange(report, A, 'mqtt', 200, 'upstream', 3); // (0,5] ms
+    for (let i = 0; i < 50; i++) recordExchange(report, A, 'mqtt', 200, 'upstream', 40); // (25,50] ms
+    for (let i = 0; i < 10; i++) recordExchange(report, B, 'mqtt', 200, 'upstream', 15_000); // (10,20] s
     expect(gw(report, A).window.headersMs).toEqual({ p50: 5, p99: 49.5, samples: 100 });
     expect(gw(report, B).window.headersMs.p50).toBe(15_000);
   });
@@ -138,38 +140,74 @@ describe('events from the gateway handles', () => {
     expect(gw(stack.report, A).lastEventAt).toBe(new Date(T0 + 10_000).toISOString());
   });
 
-  it('takes event counts from recordEvents as well (tools and fixtures)', () => {
+  it('takes event counts added to a segment directly (tools and fixtures)', () => {
     const { report } = setup();
-    report.recordEvents(B, 'mqtt', { events: 40, sequenced: 40, missing: 0, outOfOrder: 0, duplicate: 0 });
-    report.recordEvents(B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
+    recordEvents(report, B, 'mqtt', { events: 40, sequenced: 40, missing: 0, outOfOrder: 0, duplicate: 0 });
+    recordEvents(report, B, 'mqtt', { events: 7, sequenced: 7, missing: 1, outOfOrder: 0, duplicate: 0 });
     expect(gw(report, B).sinceStart.events).toBe(47);
     expect(gw(report, B).sinceStart.missing).toBe(1);
+    expect(gw(report, B).sinceStart.sequenceRequested).toBe(0);
+  });
+
+  it('says how much of the loss figure rests on sequence numbers the proxy requested, in the JSON and on the page', () => {
+    const { report } = setup([snapshotEntry(A, 'capwap'), snapshotEntry(B, 'mqtt')]);
+    recordEvents(report, A, 'capwap', { events: 100, sequenced: 100, missing: 3, outOfOrder: 0, duplicate: 0, requested: 80 });
+    recordEvents(report, B, 'mqtt', { events: 50, sequenced: 50, missing: 1, outOfOrder: 0, duplicate: 0 });
+    expect(gw(report, A).window).toMatchObject({ sequenced: 100, sequenceRequested: 80 });
+    expect(gw(report, B).window).toMatchObject({ sequenced: 50, sequenceRequested: 0 });
+    expect(report.report().transports.find((t) => t.transport === 'capwap')?.sinceStart.sequenceRequested).toBe(80);
+    const page = renderStatusPage(report.report(), report.gateways()).toString();
+    // The worst-gateways row of each (its name cell has the model line).
+    const row = (mac: string): string => {
+      const rest = page.slice(page.indexOf(`<tr data-gateway="${mac}"><td class="mono">${mac}</td><td><div class="sub">`));
+      return rest.slice(0, rest.indexOf('</tr>'));
+    };
+    expect(row(A)).toMatch(/data-field="sequenceRequested"[^>]*>80\.00% seqNum requested<\/div>/);
+    expect(row(B)).toContain('data-field="loss"');
+    expect(row(B)).not.toContain('sequenceRequested');
   });
 });
 
 describe('transport change at run time', () => {
-  it('compares the gateway under its old transport with the new one', () => {
-    const snapshot: GatewaySnapshotEntry[] = [{ mac: A, transport: 'capwap', name: 'Yard' }];
+  it('compares the gateway under its old transport with the new one, minute by minute, at the looks after the change', () => {
+    const snapshot: GatewaySnapshotEntry[] = [snapshotEntry(A, 'capwap', { name: 'Yard' })];
     const { report, at } = setup(snapshot);
-    // 300 requests on CAPWAP with 30 502s, then the operator moves it; 300 on MQTT with 2.
-    for (let i = 0; i < 300; i++) report.recordExchange(A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
+    // Eight minutes on CAPWAP, 60 requests a minute of which 6 answered 502; then the operator
+    // moves it; eight minutes on MQTT, 60 a minute, one 504 in the first minute.
+    for (let m = 0; m < 8; m++) {
+      at(m * 60_000 + 1000);
+      for (let i = 0; i < 60; i++) recordExchange(report, A, 'capwap', i % 10 === 0 ? 502 : 200, 'upstream', 50);
+    }
     expect(report.report().recommendations.map((r) => r.gateway)).toEqual([A]);
-    at(5 * 60_000);
-    snapshot[0] = { mac: A, transport: 'mqtt', name: 'Yard' };
-    for (let i = 0; i < 300; i++) report.recordExchange(A, 'mqtt', i < 2 ? 504 : 200, 'upstream', 20);
+    at(8 * 60_000);
+    snapshot[0] = snapshotEntry(A, 'mqtt', { name: 'Yard' });
+    for (let m = 8; m < 16; m++) {
+      at(m * 60_000 + 1000);
+      for (let i = 0; i < 60; i++) recordExchange(report, A, 'mqtt', m === 8 && i === 0 ? 504 : 200, 'upstream', 20);
+    }
+    // Before the first look after the change (30 s) nothing is decided.
+    at(8 * 60_000 + 1000);
+    expect(report.report().transportChanges[0]).toMatchObject({ verdict: 'insufficient_data', look: null });
+    // 8 minutes after the change is its look 5 (30 s, 1, 2, 4, 8 min), held to 0.01 · 0.2 · 0.8⁴.
+    at(16 * 60_000 + 1000);
     const r = report.report();
     expect(r.recommendations).toEqual([]); // no longer on CAPWAP
     expect(r.transportChanges).toHaveLength(1);
     const c = r.transportChanges[0];
-    expect(c).toMatchObject({ gateway: A, name: 'Yard', from: 'capwap', to: 'mqtt', verdict: 'improved' });
-    expect(c?.changedAt).toBe(new Date(T0 + 5 * 60_000).toISOString());
-    expect(c?.before.errors).toMatchObject({ count: 30, total: 300 });
-    expect(c?.after.errors).toMatchObject({ count: 2, total: 300 });
-    expect(c?.confidence).toBeCloseTo(1 - 3.63261e-7, 9); // Python: z = 5.0873
+    expect(c).toMatchObject({ gateway: A, name: 'Yard', from: 'capwap', to: 'mqtt', verdict: 'improved', decidedBy: ['errors'] });
+    expect(c?.look).toMatchObject({ index: 5 });
+    expect(c?.look?.level).toBeCloseTo(0.0008192, 12);
+    expect(c?.changedAt).toBe(new Date(T0 + 8 * 60_000 + 1000).toISOString()); // its first exchange under MQTT
+    expect(c?.before.errors).toMatchObject({ count: 48, total: 480 });
+    expect(c?.after.errors).toMatchObject({ count: 1, total: 480 });
+    // SciPy: t = 6.8629 with 7 degrees of freedom (two-sided p = 0.00023920).
+    expect(c?.errors.z).toBeCloseTo(6.862852945852469, 8);
+    expect(c?.errors.df).toBe(7);
+    expect(c?.confidence).toBeCloseTo(1 - 0.0002391975747375894, 9);
     // Per-transport aggregates follow the transport each exchange ran on.
     const byT = Object.fromEntries(r.transports.map((t) => [t.transport, t]));
-    expect(byT.capwap?.sinceStart.requests).toBe(300);
-    expect(byT.mqtt?.sinceStart.requests).toBe(300);
+    expect(byT.capwap?.sinceStart.requests).toBe(480);
+    expect(byT.mqtt?.sinceStart.requests).toBe(480);
     expect(byT.capwap?.gateways).toBe(0);
     expect(byT.mqtt?.gateways).toBe(1);
     expect(gw(report, A).transports.map((x) => x.transport)).toEqual(['capwap', 'mqtt']);

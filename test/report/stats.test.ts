@@ -2,7 +2,7 @@
 // quantile/CDF) from the textbook formulas, not with this module; Wilson 0/10 → 0.2775 also
 // appears in Brown, Cai & DasGupta (2001).
 import { describe, expect, it } from 'vitest';
-import { histogramQuantile, normalCdf, twoProportionZ, wilson } from '../../src/report/stats.js';
+import { histogramQuantile, wilson } from '../../src/report/stats.js';
 
 describe('wilson', () => {
   it.each([
@@ -20,44 +20,6 @@ describe('wilson', () => {
 
   it('has no interval without trials', () => {
     expect(wilson(0, 0)).toBeNull();
-  });
-});
-
-describe('twoProportionZ', () => {
-  it.each([
-    [30, 1000, 10, 1000, 3.194383, 0.0014013],
-    [12, 400, 12, 400, 0, 1],
-    [5, 200, 1, 250, 1.929938, 0.0536145],
-    [100, 5000, 60, 5000, 3.187884, 0.00143318],
-    [11000, 1_000_000, 10000, 1_000_000, 6.937172, 4.0e-12],
-  ])('%i/%i vs %i/%i → z=%f p=%f', (k1, n1, k2, n2, z, p) => {
-    const r = twoProportionZ(k1, n1, k2, n2);
-    expect(r.z).toBeCloseTo(z, 4);
-    // Expected p carries 5–6 significant digits; erfc itself is good to 1.2e-7 relative.
-    expect(Math.abs(r.pValue - p)).toBeLessThanOrEqual(Math.max(2e-5 * p, 1e-9));
-  });
-
-  it('is antisymmetric in its samples', () => {
-    expect(twoProportionZ(10, 1000, 30, 1000).z).toBeCloseTo(-3.194383, 4);
-  });
-
-  it.each([
-    [0, 100, 0, 100],
-    [100, 100, 50, 50],
-    [1, 0, 1, 10],
-  ])('no evidence when %i/%i vs %i/%i has no variance or no sample', (k1, n1, k2, n2) => {
-    expect(twoProportionZ(k1, n1, k2, n2)).toEqual({ z: 0, pValue: 1 });
-  });
-});
-
-describe('normalCdf', () => {
-  it.each([
-    [0, 0.5],
-    [1.959964, 0.975],
-    [-1.644854, 0.05],
-    [3, 0.998650102],
-  ])('Φ(%f) = %f', (z, p) => {
-    expect(normalCdf(z)).toBeCloseTo(p, 6);
   });
 });
 

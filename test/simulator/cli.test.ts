@@ -20,7 +20,9 @@ describe('simulateMain', () => {
   it.each([
     [['--gateways', 'many']],
     [['--keepalive', 'soon']],
-    [['--rssi-interval', '0']],
+    [['--rssi-interval', '0s']],
+    // A bare number is refused, as serve refuses it: milliseconds or seconds?
+    [['--keepalive', '500']],
     [['--listen', 'nowhere']],
     [['--bogus']],
     [['--keepalive-form', 'loud']],

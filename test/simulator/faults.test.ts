@@ -4,12 +4,16 @@ import { createSimulator, type SimulatorOptions } from '../../src/simulator/inde
 import { getToken, openStream } from './helpers.js';
 import { deadline, until } from '../helpers/until.js';
 
-/** Sends `count` calls naming the first gateway, `parallel` at a time, and returns the statuses in order. */
-async function statuses(url: string, mac: string, token: string, count: number, parallel = 1): Promise<number[]> {
-  const out: number[] = new Array<number>(count);
+/**
+ * Sends `count` calls naming the first gateway, `parallel` at a time, and more until `minMs` have
+ * passed since the first; returns the statuses in order.
+ */
+async function statuses(url: string, mac: string, token: string, count: number, parallel = 1, minMs = 0): Promise<number[]> {
+  const out: number[] = [];
   let next = 0;
+  const start = performance.now();
   await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < count) {
+    while (next < count || performance.now() - start < minMs) {
       const i = next++;
       const res = await fetch(`${url}/api/cassia/info?mac=${mac}&access_token=${token}`);
       await res.arrayBuffer();
@@ -36,6 +40,28 @@ describe('simulator faults', () => {
       within(n504, 1500, 0.05);
       expect(got.filter((s) => s !== 200 && s !== 502 && s !== 504)).toEqual([]);
       expect(sim.truth().gateways[mac]?.requests).toEqual({ total: 1500, '502': n502, '504': n504 });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('bursts: while the link is in its bad state calls fail at the burst rate, so failures come in runs', async () => {
+    // Good and bad states of 150 ms each: every call fails in the bad state, none in the good one.
+    // The states are seeded but follow the clock, so the calls run for a fixed 1.5 s (about ten
+    // states): a count of calls would cover more or fewer states as the machine is fast or slow.
+    const sim = await createSimulator({ gateways: 1, seed: 11, profile: { profile: 'clean', transports: {
+      capwap: { burstGoodMeanS: 0.15, burstBadMeanS: 0.15, burstHttp502: 1 } } } });
+    try {
+      const mac = sim.gateways[0] ?? '';
+      const got = await statuses(sim.url, mac, await getToken(sim.url), 1200, 1, 1500);
+      const failed = got.filter((s) => s === 502).length;
+      let runs = 0;
+      for (let i = 0; i < got.length; i++) if (got[i] === 502 && got[i - 1] !== 502) runs++;
+      // Half the time bad; with independent failures at that rate a run would average 2 calls.
+      expect(failed / got.length).toBeGreaterThan(0.2);
+      expect(failed / got.length).toBeLessThan(0.8);
+      expect(failed / runs, `${failed} failures in ${runs} runs`).toBeGreaterThan(5);
+      expect(sim.truth().gateways[mac]?.requests).toEqual({ total: got.length, '502': failed, '504': 0 });
     } finally {
       await sim.close();
     }

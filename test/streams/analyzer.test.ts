@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamKindOf } from '../../src/streams/analyzer.js';
+import { pino } from 'pino';
+import { guardTaps } from '../../src/proxy/taps.js';
 import { GW1, GW2, harness, sse, testConfig, type Harness } from './helpers.js';
 
 let h: Harness | undefined;
@@ -111,7 +112,7 @@ describe('stream analyzer tap', () => {
     expect(await h.value('sequence_trackers', {})).toBe(0);
   });
 
-  it('a tap whose internals throw keeps accepting writes and counts the fault once', async () => {
+  it('a fault inside analysis, behind the proxy guard, is counted once, stops that stream and releases its trackers', async () => {
     h = harness();
     // The combined stream resolves each `ap` through the directory: make that throw for GW2.
     const directory = h.stack.directory();
@@ -120,13 +121,19 @@ describe('stream analyzer tap', () => {
       if (raw === GW2) throw new Error('boom');
       return realResolveRaw(raw);
     };
-    const tap = h.tap('combined', null);
-    const good = { ap: GW1, dataType: 'connection_state', handle: 'A', connectionState: 'connected' };
-    expect(() => tap.write(sse([good]))).not.toThrow();
-    expect(() => tap.write(sse([{ ...good, ap: GW2 }, good]))).not.toThrow();
-    for (let i = 0; i < 5; i++) expect(() => tap.write(sse([good, { ...good, ap: GW2 }]))).not.toThrow();
+    const analyzer = h.analyzer;
+    const { openTap } = guardTaps((kind, gateway) => analyzer.tap(kind, gateway), undefined, h.metrics, pino({ level: 'silent' }));
+    const tap = openTap('combined', h.stack.handle(null), false);
+    if (tap === null) throw new Error('no tap');
+    const good = (seqNum: number) => ({ ap: GW1, dataType: 'notification', device: 'A', handle: 52, value: '00', seqNum });
+    tap.write(sse([good(1)]));
+    expect(analyzer.trackers()).toBe(1);
+    expect(() => tap.write(sse([{ ...good(2), ap: GW2 }, good(3)]))).not.toThrow();
+    expect(analyzer.trackers()).toBe(0);
+    for (let i = 0; i < 5; i++) expect(() => tap.write(sse([good(4 + i), { ...good(10), ap: GW2 }]))).not.toThrow();
     expect(() => tap.close()).not.toThrow();
     expect(await h.value('analysis_errors_total', { component: 'stream_tap' })).toBe(1);
+    // Only the event before the fault was analysed.
     expect(await h.value('events_total', { stream: 'combined', transport: 'capwap', gateway: GW1 })).toBe(1);
   });
 
@@ -141,25 +148,5 @@ describe('stream analyzer tap', () => {
     expect(await h.value('gateway_info', { gateway: GW1, transport: 'capwap', name: 'hall', model: 'X2000', version: '2.0.3' })).toBe(1);
     hub.close();
     combined.close();
-  });
-});
-
-describe('streamKindOf', () => {
-  it.each([
-    ['/api/gap/nodes', 'event=1&mac=X', 'scan'],
-    ['/api/gap/nodes', 'connection_state=connected', null],
-    ['/api/gatt/nodes', 'event=1', 'notification'],
-    // Cassia's acNotify.js / scanConnectNotify.js / acNotify.py open the stream without event=1.
-    ['/api/gatt/nodes', 'mac=CC:1B:E0:E0:28:EC&access_token=t', 'notification'],
-    ['/gatt/nodes', '', 'notification'],
-    ['/gap/nodes', '', null],
-    ['/gatt/nodes', undefined, 'notification'],
-    ['/api/management/nodes/connection-state', '', 'connection_state'],
-    ['/api/aps/events', '', 'combined'],
-    ['/api/cassia/hubStatus', '', 'hub_status'],
-    ['/api/gap/rssi', '', 'rssi'],
-    ['/api/something/else', '', 'other'],
-  ])('%s?%s → %s', (path, query, kind) => {
-    expect(streamKindOf(path, query === undefined ? undefined : new URLSearchParams(query))).toBe(kind);
   });
 });

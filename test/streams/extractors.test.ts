@@ -35,7 +35,7 @@ function tlmRecord(advCnt: number): number[] {
 }
 
 function seq(builtin: Config['sequence']['builtin'], extractors: SequenceExtractor[] = []): Config['sequence'] {
-  return { builtin, extractors, reorderWindow: 64, reorderWindowTime: 5000 };
+  return { builtin, extractors, reorderWindow: 64, reorderWindowTime: 5000, request: false };
 }
 
 const ALL = seq(['seqNum', 'ruuvi', 'eddystone-tlm']);

@@ -1,11 +1,11 @@
 /** Shared fixtures for stream-analysis tests: a config, the gateway stack, an analyser, value lookup. */
-import { pino } from 'pino';
 import { DEFAULTS } from '../../src/config/load.js';
-import type { Config, StreamKind } from '../../src/config/types.js';
+import type { Config } from '../../src/config/types.js';
 import type { Metrics, Registry } from '../../src/metrics/metrics.js';
 import { createStreamAnalyzer, type AnalysisGeneration } from '../../src/streams/analyzer.js';
 import { createExtractors } from '../../src/streams/extractors.js';
-import type { StreamTap } from '../../src/streams/types.js';
+import type { StreamTap } from '../../src/tap.js';
+import type { StreamKind } from '../../src/vocabulary.js';
 import { gatewayStack, type GatewayStack } from '../helpers/gateways.js';
 
 export const GW1 = 'CC:1B:E0:E0:00:01';
@@ -25,7 +25,8 @@ export function testConfig(over: { sequence?: Partial<Config['sequence']>; limit
       expected: null,
     },
     discovery: { enabled: false, interval: 60000, key: null, secret: null },
-    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, ...over.sequence },
+    probe: { ...DEFAULTS.probe },
+    sequence: { builtin: ['seqNum', 'ruuvi', 'eddystone-tlm'], extractors: [], reorderWindow: 64, reorderWindowTime: 5000, request: false, ...over.sequence },
     limits: { ...DEFAULTS.limits, ...over.limits },
     log: { level: 'silent', access: false },
     configFile: null,
@@ -58,7 +59,6 @@ export function harness(config: Config = testConfig(), now?: () => number): Harn
   const analyzer = createStreamAnalyzer({
     metrics,
     state: stack.state,
-    log: pino({ level: 'silent' }),
     generation: () => current.gen,
     reorderWindow: config.sequence.reorderWindow,
     reorderWindowTime: config.sequence.reorderWindowTime,

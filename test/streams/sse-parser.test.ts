@@ -109,3 +109,54 @@ describe('createSseParser', () => {
     expect(grown).toBeLessThan(4 * 1024 * 1024);
   });
 });
+
+/** Handler calls and line observations, in the order they came, as text. */
+function observe(chunks: Buffer[], maxEventBytes?: number): string[] {
+  const out: string[] = [];
+  const parser = createSseParser(
+    {
+      event: (b, s, e) => out.push(`E:${b.toString('utf8', s, e)}`),
+      keepAlive: () => out.push('K'),
+      malformed: () => out.push('M'),
+    },
+    {
+      ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
+      lines: { dataLine: (start, value, end) => out.push(`D:${start},${value},${end}`), blankLine: (at) => out.push(`B:${at}`) },
+    },
+  );
+  for (const c of chunks) parser.write(c);
+  return out;
+}
+
+describe('createSseParser line observer', () => {
+  it.each<[string, string, string[]]>([
+    ['one event', 'data: {"a":1}\n\n', ['D:0,6,13', 'E:{"a":1}', 'B:14']],
+    ['CRLF, no space after the colon', 'data:x\r\n\r\n', ['D:0,5,6', 'E:x', 'B:8']],
+    ['multi-line data, then an id line', 'data: a\ndata:b\nid: 1\n\n', ['D:0,6,7', 'D:8,13,14', 'E:a\nb', 'B:21']],
+    ['comment and event lines are not data lines', ':c\nevent: x\ndata: y\n\n', ['K', 'D:12,18,19', 'E:y', 'B:20']],
+    ['empty data dispatches nothing but the blank line is seen', 'data:\n\n', ['D:0,5,5', 'B:6']],
+    ['a leading BOM is not part of the first line', '\ufeffdata: x\n\n', ['D:3,9,10', 'E:x', 'B:11']],
+    ['oversized: the blank line after the skipped event', `data: ${'z'.repeat(80)}\n\ndata: k\n\n`, ['M', 'B:87', 'D:88,94,95', 'E:k', 'B:96']],
+  ])('%s', (_name, input, expected) => {
+    const bytes = Buffer.from(input);
+    expect(observe([bytes], 64)).toEqual(expected);
+  });
+
+  it.each(corpus)('$name: the same observations, split at every byte boundary', ({ input, max }) => {
+    const whole = observe([input], max);
+    for (let cut = 0; cut <= input.length; cut++) {
+      expect(observe([input.subarray(0, cut), input.subarray(cut)], max), `cut at ${cut}`).toEqual(whole);
+    }
+    expect(observe([...input].map((b) => Buffer.from([b])), max)).toEqual(whole);
+  });
+
+  it.each(corpus)('$name: data lines point at their bytes', ({ input, max }) => {
+    for (const o of observe([input], max)) {
+      if (!o.startsWith('D:')) continue;
+      const [start, value, end] = o.slice(2).split(',').map(Number) as [number, number, number];
+      expect(input.toString('latin1', start, start + 4)).toBe('data');
+      expect(start <= value && value <= end).toBe(true);
+      expect([0x0a, 0x0d, undefined]).toContain(input[end]);
+    }
+  });
+});

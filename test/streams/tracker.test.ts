@@ -9,7 +9,7 @@ import { mulberry32 } from '../../src/simulator/prng.js';
 function totals(): StreamSeries & { total: Record<string, number> } {
   const total = { missing: 0, outOfOrder: 0, duplicate: 0, resets: 0, sequenced: 0 };
   const s = {
-    mac: null, events: 0, missing: 0, outOfOrder: 0, duplicate: 0, resets: 0, sequenced: 0, total,
+    mac: null, events: 0, missing: 0, outOfOrder: 0, duplicate: 0, resets: 0, sequenced: 0, requested: 0, total,
     flush() {
       total.missing += s.missing; total.outOfOrder += s.outOfOrder; total.duplicate += s.duplicate;
       total.resets += s.resets; total.sequenced += s.sequenced;

@@ -1,0 +1,179 @@
+/**
+ * The before/after verdict's minutes for the fleet report: per-minute counts of the gateways whose
+ * transport changed within the range (usually a handful), from Prometheus.
+ *
+ * This is the one place where a query steps through the range: a subquery answering one point per
+ * `--change-bucket` (default 1 minute), restricted to the changed gateways by a `gateway` matcher.
+ * Its cost is 4 samples (the expression reads the counter twice, now and one bucket before, in each
+ * of two terms) per series of those gateways per bucket: it grows with the changed gateways and
+ * with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
+ * first from the series API (the index, no samples), and each family's gateways are split into
+ * queries of at most `MINUTE_SAMPLE_BUDGET` samples each, so no query nears the server's
+ * `query.max-samples` however many gateways moved; their number grows with the moved gateways.
+ */
+import type { MinuteSums, MinutesByMeasure } from '../report/verdict.js';
+import type { RangeSeries } from './client.js';
+import { promDuration, vectorSelector } from './queries.js';
+
+/** The families the minutes are built from, with the labels each is summed by. */
+export const MINUTE_FAMILIES = {
+  requests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
+  outage: { metric: 'cassia_proxy_gateway_outage_errors_total', by: ['gateway', 'transport'] },
+  sequenced: { metric: 'cassia_proxy_events_sequenced_total', by: ['gateway', 'transport'] },
+  missing: { metric: 'cassia_proxy_events_missing_total', by: ['gateway', 'transport'] },
+  probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] },
+} as const;
+export type MinuteFamily = keyof typeof MINUTE_FAMILIES;
+
+/** Samples one minute query may load: 4 % of Prometheus' default query.max-samples (50 M). */
+export const MINUTE_SAMPLE_BUDGET = 2_000_000;
+/** Samples each series costs a minute query per bucket (see the module's comment). */
+const SAMPLES_PER_STEP = 4;
+
+/** A regex matching exactly these gateway labels (MACs: no regex metacharacters but `.` is escaped anyway). */
+function gatewayRegex(gateways: readonly string[]): string {
+  return gateways.map((g) => g.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')).join('|');
+}
+
+/**
+ * Per-minute increments of `metric` for `gateways` over the range ending at the evaluation time,
+ * by `by`: a subquery answering one point per minute (a series born within a minute counts from 0).
+ */
+export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
+  const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
+  const m = promDuration(minuteSeconds);
+  const step = `(((${v} - ${v} offset ${m}) >= 0) or (${v} unless ${v} offset ${m}))`;
+  return `sum by (${by.join(', ')}) (${step})[${promDuration(rangeSeconds)}:${m}]`;
+}
+
+/** The series API selector of every minute family's series of `gateways` (counted before the minute queries are planned). */
+export function minuteSeriesSelector(matchers: string, gateways: readonly string[]): string {
+  const names = Object.values(MINUTE_FAMILIES).map((f) => f.metric).join('|');
+  return vectorSelector('', matchers, `__name__=~"${names}",gateway=~"${gatewayRegex(gateways)}"`);
+}
+
+/** One minute query: a family, the gateways it covers and the samples it will load at most. */
+export interface MinuteQuery {
+  family: MinuteFamily;
+  gateways: string[];
+  query: string;
+  samples: number;
+}
+
+/**
+ * The minute queries for `gateways`, from the label sets of their series within the range (the
+ * series API's answer to `minuteSeriesSelector`): per family, the gateways in order, packed into
+ * queries of at most `budget` samples (a gateway whose series alone exceed it gets a query of its
+ * own). Families without series are not asked.
+ */
+export function planMinuteQueries(
+  matchers: string, series: ReadonlyArray<Readonly<Record<string, string>>>, gateways: readonly string[],
+  rangeSeconds: number, minuteSeconds: number, budget = MINUTE_SAMPLE_BUDGET,
+): MinuteQuery[] {
+  const steps = Math.ceil(rangeSeconds / minuteSeconds);
+  const counts = new Map<string, number>();
+  for (const labels of series) {
+    const k = `${labels.__name__ ?? ''}\u0000${labels.gateway ?? ''}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const out: MinuteQuery[] = [];
+  for (const [family, { metric, by }] of Object.entries(MINUTE_FAMILIES) as Array<[MinuteFamily, (typeof MINUTE_FAMILIES)[MinuteFamily]]>) {
+    let group: string[] = [];
+    let samples = 0;
+    const flush = (): void => {
+      if (group.length > 0) out.push({ family, gateways: group, query: minuteQuery(metric, matchers, group, rangeSeconds, minuteSeconds, by), samples });
+      group = [];
+      samples = 0;
+    };
+    for (const gateway of gateways) {
+      const cost = (counts.get(`${metric}\u0000${gateway}`) ?? 0) * SAMPLES_PER_STEP * steps;
+      if (cost === 0) continue;
+      if (samples + cost > budget) flush();
+      group.push(gateway);
+      samples += cost;
+    }
+    flush();
+  }
+  return out;
+}
+
+const key = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
+
+/** One minute's counts of one gateway under one transport. */
+interface Minute {
+  calls: number;
+  aborts: number;
+  failed: number;
+  outage: number;
+  sequenced: number;
+  missing: number;
+  probes: number;
+  probeUnreachable: number;
+  probeFailed: number;
+}
+
+const emptyMinute = (): Minute => ({ calls: 0, aborts: 0, failed: 0, outage: 0, sequenced: 0, missing: 0, probes: 0, probeUnreachable: 0, probeFailed: 0 });
+
+function addTo(s: MinuteSums, k: number, n: number): void {
+  if (n <= 0) return;
+  const kk = Math.max(0, Math.min(k, n));
+  s.buckets++;
+  s.k += kk;
+  s.n += n;
+  s.kkn += (kk * kk) / n;
+}
+
+/**
+ * The minutes per measure of every (gateway, transport) in the answers, keyed `gateway\0transport`,
+ * from the answers to the planned minute queries (each with its family). Tallies as the running
+ * proxy keeps them: 502/504 outside outages among answered calls, missing among sequenced and
+ * missing events, 502/504/timeouts among probes that reached the AC.
+ */
+export function changeMinutes(answers: ReadonlyArray<{ family: MinuteFamily; rows: readonly RangeSeries[] }>): Map<string, MinutesByMeasure> {
+  const minutes = new Map<string, Map<number, Minute>>();
+  const at = (gateway: string, transport: string, t: number): Minute => {
+    const k = key(gateway, transport);
+    let byTime = minutes.get(k);
+    if (byTime === undefined) minutes.set(k, (byTime = new Map()));
+    let m = byTime.get(t);
+    if (m === undefined) byTime.set(t, (m = emptyMinute()));
+    return m;
+  };
+  const fill: Record<MinuteFamily, (m: Minute, labels: Readonly<Record<string, string>>, v: number) => void> = {
+    requests: (m, l, v) => {
+      m.calls += v;
+      if (l.code === '499') m.aborts += v;
+      if (l.code === '502' || l.code === '504') m.failed += v;
+    },
+    outage: (m, _l, v) => { m.outage += v; },
+    sequenced: (m, _l, v) => { m.sequenced += v; },
+    missing: (m, _l, v) => { m.missing += v; },
+    probes: (m, l, v) => {
+      m.probes += v;
+      if (l.result === 'unreachable') m.probeUnreachable += v;
+      if (l.result === '502' || l.result === '504' || l.result === 'timeout') m.probeFailed += v;
+    },
+  };
+  for (const { family, rows } of answers) {
+    for (const { metric, values } of rows) {
+      for (const [t, v] of values) if (Number.isFinite(v) && v > 0) fill[family](at(metric.gateway ?? '', metric.transport ?? 'unknown', t), metric, v);
+    }
+  }
+  const out = new Map<string, MinutesByMeasure>();
+  for (const [k, byTime] of minutes) {
+    const sums = { errors: zero(), loss: zero(), probes: zero() };
+    for (const m of byTime.values()) {
+      addTo(sums.errors, m.failed - m.outage, m.calls - m.aborts - m.outage);
+      addTo(sums.loss, m.missing, m.sequenced + m.missing);
+      addTo(sums.probes, m.probeFailed, m.probes - m.probeUnreachable);
+    }
+    const entry: MinutesByMeasure = {};
+    for (const [measure, s] of Object.entries(sums) as Array<[keyof typeof sums, MinuteSums]>) if (s.buckets > 0) entry[measure] = s;
+    out.set(k, entry);
+  }
+  return out;
+}
+
+function zero(): MinuteSums {
+  return { buckets: 0, k: 0, n: 0, kkn: 0 };
+}
