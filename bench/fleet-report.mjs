@@ -354,6 +354,7 @@ async function timedReport(name, url, pid, range, selector, T, dir, fleet) {
   const fig = (f) => ({
     requests: f.requests, upstream502: f.status502.upstream.count, proxy502: f.status502.proxy.count, upstream504: f.status504.upstream.count,
     proxy504: f.status504.proxy.count, events: f.events, sequenced: f.sequenced, missing: f.missing, outOfOrder: f.outOfOrder, duplicate: f.duplicate,
+    outages: f.outages, outageErrors: f.outageErrors, chipBusy: f.acErrors.chip_busy,
   });
   for (const [period, from, pick] of [['range', T - rangeSeconds, (g) => g.sinceStart], ['window', T - Math.min(900, rangeSeconds), (g) => g.window]]) {
     const want = expectedCounts(fleet.truth(from, T));

@@ -33,7 +33,9 @@ export interface FakeFleet {
   activeAt(g: number, transport: string, k: number): boolean;
   transportOf(g: number): string;
 }
-export type Counts = Record<'requests' | 'upstream502' | 'proxy502' | 'upstream504' | 'proxy504' | 'events' | 'sequenced' | 'missing' | 'outOfOrder' | 'duplicate', number>;
+export type Counts = Record<
+  'requests' | 'upstream502' | 'proxy502' | 'upstream504' | 'proxy504' | 'events' | 'sequenced' | 'missing' | 'outOfOrder' | 'duplicate'
+  | 'outages' | 'outageErrors' | 'chipBusy', number>;
 export function createFakeFleet(options: { sidecars: number; gateways: number; perGateway?: number; moves?: Map<number, number> }): FakeFleet;
 export function gatewayMac(g: number): string;
 export function expectedCounts(rows: TruthRow[]): { gateways: Map<string, Counts>; segments: Map<string, Counts>; transports: Map<string, Counts> };

@@ -72,7 +72,7 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
         const gt = `gateway="${mac}",transport="${transport}"`;
         const h = (k) => hash(i, g, k, capwap ? 1 : 2);
         // Every series ticks (a series exists once counted), so the series per sidecar and gateway
-        // are those of a day's real traffic: about 19.
+        // are those of a day's real traffic: about 22.
         const r200 = 2 + (h(1) % 4);
         const r404 = g % 2 === 0 ? 1 : 0;
         const r502 = capwap ? 1 + (h(2) % 3) : 1;
@@ -86,6 +86,11 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
         add('gateway_requests_total', `${gt},code="504"`, r504, { code: '504', origin: 'proxy' });
         add('gateway_errors_total', `${gt},code="502",origin="upstream"`, r502, { code: '502', origin: 'upstream' });
         add('gateway_errors_total', `${gt},code="504",origin="proxy"`, r504, { code: '504', origin: 'proxy' });
+        // Outages and the 502/504s inside them, and the AC's error answers by what it said (one
+        // word: the route label is the proxy's own, the report sums it away).
+        add('gateway_outages_total', gt, capwap ? 2 : 1);
+        add('gateway_outage_errors_total', gt, 1);
+        add('ac_errors_total', `${gt},route="${ROUTE}",error="chip_busy"`, capwap ? 1 + (h(3) % 2) : 1);
         add('gateway_status_changes_total', gt, 0);
         for (const [s, stream] of (g % 2 === 0 ? STREAMS_TWO : STREAMS_ONE).entries()) {
           const st = `stream="${stream}",transport="${transport}",gateway="${mac}"`;
@@ -272,11 +277,15 @@ export function createFakeFleet({ sidecars, gateways, perGateway = 4, moves = ne
 }
 
 /** Counts as the report shows them per gateway (`sinceStart`/`window` of /api/gateways) and per transport. */
-const FIELDS = ['requests', 'upstream502', 'proxy502', 'upstream504', 'proxy504', 'events', 'sequenced', 'missing', 'outOfOrder', 'duplicate'];
+const FIELDS = [
+  'requests', 'upstream502', 'proxy502', 'upstream504', 'proxy504', 'events', 'sequenced', 'missing', 'outOfOrder', 'duplicate',
+  'outages', 'outageErrors', 'chipBusy',
+];
 const zero = () => Object.fromEntries(FIELDS.map((f) => [f, 0]));
 const FIELD_OF = {
   events_total: 'events', events_sequenced_total: 'sequenced', events_missing_total: 'missing',
   events_out_of_order_total: 'outOfOrder', events_duplicate_total: 'duplicate',
+  gateway_outages_total: 'outages', gateway_outage_errors_total: 'outageErrors', ac_errors_total: 'chipBusy',
 };
 
 /**

@@ -36,6 +36,7 @@ const figures = (f: Figures): Counts => ({
   requests: f.requests, upstream502: f.status502.upstream.count, proxy502: f.status502.proxy.count,
   upstream504: f.status504.upstream.count, proxy504: f.status504.proxy.count, events: f.events, sequenced: f.sequenced,
   missing: f.missing, outOfOrder: f.outOfOrder, duplicate: f.duplicate,
+  outages: f.outages, outageErrors: f.outageErrors, chipBusy: f.acErrors.chip_busy,
 });
 
 describe.runIf(status.mustFail)('fleet report with restarts (prometheus missing under CI)', () => {
@@ -139,8 +140,13 @@ describe.skipIf(status.skip || status.mustFail)('fleet report counts exactly acr
       for (const [mac, counts] of expected.gateways) expect(figures(gateways.get(mac)?.sinceStart as Figures), mac).toEqual(counts);
       for (const [name, counts] of expected.transports) {
         const t = fleetReport.report.transports.find((x) => x.transport === name)?.sinceStart;
-        expect({ requests: t?.requests, upstream502: t?.status502.upstream.count, proxy504: t?.status504.proxy.count, events: t?.events, missing: t?.missing }, name)
-          .toEqual({ requests: counts.requests, upstream502: counts.upstream502, proxy504: counts.proxy504, events: counts.events, missing: counts.missing });
+        expect({
+          requests: t?.requests, upstream502: t?.status502.upstream.count, proxy504: t?.status504.proxy.count, events: t?.events, missing: t?.missing,
+          outages: t?.outages, chipBusy: t?.acErrors.chip_busy,
+        }, name).toEqual({
+          requests: counts.requests, upstream502: counts.upstream502, proxy504: counts.proxy504, events: counts.events, missing: counts.missing,
+          outages: counts.outages, chipBusy: counts.chipBusy,
+        });
       }
       // The per-family rows the report hands on: one row per gateway, transport and code.
       const rows = fleetReport.counts.range.gatewayRequests;
