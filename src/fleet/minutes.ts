@@ -4,8 +4,8 @@
  *
  * This is the one place where a query steps through the range: a subquery answering one point per
  * `--change-bucket` (default 1 minute), restricted to the changed gateways by a `gateway` matcher.
- * Its cost is 4 samples (the expression reads the counter twice, now and one bucket before, in each
- * of two terms) per series of those gateways per bucket: it grows with the changed gateways and
+ * Its cost is 3 samples (the expression reads the counter now, one bucket before, and now again
+ * for the series that have no difference) per series of those gateways per bucket: it grows with the changed gateways and
  * with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
  * first from the series API (the index, no samples), and each family's gateways are split into
  * queries of at most `MINUTE_SAMPLE_BUDGET` samples each, so no query nears the server's
@@ -28,7 +28,7 @@ export type MinuteFamily = keyof typeof MINUTE_FAMILIES;
 /** Samples one minute query may load: 4 % of Prometheus' default query.max-samples (50 M). */
 export const MINUTE_SAMPLE_BUDGET = 2_000_000;
 /** Samples each series costs a minute query per bucket (see the module's comment). */
-const SAMPLES_PER_STEP = 4;
+const SAMPLES_PER_STEP = 3;
 
 /** A regex matching exactly these gateway labels (MACs: no regex metacharacters but `.` is escaped anyway). */
 function gatewayRegex(gateways: readonly string[]): string {
@@ -37,12 +37,14 @@ function gatewayRegex(gateways: readonly string[]): string {
 
 /**
  * Per-minute increments of `metric` for `gateways` over the range ending at the evaluation time,
- * by `by`: a subquery answering one point per minute (a series born within a minute counts from 0).
+ * by `by`: a subquery answering one point per minute. Per series the growth since the minute
+ * before; a series born within the minute, or whose counter went back (its proxy restarted), counts
+ * its value (what it counted since it began).
  */
 export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
   const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
   const m = promDuration(minuteSeconds);
-  const step = `(((${v} - ${v} offset ${m}) >= 0) or (${v} unless ${v} offset ${m}))`;
+  const step = `(((${v} - ${v} offset ${m}) >= 0) or ${v})`;
   return `sum by (${by.join(', ')}) (${step})[${promDuration(rangeSeconds)}:${m}]`;
 }
 

@@ -300,6 +300,8 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
   it('sees the move from CAPWAP to MQTT, with the counts under each label and when it happened', () => {
     const { fleet, samples, beforeDone, reloadedAt, reportAt } = s();
     expect(fleet.report.transportChanges.map((c) => [c.gateway, c.from, c.to, c.verdict])).toEqual([[MOVED, 'capwap', 'mqtt', 'improved']]);
+    // Its minutes were asked for it alone: one query per family it has series of (its calls only here).
+    expect([fleet.plan.changedGateways, fleet.plan.minuteQueries]).toEqual([1, 1]);
     const change = fleet.report.transportChanges[0];
     const under = (transport: string): number => sum(samples, 'cassia_proxy_gateway_requests_total', { gateway: MOVED, transport });
     expect(change?.before.requests).toBe(under('capwap'));

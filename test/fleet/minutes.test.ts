@@ -26,16 +26,16 @@ describe('minute queries', () => {
   it('families without series of the changed gateways are not asked', () => {
     const plan = planMinuteQueries('', series(REQ, A, 4), [A], 86_400, 60);
     expect(plan.map((p) => p.family)).toEqual(['requests']);
-    // 4 series × 4 samples × 1,440 steps.
-    expect(plan[0]?.samples).toBe(4 * 4 * 1440);
+    // 4 series × 3 samples × 1,440 steps.
+    expect(plan[0]?.samples).toBe(4 * 3 * 1440);
   });
 
   it.each<[string, number, string[][]]>([
     ['all in one query within the budget', 1_000_000, [[A, B, C]]],
-    ['split where the next gateway would pass the budget', 300_000, [[A, B], [C]]],
-    ['a gateway over the budget alone gets its own query', 50_000, [[A], [B], [C]]],
+    ['split where the next gateway would pass the budget', 200_000, [[A], [B, C]]],
+    ['a gateway over the budget alone gets its own query', 40_000, [[A], [B], [C]]],
   ])('%s', (_, budget, groups) => {
-    // A: 40 series, B and C: 10 each; a day at 1m: 4 × 1,440 = 5,760 samples per series.
+    // A: 40 series, B and C: 10 each; a day at 1m: 3 × 1,440 = 4,320 samples per series.
     const rows = [...series(REQ, A, 40), ...series(REQ, B, 10), ...series(REQ, C, 10)];
     const plan = planMinuteQueries('', rows, [A, B, C], 86_400, 60, budget);
     expect(plan.map((p) => p.gateways)).toEqual(groups);
