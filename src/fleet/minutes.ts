@@ -39,13 +39,14 @@ function gatewayRegex(gateways: readonly string[]): string {
  * Per-minute increments of `metric` for `gateways` over the range ending at the evaluation time,
  * by `by`: a subquery answering one point per minute. Per series the growth since the minute
  * before; a series born within the minute, or whose counter went back (its proxy restarted), counts
- * its value (what it counted since it began).
+ * its value (what it counted since it began). Only buckets with counts are answered (a gateway idle
+ * under its old transport for most of a day adds nothing to the answer).
  */
 export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
   const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
   const m = promDuration(minuteSeconds);
   const step = `(((${v} - ${v} offset ${m}) >= 0) or ${v})`;
-  return `sum by (${by.join(', ')}) (${step})[${promDuration(rangeSeconds)}:${m}]`;
+  return `(sum by (${by.join(', ')}) (${step}) > 0)[${promDuration(rangeSeconds)}:${m}]`;
 }
 
 /** The series API selector of every minute family's series of `gateways` (counted before the minute queries are planned). */
