@@ -193,15 +193,21 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const excluded = [...new Set(plan.timeline.map((t) => t.labels.instance ?? ''))];
 
   // Round 3: everything else at once. Sums at the end and at each period's start, each its own
-  // query at its own time; the segments of the restarted proxies; activity; identity; charts.
-  const sums = sumsQuery(m, excluded);
+  // query at its own time and one per family (no query holds every series of the fleet at once,
+  // which is what sets Prometheus' peak memory); the segments of the restarted proxies; activity;
+  // identity; charts.
   const answers = { end: [] as InstantSample[], rangeStart: [] as InstantSample[], windowStart: [] as InstantSample[] };
   const restarted = { range: { plus: [] as InstantSample[], minus: [] as InstantSample[] }, window: { plus: [] as InstantSample[], minus: [] as InstantSample[] } };
-  const tasks: Array<() => Promise<unknown>> = [
-    async () => { answers.end = await ask.vector('counts.end', sums); },
-    async () => { answers.rangeStart = await ask.vector('counts.rangeStart', sums, rangeStart); },
-  ];
-  if (windowStart !== rangeStart) tasks.push(async () => { answers.windowStart = await ask.vector('counts.windowStart', sums, windowStart); });
+  const tasks: Array<() => Promise<unknown>> = [];
+  const instants: Array<[keyof typeof answers, number | undefined]> = [['end', undefined], ['rangeStart', rangeStart]];
+  // A range no longer than the window starts where the window does: one question for both.
+  if (windowStart !== rangeStart) instants.push(['windowStart', windowStart]);
+  for (const [name, family] of Object.entries(COUNTER_FAMILIES)) {
+    const sums = sumsQuery(m, excluded, { [name]: family });
+    for (const [instant, at] of instants) {
+      tasks.push(async () => { answers[instant].push(...await ask.vector(`counts.${instant}.${name}`, sums, at)); });
+    }
+  }
   // The restarted proxies' segments: their sums at each instant a process ends or a period starts.
   for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
     const terms = [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - seconds, nowS, plan.lookups(l.target.key, period)));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { parseReportArgs, parseDurationSeconds, parseTime } from '../../src/fleet/args.js';
 import { reportMain } from '../../src/fleet/main.js';
+import { COUNTER_FAMILIES } from '../../src/fleet/queries.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { closedPort, httpServer, tcpServer } from '../helpers/servers.js';
 
@@ -176,7 +177,7 @@ describe('when Prometheus is not there or not right', () => {
   const timedOut = [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }] as [number, unknown];
   it.each<[string, string, [number, unknown], string, string[]]>([
     // Only the raw activity checkpoints are too big: the server has no recording rules for them.
-    ['too many samples in an activity checkpoint', 'sum by (__name__, gateway, transport)', tooManySamples, '7d',
+    ['too many samples in an activity checkpoint', 'sum by (__name__, gateway, transport) ({job="cassia-ac-proxy",__name__=~"cassia_proxy_gateway_requests_total|', tooManySamples, '7d',
       ['too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus']],
     ['a timeout in a count query', 'sum by (__name__, gateway, transport, code', timedOut, '24h',
       ['(timeout: query timed out in expression evaluation): query counts.', ' over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here']],
@@ -224,7 +225,9 @@ describe('--query-stats', () => {
     const queries = seen.filter((s) => s.url === '/api/v1/query');
     expect(queries.every((s) => s.body.get('stats') === 'all')).toBe(true);
     expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining([
-      'proxies', 'targets.seen', 'targets.atRangeStart', 'counts.end', 'counts.rangeStart', 'counts.windowStart', 'activity.checkpoint0', 'chart.counts', 'chart.errors',
+      'proxies', 'targets.seen', 'targets.atRangeStart', 'activity.checkpoint0', 'chart.counts', 'chart.errors',
+      // The sums: one query per instant and family.
+      ...['end', 'rangeStart', 'windowStart'].flatMap((at) => Object.keys(COUNTER_FAMILIES).map((family) => `counts.${at}.${family}`)),
     ]));
     for (const l of lines) {
       // The series API reads the index and says nothing of samples.
@@ -241,8 +244,8 @@ describe('--query-stats', () => {
       stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
     });
     const names = stderr.trim().split('\n').map((l) => (JSON.parse(l) as { name: string }).name);
-    expect(names).toEqual(expect.arrayContaining(['counts.end', 'counts.rangeStart', 'targets.atRangeStart']));
-    expect(names).not.toContain('counts.windowStart');
+    expect(names).toEqual(expect.arrayContaining(['counts.end.gatewayRequests', 'counts.rangeStart.gatewayRequests', 'targets.atRangeStart']));
+    expect(names.filter((n) => n.startsWith('counts.windowStart'))).toEqual([]);
     expect(names).not.toContain('targets.atWindowStart');
   });
 
