@@ -297,7 +297,9 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     const planned = planMinuteQueries(m, await ask.series('minutes.series', minuteSeriesSelector(m, changed), startedAt), changed, rangeSeconds, minuteSeconds);
     minuteQueries = planned.length;
     const answers = await limited(planned.map((p) => async () => ({ family: p.family, rows: await ask.matrix(`minutes.${p.family}`, p.query) })), CONCURRENCY);
-    const minutes = changeMinutes(answers);
+    // The subquery's steps fall on multiples of the bucket (Prometheus aligns them to the epoch).
+    const firstStep = Math.ceil((nowS - rangeSeconds - minuteSeconds) / minuteSeconds) * minuteSeconds;
+    const minutes = changeMinutes(answers, firstStep, minuteSeconds);
     for (const seg of segments) seg.minutes = minutes.get(segmentKey(seg.gateway, seg.transport)) ?? seg.minutes;
   }
 

@@ -2,11 +2,11 @@
  * The before/after verdict's minutes for the fleet report: per-minute counts of the gateways whose
  * transport changed within the range (usually a handful), from Prometheus.
  *
- * This is the one place where a query steps through the range: a subquery answering one point per
- * `--change-bucket` (default 1 minute), restricted to the changed gateways by a `gateway` matcher.
- * Its cost is 3 samples (the expression reads the counter now, one bucket before, and now again
- * for the series that have no difference) per series of those gateways per bucket: it grows with the changed gateways and
- * with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
+ * This is the one place where a query steps through the range: a subquery answering, at each
+ * `--change-bucket` boundary (default 1 minute), the sums of the changed gateways' counters
+ * (restricted by a `gateway` matcher); a bucket's counts are the growth of those sums across it.
+ * Its cost is one sample per series of those gateways per bucket: it grows with the changed
+ * gateways and with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
  * first from the series API (the index, no samples), and each family's gateways are split into
  * queries of at most `MINUTE_SAMPLE_BUDGET` samples each, so no query nears the server's
  * `query.max-samples` however many gateways moved; their number grows with the moved gateways.
@@ -28,7 +28,7 @@ export type MinuteFamily = keyof typeof MINUTE_FAMILIES;
 /** Samples one minute query may load: 4 % of Prometheus' default query.max-samples (50 M). */
 export const MINUTE_SAMPLE_BUDGET = 2_000_000;
 /** Samples each series costs a minute query per bucket (see the module's comment). */
-const SAMPLES_PER_STEP = 3;
+const SAMPLES_PER_STEP = 1;
 
 /** A regex matching exactly these gateway labels (MACs: no regex metacharacters but `.` is escaped anyway). */
 function gatewayRegex(gateways: readonly string[]): string {
@@ -36,17 +36,13 @@ function gatewayRegex(gateways: readonly string[]): string {
 }
 
 /**
- * Per-minute increments of `metric` for `gateways` over the range ending at the evaluation time,
- * by `by`: a subquery answering one point per minute. Per series the growth since the minute
- * before; a series born within the minute, or whose counter went back (its proxy restarted), counts
- * its value (what it counted since it began). Only buckets with counts are answered (a gateway idle
- * under its old transport for most of a day adds nothing to the answer).
+ * The sums of `metric` for `gateways` by `by` at every minute boundary of the range ending at the
+ * evaluation time and one minute before it: a subquery reading one sample per series and step.
+ * changeMinutes takes the growth between neighbours.
  */
 export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
   const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
-  const m = promDuration(minuteSeconds);
-  const step = `(((${v} - ${v} offset ${m}) >= 0) or ${v})`;
-  return `(sum by (${by.join(', ')}) (${step}) > 0)[${promDuration(rangeSeconds)}:${m}]`;
+  return `sum by (${by.join(', ')}) (${v})[${promDuration(rangeSeconds + minuteSeconds)}:${promDuration(minuteSeconds)}]`;
 }
 
 /** The series API selector of every minute family's series of `gateways` (counted before the minute queries are planned). */
@@ -73,7 +69,7 @@ export function planMinuteQueries(
   matchers: string, series: ReadonlyArray<Readonly<Record<string, string>>>, gateways: readonly string[],
   rangeSeconds: number, minuteSeconds: number, budget = MINUTE_SAMPLE_BUDGET,
 ): MinuteQuery[] {
-  const steps = Math.ceil(rangeSeconds / minuteSeconds);
+  const steps = Math.ceil(rangeSeconds / minuteSeconds) + 1;
   const counts = new Map<string, number>();
   for (const labels of series) {
     const k = `${labels.__name__ ?? ''}\u0000${labels.gateway ?? ''}`;
@@ -128,11 +124,17 @@ function addTo(s: MinuteSums, k: number, n: number): void {
 
 /**
  * The minutes per measure of every (gateway, transport) in the answers, keyed `gateway\0transport`,
- * from the answers to the planned minute queries (each with its family). Tallies as the running
- * proxy keeps them: 502/504 outside outages among answered calls, missing among sequenced and
- * missing events, 502/504/timeouts among probes that reached the AC.
+ * from the answers to the planned minute queries (each with its family): a minute's count is the
+ * growth of a sum from the step before (a sum absent there, born within the minute, counts whole;
+ * the first step of the subquery, at `firstStep` unix seconds or before, only serves as the base).
+ * A minute in which any sum of the segment fell — a proxy restarted or went away, so its growth
+ * is unknown — is left out of every measure of that segment. Tallies as the running proxy keeps
+ * them: 502/504 outside outages among answered calls, missing among sequenced and missing events,
+ * 502/504/timeouts among probes that reached the AC.
  */
-export function changeMinutes(answers: ReadonlyArray<{ family: MinuteFamily; rows: readonly RangeSeries[] }>): Map<string, MinutesByMeasure> {
+export function changeMinutes(
+  answers: ReadonlyArray<{ family: MinuteFamily; rows: readonly RangeSeries[] }>, firstStep: number, minuteSeconds: number,
+): Map<string, MinutesByMeasure> {
   const minutes = new Map<string, Map<number, Minute>>();
   const at = (gateway: string, transport: string, t: number): Minute => {
     const k = key(gateway, transport);
@@ -157,15 +159,26 @@ export function changeMinutes(answers: ReadonlyArray<{ family: MinuteFamily; row
       if (l.result === '502' || l.result === '504' || l.result === 'timeout') m.probeFailed += v;
     },
   };
+  const fell = new Set<string>();
   for (const { family, rows } of answers) {
     for (const { metric, values } of rows) {
-      for (const [t, v] of values) if (Number.isFinite(v) && v > 0) fill[family](at(metric.gateway ?? '', metric.transport ?? 'unknown', t), metric, v);
+      const gateway = metric.gateway ?? '';
+      const transport = metric.transport ?? 'unknown';
+      const before = new Map(values.map(([t, v]) => [Math.round(t), v]));
+      for (const [time, v] of values) {
+        const t = Math.round(time);
+        if (t <= firstStep || !Number.isFinite(v)) continue;
+        const grew = v - (before.get(t - minuteSeconds) ?? 0);
+        if (grew < 0) fell.add(`${key(gateway, transport)}\u0000${t}`);
+        else if (grew > 0) fill[family](at(gateway, transport, t), metric, grew);
+      }
     }
   }
   const out = new Map<string, MinutesByMeasure>();
   for (const [k, byTime] of minutes) {
     const sums = { errors: zero(), loss: zero(), probes: zero() };
-    for (const m of byTime.values()) {
+    for (const [t, m] of byTime) {
+      if (fell.has(`${k}\u0000${t}`)) continue;
       addTo(sums.errors, m.failed - m.outage, m.calls - m.aborts - m.outage);
       addTo(sums.loss, m.missing, m.sequenced + m.missing);
       addTo(sums.probes, m.probeFailed, m.probes - m.probeUnreachable);
