@@ -18,7 +18,7 @@ import {
   RULES_INTERVAL_SECONDS, type Activity,
 } from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { anyCount, chartCounts, familyRows, increments, mergeRows, Period, segmentKey } from './counts.js';
+import { anyCount, chartCounts, familyIncrements, Period, segmentKey } from './counts.js';
 import { humanDuration } from './args.js';
 import { changeMinutes, minuteSeriesSelector, planMinuteQueries } from './minutes.js';
 import { fleetProbes, mergeFleetProbes } from './probes.js';
@@ -251,10 +251,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const rowsOf = (start: readonly InstantSample[], segments: { plus: InstantSample[]; minus: InstantSample[] }): Record<CounterName, InstantSample[]> => {
     const rows = {} as Record<CounterName, InstantSample[]>;
     for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
-      rows[name] = mergeRows(
-        increments(familyRows(answers.end, family), familyRows(start, family)),
-        increments(familyRows(segments.plus, family), familyRows(segments.minus, family)),
-      );
+      rows[name] = familyIncrements(family, [[answers.end, start], [segments.plus, segments.minus]]);
     }
     return rows;
   };

@@ -146,42 +146,45 @@ export class Period {
 /** Whether any counter of the array is above 0. */
 export const anyCount = (c: Float64Array): boolean => c.some((v) => v > 0);
 
-const rowKey = (metric: Readonly<Record<string, string>>): string =>
-  JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-
-/** Rows with the same labels summed into one (answers of several queries about one family). */
-export function mergeRows(...answers: ReadonlyArray<readonly InstantSample[]>): InstantSample[] {
+/** Each group's sum of one family in an answer grouped by metric name and labels, keyed by the family's `by` values. */
+function familySums(rows: readonly InstantSample[], family: CounterFamily): Map<string, InstantSample> {
   const out = new Map<string, InstantSample>();
-  for (const rows of answers) {
-    for (const { metric, value } of rows) {
-      const k = rowKey(metric);
-      const row = out.get(k);
-      if (row === undefined) out.set(k, { metric, value });
-      else row.value += value;
-    }
-  }
-  return [...out.values()];
-}
-
-/** The rows of one family in an answer grouped by metric name and every family's labels, on the family's own labels. */
-export function familyRows(rows: readonly InstantSample[], family: CounterFamily): InstantSample[] {
-  const mine: InstantSample[] = [];
   for (const { metric, value } of rows) {
     if (metric.__name__ !== family.metric) continue;
+    let key = '';
+    for (const name of family.by) key += `${metric[name] ?? ''}\u0000`;
+    const row = out.get(key);
+    if (row !== undefined) {
+      row.value += value;
+      continue;
+    }
     const labels: Record<string, string> = {};
     for (const name of family.by) if (metric[name] !== undefined) labels[name] = metric[name];
-    mine.push({ metric: labels, value });
+    out.set(key, { metric: labels, value });
   }
-  return mergeRows(mine);
+  return out;
 }
 
 /**
- * Per group, the sums added minus the sums subtracted (absent: 0). For processes whose counters
- * never went back this is never below 0; a group that would be is counted as 0.
+ * One family's exact increments by its `by` labels: for each pair of answers (the sums at the end
+ * of some processes or period, the sums at its start), per group the end minus the start (absent:
+ * 0), summed over the pairs. For processes whose counters never went back this is never below 0;
+ * a group that would be is counted as 0.
  */
-export function increments(plus: readonly InstantSample[], minus: readonly InstantSample[]): InstantSample[] {
-  const before = new Map(mergeRows(minus).map((r) => [rowKey(r.metric), r.value]));
-  return mergeRows(plus).map(({ metric, value }) => ({ metric, value: Math.max(0, value - (before.get(rowKey(metric)) ?? 0)) }));
+export function familyIncrements(
+  family: CounterFamily, pairs: ReadonlyArray<readonly [readonly InstantSample[], readonly InstantSample[]]>,
+): InstantSample[] {
+  const out = new Map<string, InstantSample>();
+  for (const [plus, minus] of pairs) {
+    const before = familySums(minus, family);
+    for (const [key, { metric, value }] of familySums(plus, family)) {
+      const grew = Math.max(0, value - (before.get(key)?.value ?? 0));
+      const row = out.get(key);
+      if (row === undefined) out.set(key, { metric, value: grew });
+      else row.value += grew;
+    }
+  }
+  return [...out.values()];
 }
 
 /**
