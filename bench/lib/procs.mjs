@@ -74,6 +74,13 @@ export function spawnPinned(cpu, command, args, options = {}) {
   return child;
 }
 
+/** Registers a child started elsewhere, so that it too is stopped by PID on exit, signal or error. */
+export function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** Reads the first JSON line a child prints on stdout (bounded by `timeoutMs`). */
 export async function firstJsonLine(child, timeoutMs = 15000) {
   let text = '';

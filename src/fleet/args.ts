@@ -19,6 +19,10 @@ export interface ReportArgs {
   format: Format;
   out: string | null;
   timeoutMs: number;
+  /** The report's end (unix ms): --time, or null for now. */
+  time: number | null;
+  /** Where to write each query's cost (`stats=all`) as JSON lines; `-` for stderr; null: not asked. */
+  queryStats: string | null;
   /** Width of the before/after verdict's buckets (--change-bucket), seconds. */
   changeBucketSeconds: number;
   /** Request headers: Authorization and any --prometheus-header. */
@@ -35,11 +39,15 @@ Options:
   --prometheus URL              base URL of the query API, path prefix included
                                 (https://mimir.example.com/prometheus); required
   --range DURATION              period the report covers, ending now (default 24h): 30m, 6h, 7d, 1h30m
+  --time TIME                   end the range at TIME instead of now: RFC 3339 (2026-12-06T18:00:00Z)
+                                or unix seconds
   --selector '{…}'              label matchers choosing the proxies (default ${DEFAULT_SELECTOR})
   --format FORMAT               text | markdown | json | html (default text); json has /api/report's shape,
                                 html is the status page
   --out FILE                    write the report to FILE instead of stdout
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
+  --query-stats FILE            write each query's name, time and samples read (Prometheus' stats=all)
+                                as JSON lines to FILE (- for stderr)
   --change-bucket DURATION      the "minute" a before/after verdict compares (default 1m; at least the
                                 scrape interval, at most a tenth of the range)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
@@ -56,10 +64,12 @@ series for the selector; 2 invalid options or a selector Prometheus rejects.
 const OPTIONS = {
   prometheus: { type: 'string' },
   range: { type: 'string' },
+  time: { type: 'string' },
   selector: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
   timeout: { type: 'string' },
+  'query-stats': { type: 'string' },
   'change-bucket': { type: 'string' },
   'prometheus-user': { type: 'string' },
   'prometheus-password': { type: 'string' },
@@ -79,7 +89,25 @@ export function parseDurationSeconds(text: string): number | null {
   return seconds > 0 ? seconds : null;
 }
 
+/** `24h`, `7d`, `90m`, `45s`: the largest unit that divides the range (days from 2 days on). */
+export function humanDuration(seconds: number): string {
+  if (seconds >= 172_800 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 const bad = (message: string): FleetError => new FleetError(message, 2);
+
+/** `2026-12-06T18:00:00Z` (a zone is required) or unix seconds → unix ms; null when neither. */
+export function parseTime(text: string): number | null {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(t)) return null;
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? ms : null;
+}
 
 function prometheusUrl(text: string | undefined): URL {
   if (text === undefined || text === '') throw bad('report needs --prometheus URL (e.g. --prometheus http://prometheus:9090)');
@@ -108,13 +136,17 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
     throw bad(text.split('\n')[0] ?? text);
   }
   if (values.help) {
-    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, changeBucketSeconds: 60, headers: {} };
+    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, time: null, queryStats: null, changeBucketSeconds: 60, headers: {} };
   }
   const url = prometheusUrl(values.prometheus);
 
   const rangeText = values.range ?? '24h';
   const range = parseDurationSeconds(rangeText);
   if (range === null || range < 10) throw bad(`--range: expected a duration of at least 10s such as 30m, 24h or 7d, got ${JSON.stringify(rangeText)}`);
+  const time = values.time === undefined ? null : parseTime(values.time);
+  if (time === null && values.time !== undefined) {
+    throw bad(`--time: expected an RFC 3339 time such as 2026-12-06T18:00:00Z or unix seconds, got ${JSON.stringify(values.time)}`);
+  }
   const timeoutText = values.timeout ?? '30s';
   const timeout = parseDurationSeconds(timeoutText);
   if (timeout === null) throw bad(`--timeout: expected a duration such as 10s or 2m, got ${JSON.stringify(timeoutText)}`);
@@ -161,6 +193,6 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
 
   return {
     help: false, url, rangeSeconds: Math.round(range), selector, format, out: values.out ?? null,
-    timeoutMs: Math.max(1, Math.round(timeout * 1000)), changeBucketSeconds: Math.round(bucket), headers,
+    timeoutMs: Math.max(1, Math.round(timeout * 1000)), time, queryStats: values['query-stats'] ?? null, changeBucketSeconds: Math.round(bucket), headers,
   };
 }

@@ -1,19 +1,32 @@
 /**
  * The fleet report: counts queried from Prometheus across every proxy the selector matches,
  * turned into the same segment counts the running proxy keeps, and handed to the same assembler
- * (src/report/assemble.ts) — so figures, tests, thresholds and verdicts have one implementation.
+ * (src/report/assemble.ts) — so figures, statistics and verdicts have one implementation.
+ *
+ * Three rounds of queries, each cheap: which proxies ran and their start times (one series per
+ * proxy), the raw start times of the few proxies that restarted, started or stopped within the
+ * range, and then every count, activity time, identity and chart at once.
  */
-import { assembleGateways, assembleReport, type GatewaySnapshotEntry, type SegmentCounts, type SeriesCounts } from '../report/assemble.js';
-import { emptyCounters } from '../report/figures.js';
+import { assembleGateways, assembleReport, type SegmentCounts } from '../report/assemble.js';
 import { oneLookDecider } from '../report/decider.js';
+import { emptyCounters } from '../report/figures.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../report/recommend.js';
-import { F, HEADERS_BOUNDS_MS, acErrorField, errorField } from '../report/ring.js';
 import type { GatewayReport, TransportReport } from '../report/types.js';
-import { AC_ERRORS, NO_GATEWAY, NO_TRANSPORT, isGatewayPool, type AcError } from '../vocabulary.js';
+import { isGatewayPool } from '../vocabulary.js';
+import {
+  activityFromCheckpoints, activityFromRules, activitySeriesQuery, checkpointCount, checkpointQuery, checkpointTimes, ruleQueries,
+  RULES_INTERVAL_SECONDS, type Activity,
+} from './activity.js';
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
-import { collectFleetProbes, mergeFleetProbes } from './probes.js';
-import { changeMinutes } from './minutes.js';
-import { fleetQueries, selectorMatchers, type CounterName } from './queries.js';
+import { anyCount, chartCounts, familyIncrements, Period, segmentKey } from './counts.js';
+import { humanDuration } from './args.js';
+import { changeMinutes, minuteSeriesSelector, planMinuteQueries } from './minutes.js';
+import { fleetProbes, mergeFleetProbes } from './probes.js';
+import {
+  baseQueries, COUNTER_FAMILIES, selectorMatchers, sumsQuery, targetSumsQuery, timelineQuery, type CounterName,
+} from './queries.js';
+import { fleetSnapshot } from './snapshot.js';
+import { instantsOf, LOOKBACK_SECONDS, planTargets, segmentTerms, targetOf, timelines } from './timeline.js';
 
 /** The window (the status page's "last 15 minutes") is the end of the range, at most this long. */
 export const FLEET_WINDOW_SECONDS = 900;
@@ -21,6 +34,8 @@ export const FLEET_WINDOW_SECONDS = 900;
 export const FLEET_SERIES_BUCKETS = 30;
 /** Queries in flight at once: enough to be quick, few enough not to load a busy Prometheus. */
 const CONCURRENCY = 4;
+/** Proxies per query of restarted proxies' sums: few queries, short enough for any server's limits. */
+const PROXIES_PER_QUERY = 50;
 
 export interface FleetOptions {
   client: PromClient;
@@ -33,6 +48,25 @@ export interface FleetOptions {
   minuteSeconds?: number;
 }
 
+/** How the report was computed, for its reader and for --query-stats. */
+export interface FleetPlan {
+  /** Where first/last activity (and so transport-change times) came from. */
+  activity: 'recording rules' | 'raw series';
+  /** The resolution of those times, seconds. */
+  activityResolutionSeconds: number;
+  /** When the recording rules exist but began after the range start: since when (unix ms). */
+  rulesSince: number | null;
+  /** Proxies counted process by process (restarted, started or stopped within the range). */
+  restartedProxies: number;
+  /** Gateways that changed transport within the range, and the minute queries asked for them (minutes.ts). */
+  changedGateways: number;
+  minuteQueries: number;
+  /** The width of those minutes (--change-bucket), seconds. */
+  minuteSeconds: number;
+  /** Queries asked. */
+  queries: number;
+}
+
 /** What a fleet report is: the `/api/report` and `/api/gateways` documents, and where they came from. */
 export interface FleetReport {
   report: TransportReport;
@@ -40,6 +74,9 @@ export interface FleetReport {
   /** build_info series within the range: one per proxy process. */
   proxies: number;
   source: { prometheus: string; selector: string; rangeSeconds: number };
+  plan: FleetPlan;
+  /** The exact increments of every counter family over the range and the window, by the family's labels. */
+  counts: Record<'range' | 'window', Record<CounterName, InstantSample[]>>;
 }
 
 /** Window and bucket sizes for a range: 30 buckets over min(range, 15 min). */
@@ -50,7 +87,7 @@ export function windowFor(rangeSeconds: number): { windowSeconds: number; bucket
 }
 
 /** Runs `tasks` with at most `limit` at once; the first failure rejects (the rest are left to finish). */
-async function limited<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+async function limited<T>(tasks: ReadonlyArray<() => Promise<T>>, limit: number): Promise<T[]> {
   const results = new Array<T>(tasks.length);
   let next = 0;
   let failed = false;
@@ -69,264 +106,217 @@ async function limited<T>(tasks: Array<() => Promise<T>>, limit: number): Promis
   return results;
 }
 
-const key = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
-const finite = (v: number): number => (Number.isFinite(v) && v > 0 ? v : 0);
+const chunks = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-/** The FIELDS slot of a 502/504 by origin (a label value), or undefined for any other code. */
-const errorSlot = (code: string | undefined, origin: string): number | undefined =>
-  errorField(Number(code), origin === 'proxy' ? 'proxy' : 'upstream');
-
-/** Histogram bin (FIELDS slot) of a bucket's `le`, or undefined when the bound is not the proxy's. */
-function binOf(le: string | undefined): number | undefined {
-  if (le === '+Inf') return F.hist + HEADERS_BOUNDS_MS.length;
-  const ms = Number(le) * 1000;
-  const i = HEADERS_BOUNDS_MS.findIndex((b) => Math.abs(b - ms) < 1e-6);
-  return i < 0 ? undefined : F.hist + i;
+/** What to do when the server refuses a query for its cost. */
+function remedy(name: string): string {
+  if (name.startsWith('activity.')) {
+    return 'load prometheus/fleet-rules.yml into Prometheus (the report then reads one sample per gateway and transport), or shorten --range';
+  }
+  if (name.startsWith('minutes.')) {
+    return 'a wider --change-bucket (fewer buckets per changed gateway), or shorten --range';
+  }
+  return 'narrow --selector (one cluster or namespace per report), shorten --range, or raise the server\'s limits ' +
+    '(Prometheus: --query.max-samples, --query.timeout; and --timeout here)';
 }
 
-/** Counter arrays of one period (range or window), per segment and per transport. */
-class Period {
-  readonly segments = new Map<string, { gateway: string; transport: string; c: Float64Array }>();
-  readonly transports = new Map<string, Float64Array>();
-
-  seg(gateway: string, transport: string): Float64Array {
-    const k = key(gateway, transport);
-    let s = this.segments.get(k);
-    if (s === undefined) {
-      s = { gateway, transport, c: emptyCounters() };
-      this.segments.set(k, s);
+/** The client with every query named, and a refusal for cost turned into a message with the remedy. */
+function askers(client: PromClient, rangeSeconds: number, count: () => void) {
+  const explain = (name: string) => (error: unknown): never => {
+    if (error instanceof FleetError && (error.code === 'query_limit' || error.code === 'query_timeout')) {
+      throw new FleetError(`${error.message}: query ${name} over --range ${humanDuration(rangeSeconds)}; ${remedy(name)}`, 1, error.code);
     }
-    return s.c;
-  }
-
-  tp(transport: string): Float64Array {
-    let c = this.transports.get(transport);
-    if (c === undefined) {
-      c = emptyCounters();
-      this.transports.set(transport, c);
-    }
-    return c;
-  }
-
-  /** Fills the counters from the answers to the count queries of this period. */
-  fill(rows: Record<CounterName, InstantSample[]>): void {
-    // Per gateway: every status, then the 502/504 split by origin where the proxy exports it
-    // (gateway_errors_total); a remainder with no origin is counted as the AC's own answer.
-    const perCode = new Map<string, number>();
-    for (const { metric, value } of rows.gatewayRequests) {
-      const v = finite(value);
-      const { gateway = '', transport = 'unknown', code } = metric;
-      const c = this.seg(gateway, transport);
-      c[F.requests] = (c[F.requests] ?? 0) + v;
-      if (code === '499') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;
-      if (errorSlot(code, 'upstream') !== undefined) {
-        const k = `${key(gateway, transport)}\u0000${code}`;
-        perCode.set(k, (perCode.get(k) ?? 0) + v);
-      }
-    }
-    for (const { metric, value } of rows.gatewayErrors) {
-      const { gateway = '', transport = 'unknown', code, origin = 'upstream' } = metric;
-      const slot = errorSlot(code, origin);
-      const k = `${key(gateway, transport)}\u0000${code}`;
-      const left = perCode.get(k);
-      if (slot === undefined || left === undefined) continue;
-      const v = Math.min(finite(value), left);
-      const c = this.seg(gateway, transport);
-      c[slot] = (c[slot] ?? 0) + v;
-      perCode.set(k, left - v);
-    }
-    for (const [k, left] of perCode) {
-      const [gateway = '', transport = '', code] = k.split('\u0000');
-      const c = this.seg(gateway, transport);
-      const slot = errorSlot(code, 'upstream') as number;
-      c[slot] = (c[slot] ?? 0) + left;
-    }
-    const events: Array<[CounterName, number]> = [
-      ['events', F.events], ['sequenced', F.sequenced], ['missing', F.missing], ['outOfOrder', F.outOfOrder], ['duplicate', F.duplicate],
-      ['outages', F.outages], ['outageErrors', F.outageErrors],
-      ['sequenceRequested', F.sequenceRequested],
-    ];
-    for (const [name, slot] of events) {
-      for (const { metric, value } of rows[name]) {
-        const v = finite(value);
-        const { gateway = '', transport = 'unknown' } = metric;
-        const c = this.seg(gateway, transport);
-        c[slot] = (c[slot] ?? 0) + v;
-        const t = this.tp(transport);
-        t[slot] = (t[slot] ?? 0) + v;
-      }
-    }
-    // The AC's error answers by word, per gateway (calls naming none under `none`) and per transport.
-    for (const { metric, value } of rows.acErrors) {
-      const error = (AC_ERRORS as readonly string[]).includes(metric.error ?? '') ? (metric.error as AcError) : 'other';
-      const v = finite(value);
-      const { gateway = '', transport = 'unknown' } = metric;
-      const slot = acErrorField(error);
-      for (const c of [this.seg(gateway, transport), this.tp(transport)]) c[slot] = (c[slot] ?? 0) + v;
-    }
-    // Per transport: requests_total carries the origin; calls that name no gateway only appear here
-    // (gateway label `none`, transport `none`), so they also make the `none` segment.
-    for (const { metric, value } of rows.transportRequests) {
-      const v = finite(value);
-      const { transport = 'unknown', code, origin = 'upstream' } = metric;
-      const targets = [this.tp(transport), ...(transport === NO_TRANSPORT ? [this.seg(NO_GATEWAY, NO_TRANSPORT)] : [])];
-      for (const c of targets) {
-        c[F.requests] = (c[F.requests] ?? 0) + v;
-        if (origin === 'client') c[F.clientAborts] = (c[F.clientAborts] ?? 0) + v;
-        else {
-          const slot = errorSlot(code, origin);
-          if (slot !== undefined) c[slot] = (c[slot] ?? 0) + v;
-        }
-      }
-    }
-    // Cumulative `le` buckets → per-bin counts, per transport.
-    const cumulative = new Map<string, Array<[number, number]>>();
-    for (const { metric, value } of rows.latency) {
-      const bin = binOf(metric.le);
-      if (bin === undefined) continue;
-      const t = metric.transport ?? 'unknown';
-      const list = cumulative.get(t) ?? [];
-      list.push([bin, finite(value)]);
-      cumulative.set(t, list);
-    }
-    for (const [transport, list] of cumulative) {
-      list.sort((a, b) => a[0] - b[0]);
-      const c = this.tp(transport);
-      let below = 0;
-      for (const [bin, total] of list) {
-        c[bin] = Math.max(0, total - below);
-        below = Math.max(below, total);
-      }
-    }
-  }
-}
-
-const anyCount = (c: Float64Array): boolean => c.some((v) => v > 0);
-
-/** Series counts of every transport from the four matrix answers. */
-function seriesCounts(
-  answers: Record<'requests' | 'errors' | 'sequenced' | 'missing', RangeSeries[]>,
-  now: number, windowSeconds: number, bucketSeconds: number,
-): Map<string, SeriesCounts> {
-  const n = Math.round(windowSeconds / bucketSeconds);
-  const last = Math.floor(now / 1000 / bucketSeconds) * bucketSeconds;
-  const first = last - (n - 1) * bucketSeconds;
-  const out = new Map<string, SeriesCounts>();
-  const of = (transport: string): SeriesCounts => {
-    let s = out.get(transport);
-    if (s === undefined) {
-      const zeros = (): number[] => new Array<number>(n).fill(0);
-      s = { start: (first - bucketSeconds) * 1000, requests: zeros(), errors: zeros(), lossDenominator: zeros(), missing: zeros() };
-      out.set(transport, s);
-    }
-    return s;
+    throw error;
   };
-  const put = (rows: RangeSeries[], pick: (s: SeriesCounts) => number[][]): void => {
-    for (const { metric, values } of rows) {
-      const arrays = pick(of(metric.transport ?? 'unknown'));
-      for (const [t, v] of values) {
-        const i = Math.round((t - first) / bucketSeconds);
-        if (i < 0 || i >= n) continue;
-        for (const a of arrays) a[i] = (a[i] ?? 0) + finite(v);
-      }
-    }
+  return {
+    vector: (name: string, expr: string, at?: number): Promise<InstantSample[]> => {
+      count();
+      return client.vector(expr, name, at).catch(explain(name));
+    },
+    matrix: (name: string, expr: string): Promise<RangeSeries[]> => {
+      count();
+      return client.matrix(expr, name).catch(explain(name));
+    },
+    series: (name: string, selector: string, start: number): Promise<Array<Record<string, string>>> => {
+      count();
+      return client.series(selector, start, name).catch(explain(name));
+    },
   };
-  put(answers.requests, (s) => [s.requests]);
-  put(answers.errors, (s) => [s.errors]);
-  put(answers.sequenced, (s) => [s.lossDenominator]);
-  put(answers.missing, (s) => [s.missing, s.lossDenominator]);
-  return out;
 }
 
 /** Queries Prometheus and assembles the fleet's report. */
 export async function collectFleet(options: FleetOptions): Promise<FleetReport> {
   const { client, selector, rangeSeconds, now } = options;
   const { windowSeconds, bucketSeconds } = windowFor(rangeSeconds);
-  const q = fleetQueries(selector, rangeSeconds, windowSeconds, bucketSeconds);
+  const m = selectorMatchers(selector);
+  const q = baseQueries(selector, windowSeconds, bucketSeconds);
   const source = { prometheus: client.where, selector, rangeSeconds };
+  let asked = 0;
+  const ask = askers(client, rangeSeconds, () => asked++);
+  const nowS = now / 1000;
 
-  // One query first: an unreachable Prometheus or a rejected selector fails once, not 27 times.
-  const proxies = (await client.vector(q.proxies))[0]?.value ?? 0;
-  if (proxies === 0 && ((await client.vector(q.present))[0]?.value ?? 0) === 0) {
-    throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1);
+  const startedAt = now - rangeSeconds * 1000;
+  let activityLater: (() => Activity) | null = null;
+  // One question first: an unreachable Prometheus or a rejected selector fails once, not 40 times.
+  // The series API reads the index only: proxies seen within the range, whatever its length.
+  const proxies = new Set((await ask.series('proxies', q.proxies, startedAt)).map((labels) => targetOf(labels).key)).size;
+  if (proxies === 0 && ((await ask.vector('present', q.present))[0]?.value ?? 0) === 0) {
+    throw new FleetError(`no cassia_proxy_ series at ${client.where} for selector ${selector}`, 1, 'no_series');
   }
 
-  const countNames = Object.keys(q.counts);
-  const seriesNames = ['requests', 'errors', 'sequenced', 'missing'] as const;
-  const tasks: Array<() => Promise<InstantSample[] | RangeSeries[]>> = [
-    ...countNames.map((name) => () => client.vector(q.counts[name] as string)),
-    () => client.vector(q.firstActive),
-    () => client.vector(q.lastActive),
-    () => client.vector(q.gatewayInfo),
-    () => client.vector(q.gatewayOnline),
-    ...seriesNames.map((name) => () => client.matrix(q.series[name])),
-  ];
-  const answers = await limited(tasks, CONCURRENCY);
-  const counts = new Map(countNames.map((name, i) => [name, answers[i] as InstantSample[]]));
-  let at = countNames.length;
-  const firstActive = answers[at++] as InstantSample[];
-  const lastActive = answers[at++] as InstantSample[];
-  const info = answers[at++] as InstantSample[];
-  const online = answers[at++] as InstantSample[];
-  const series = Object.fromEntries(seriesNames.map((name) => [name, answers[at++] as RangeSeries[]])) as Record<(typeof seriesNames)[number], RangeSeries[]>;
+  // Round 1: the proxies' start times (now, and at each period's start, each asked at that time),
+  // whether the recording rules ran through the range, and how many raw series a checkpoint reads.
+  const rules = ruleQueries(m);
+  const rangeStart = startedAt;
+  const windowStart = now - windowSeconds * 1000;
+  const [seen, startNow, atRange, atWindow, since, activitySeries] = await limited<unknown>([
+    () => ask.series('targets.seen', q.start, startedAt),
+    () => ask.vector('targets.now', q.start),
+    () => ask.vector('targets.atRangeStart', q.start, rangeStart),
+    // A range no longer than the window starts where the window does: one question for both.
+    () => (windowStart === rangeStart ? Promise.resolve([]) : ask.vector('targets.atWindowStart', q.start, windowStart)),
+    () => ask.vector('activity.rulesSince', rules.since),
+    () => ask.vector('activity.series', activitySeriesQuery(m)),
+  ], CONCURRENCY) as [Array<Record<string, string>>, InstantSample[], InstantSample[], InstantSample[], InstantSample[], InstantSample[]];
+  const plan = planTargets(seen, startNow, atRange, windowStart === rangeStart ? atRange : atWindow);
+  const rulesSince = since[0]?.value;
+  const useRules = rulesSince !== undefined && Number.isFinite(rulesSince) && rulesSince <= nowS - rangeSeconds;
 
-  const period = (prefix: 'range' | 'window'): Period => {
-    const p = new Period();
+  // Round 2: the processes of the proxies that did not run one process through the range.
+  const lines = plan.timeline.length === 0 ? new Map<string, never>() : timelines(
+    (await limited(chunks(plan.timeline, PROXIES_PER_QUERY).map((group) => () =>
+      ask.matrix('targets.timeline', timelineQuery(m, [...new Set(group.map((t) => t.labels.instance ?? ''))], rangeSeconds + LOOKBACK_SECONDS))),
+    CONCURRENCY)).flat(),
+    plan.timeline,
+  );
+  const excluded = [...new Set(plan.timeline.map((t) => t.labels.instance ?? ''))];
+
+  // Round 3: everything else at once. Sums at the end and at each period's start, each its own
+  // query at its own time and one per family (no query holds every series of the fleet at once,
+  // which is what sets Prometheus' peak memory); the segments of the restarted proxies; activity;
+  // identity; charts.
+  const answers = { end: [] as InstantSample[], rangeStart: [] as InstantSample[], windowStart: [] as InstantSample[] };
+  const restarted = { range: { plus: [] as InstantSample[], minus: [] as InstantSample[] }, window: { plus: [] as InstantSample[], minus: [] as InstantSample[] } };
+  const tasks: Array<() => Promise<unknown>> = [];
+  const instants: Array<[keyof typeof answers, number | undefined]> = [['end', undefined], ['rangeStart', rangeStart]];
+  // A range no longer than the window starts where the window does: one question for both.
+  if (windowStart !== rangeStart) instants.push(['windowStart', windowStart]);
+  for (const [name, family] of Object.entries(COUNTER_FAMILIES)) {
+    const sums = sumsQuery(m, excluded, { [name]: family });
+    for (const [instant, at] of instants) {
+      tasks.push(async () => { answers[instant].push(...await ask.vector(`counts.${instant}.${name}`, sums, at)); });
+    }
+  }
+  // The restarted proxies' segments: their sums at each instant a process ends or a period starts.
+  for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
+    const terms = [...lines.values()].flatMap((l) => segmentTerms(l.target, l.processes, nowS - seconds, nowS, plan.lookups(l.target.key, period)));
+    for (const [t, { plus, minus }] of instantsOf(terms)) {
+      for (const [sign, targets] of [['plus', plus], ['minus', minus]] as const) {
+        for (const group of chunks(targets, PROXIES_PER_QUERY)) {
+          tasks.push(async () => restarted[period][sign].push(...await ask.vector(`counts.${period}.restarted`, targetSumsQuery(m, group), t * 1000)));
+        }
+      }
+    }
+  }
+  let activity: Activity = { first: new Map(), last: new Map(), lastEvent: new Map() };
+  let resolution = RULES_INTERVAL_SECONDS;
+  if (useRules) {
+    tasks.push(async () => {
+      const [first, last, lastEvent] = await Promise.all([
+        ask.vector('activity.first', rules.first), ask.vector('activity.last', rules.last), ask.vector('activity.lastEvent', rules.lastEvent),
+      ]);
+      activity = activityFromRules(first, last, lastEvent);
+    });
+  } else {
+    const intervals = checkpointCount(activitySeries[0]?.value ?? 0);
+    resolution = rangeSeconds / intervals;
+    const times = checkpointTimes(now, rangeSeconds, intervals);
+    const checkpoints = new Array<InstantSample[]>(times.length);
+    const query = checkpointQuery(m);
+    tasks.push(...times.map((t, j) => async () => { checkpoints[j] = await ask.vector(`activity.checkpoint${j}`, query, t); }));
+    // Read once every checkpoint has answered (below).
+    activityLater = () => activityFromCheckpoints(times, checkpoints.map((c) => c ?? []));
+  }
+  let info: InstantSample[] = [];
+  let online: InstantSample[] = [];
+  const charts = { counts: [] as RangeSeries[], errors: [] as RangeSeries[] };
+  tasks.push(async () => { info = await ask.vector('gatewayInfo', q.gatewayInfo); });
+  tasks.push(async () => { online = await ask.vector('gatewayOnline', q.gatewayOnline); });
+  tasks.push(async () => { charts.counts = await ask.matrix('chart.counts', q.charts.counts); });
+  tasks.push(async () => { charts.errors = await ask.matrix('chart.errors', q.charts.errors); });
+  await limited(tasks, CONCURRENCY);
+  if (activityLater !== null) activity = activityLater();
+
+  const rowsOf = (start: readonly InstantSample[], segments: { plus: InstantSample[]; minus: InstantSample[] }): Record<CounterName, InstantSample[]> => {
     const rows = {} as Record<CounterName, InstantSample[]>;
-    for (const [name, samples] of counts) if (name.startsWith(`${prefix}.`)) rows[name.slice(prefix.length + 1) as CounterName] = samples;
+    for (const [name, family] of Object.entries(COUNTER_FAMILIES) as Array<[CounterName, (typeof COUNTER_FAMILIES)[CounterName]]>) {
+      rows[name] = familyIncrements(family, [[answers.end, start], [segments.plus, segments.minus]]);
+    }
+    return rows;
+  };
+  const counts = {
+    range: rowsOf(answers.rangeStart, restarted.range),
+    window: rowsOf(windowStart === rangeStart ? answers.rangeStart : answers.windowStart, restarted.window),
+  };
+  const period = (rows: Record<CounterName, InstantSample[]>): Period => {
+    const p = new Period();
     p.fill(rows);
     return p;
   };
-  const range = period('range');
-  const window = period('window');
-
-  const startedAt = now - rangeSeconds * 1000;
-  const firstAt = new Map<string, number>();
-  const lastAt = new Map<string, number>();
-  const lastEventAt = new Map<string, number>();
-  for (const { metric, value } of firstActive) {
-    const k = key(metric.gateway ?? '', metric.transport ?? 'unknown');
-    if (Number.isFinite(value)) firstAt.set(k, Math.min(firstAt.get(k) ?? Infinity, value * 1000));
-  }
-  for (const { metric, value } of lastActive) {
-    if (!Number.isFinite(value)) continue;
-    const k = key(metric.gateway ?? '', metric.transport ?? 'unknown');
-    lastAt.set(k, Math.max(lastAt.get(k) ?? -Infinity, value * 1000));
-    if ((metric.stream ?? '') !== '') {
-      const g = metric.gateway ?? '';
-      lastEventAt.set(g, Math.max(lastEventAt.get(g) ?? -Infinity, value * 1000));
-    }
-  }
+  const range = period(counts.range);
+  const window = period(counts.window);
 
   const segments: SegmentCounts[] = [];
   for (const [k, { gateway, transport, c }] of range.segments) {
     if (!anyCount(c)) continue;
-    // A count with no step of the activity query behind it grew after the last step (steps are
-    // aligned to multiples of the step, so up to one step before `now`): it happened just now.
-    const first = Math.max(startedAt, firstAt.get(k) ?? now);
+    // A count with no activity time behind it grew after the last step or rule evaluation: it
+    // happened just now.
+    const first = Math.max(startedAt, activity.first.get(k) ?? now);
     segments.push({
-      gateway, transport, firstAt: first, lastAt: Math.max(first, lastAt.get(k) ?? now),
+      gateway, transport, firstAt: first, lastAt: Math.min(now, Math.max(first, activity.last.get(k) ?? now)),
       window: window.segments.get(k)?.c ?? emptyCounters(), totals: c,
     });
   }
-  const transportProbeCounts = mergeFleetProbes(segments, await collectFleetProbes(client, selector, rangeSeconds, windowSeconds, now));
+  const probeRows = (rows: Record<CounterName, InstantSample[]>) => ({ probes: rows.probes, probesOffline: rows.probesOffline, probeRtt: rows.probeRtt });
+  const transportProbeCounts = mergeFleetProbes(segments, fleetProbes({ range: probeRows(counts.range), window: probeRows(counts.window) }, activity, startedAt, now));
   // First seen first, as the running proxy orders its segments.
   segments.sort((a, b) => a.firstAt - b.firstAt || a.gateway.localeCompare(b.gateway) || a.transport.localeCompare(b.transport));
 
-  // The before/after verdicts' minutes, for the few gateways that changed transport in the range.
+  // Round 4, only when gateways changed transport in the range: the before/after verdicts' minutes
+  // of those gateways (minutes.ts: the one query that steps through the range, bounded per query).
   const perGateway = new Map<string, number>();
   for (const seg of segments) perGateway.set(seg.gateway, (perGateway.get(seg.gateway) ?? 0) + 1);
-  const changed = [...perGateway].filter(([gateway, n]) => n > 1 && !isGatewayPool(gateway)).map(([gateway]) => gateway);
-  const minutes = await changeMinutes(client, selectorMatchers(selector), changed, rangeSeconds, options.minuteSeconds ?? 60);
-  for (const seg of segments) seg.minutes = minutes.get(key(seg.gateway, seg.transport)) ?? seg.minutes;
+  const changed = [...perGateway].filter(([gateway, n]) => n > 1 && !isGatewayPool(gateway)).map(([gateway]) => gateway).sort();
+  const minuteSeconds = options.minuteSeconds ?? 60;
+  let minuteQueries = 0;
+  if (changed.length > 0) {
+    const planned = planMinuteQueries(m, await ask.series('minutes.series', minuteSeriesSelector(m, changed), startedAt), changed, rangeSeconds, minuteSeconds);
+    minuteQueries = planned.length;
+    const answers = await limited(planned.map((p) => async () => ({ family: p.family, rows: await ask.matrix(`minutes.${p.family}`, p.query) })), CONCURRENCY);
+    // The subquery's steps fall on multiples of the bucket (Prometheus aligns them to the epoch).
+    const firstStep = Math.ceil((nowS - rangeSeconds - minuteSeconds) / minuteSeconds) * minuteSeconds;
+    const minutes = changeMinutes(answers, firstStep, minuteSeconds);
+    for (const seg of segments) seg.minutes = minutes.get(segmentKey(seg.gateway, seg.transport)) ?? seg.minutes;
+  }
 
-  const snapshot = fleetSnapshot(segments, info, online, lastEventAt);
+  const snapshot = fleetSnapshot(segments, info, online, activity.lastEvent);
   const transportCounts = new Map<string, { window: Float64Array; totals: Float64Array }>();
   for (const [transport, totals] of range.transports) {
     if (!anyCount(totals)) continue;
     transportCounts.set(transport, { totals, window: window.transports.get(transport) ?? emptyCounters() });
   }
-  const charts = seriesCounts(series, now, windowSeconds, bucketSeconds);
+  const chartsByTransport = chartCounts(charts, now, windowSeconds, bucketSeconds);
+  const fleetPlan: FleetPlan = {
+    activity: useRules ? 'recording rules' : 'raw series',
+    activityResolutionSeconds: resolution,
+    rulesSince: rulesSince !== undefined && Number.isFinite(rulesSince) && !useRules ? rulesSince * 1000 : null,
+    restartedProxies: lines.size,
+    changedGateways: changed.length,
+    minuteQueries,
+    minuteSeconds,
+    queries: asked,
+  };
   const input = {
     generatedAt: now,
     startedAt,
@@ -335,58 +325,12 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     segments,
     snapshot,
     decider: oneLookDecider(options.thresholds ?? DEFAULT_THRESHOLDS),
-    series: (transport: string) => charts.get(transport),
+    series: (transport: string) => chartsByTransport.get(transport),
     transportCounts,
     transportProbeCounts,
     basis: 'over the range, every proxy the selector matches summed: CAPWAP gateways against MQTT gateways, each gateway one observation, ' +
-      'outages apart; before/after: the gateway\'s minutes under its previous transport against its current one',
+      'outages apart; before/after: the gateway\'s minutes under its previous transport against its current one; ' +
+      `first/last activity from ${fleetPlan.activity} at ${humanDuration(resolution)} resolution`,
   };
-  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source };
-}
-
-/**
- * What the fleet knows about each gateway besides its counts: identity and current transport from
- * gateway_info (when the proxies disagree on the transport, the most recently active one), online
- * from gateway_online (online when any proxy says so), the latest event from the activity query.
- */
-function fleetSnapshot(
-  segments: readonly SegmentCounts[], info: InstantSample[], online: InstantSample[], lastEventAt: Map<string, number>,
-): GatewaySnapshotEntry[] {
-  const latest = new Map<string, SegmentCounts>();
-  for (const s of segments) {
-    const best = latest.get(s.gateway);
-    if (best === undefined || s.lastAt > best.lastAt) latest.set(s.gateway, s);
-  }
-  const entries = new Map<string, { transports: Set<string>; name?: string; model?: string; version?: string }>();
-  for (const { metric } of info) {
-    const gateway = metric.gateway;
-    if (gateway === undefined || gateway === '') continue;
-    const e = entries.get(gateway) ?? { transports: new Set<string>() };
-    if (metric.transport) e.transports.add(metric.transport);
-    if (metric.name) e.name ??= metric.name;
-    if (metric.model) e.model ??= metric.model;
-    if (metric.version) e.version ??= metric.version;
-    entries.set(gateway, e);
-  }
-  const onlineOf = new Map<string, boolean>();
-  for (const { metric, value } of online) {
-    if (metric.gateway) onlineOf.set(metric.gateway, (onlineOf.get(metric.gateway) ?? false) || value > 0);
-  }
-  const macs = new Set([...entries.keys(), ...onlineOf.keys(), ...lastEventAt.keys()]);
-  const out: GatewaySnapshotEntry[] = [];
-  for (const mac of [...macs].sort()) {
-    if (isGatewayPool(mac) || mac === '') continue;
-    const e = entries.get(mac);
-    const ts = e ? [...e.transports] : [];
-    const transport = ts.length === 1 ? ts[0] : (latest.get(mac)?.transport ?? ts[0]);
-    if (transport === undefined) continue;
-    const last = lastEventAt.get(mac);
-    const on = onlineOf.get(mac);
-    // When the online state last changed is not among what the proxies export.
-    out.push({
-      mac, transport, name: e?.name ?? null, model: e?.model ?? null, version: e?.version ?? null,
-      online: on ?? null, onlineChangedAt: null, lastEventAt: last ?? null,
-    });
-  }
-  return out;
+  return { report: assembleReport(input), gateways: assembleGateways(input), proxies, source, plan: fleetPlan, counts };
 }

@@ -6,6 +6,7 @@
  */
 import { confidence, int, ms, pct } from '../report/format.js';
 import type { GatewayReport, Ratio, TransportReport } from '../report/types.js';
+import { humanDuration } from './args.js';
 import type { FleetReport } from './collect.js';
 
 interface Table {
@@ -20,15 +21,6 @@ interface Section {
   /** Text before the table (or instead of it when there are no rows). */
   notes: string[];
   table?: Table;
-}
-
-/** `24h`, `7d`, `90m`, `45s`: the largest unit that divides the range (days from 2 days on). */
-export function humanDuration(seconds: number): string {
-  if (seconds >= 172_800 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
 }
 
 const when = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
@@ -56,9 +48,27 @@ export function sections(fleet: FleetReport): { title: string; lines: string[]; 
     lines: [
       `Prometheus ${source.prometheus} · selector ${source.selector} · ${fleet.proxies} proxy instance${fleet.proxies === 1 ? '' : 's'}`,
       `range ${range}: ${when(report.startedAt)} → ${when(report.generatedAt)}`,
+      planLine(fleet),
     ],
     sections: out,
   };
+}
+
+/**
+ * Where the times came from and what the counts took: the recording rules or raw series (and why),
+ * how many proxies were counted process by process, and the gateways whose minutes were asked.
+ */
+export function planLine(fleet: FleetReport): string {
+  const p = fleet.plan;
+  const rules = p.activity === 'recording rules'
+    ? 'recording rules'
+    : p.rulesSince === null
+      ? 'raw series (no recording rules of prometheus/fleet-rules.yml found)'
+      : `raw series (the recording rules run only since ${when(new Date(p.rulesSince).toISOString())})`;
+  const restarted = p.restartedProxies === 0 ? '' : ` · ${p.restartedProxies} prox${p.restartedProxies === 1 ? 'y' : 'ies'} restarted, started or stopped within the range, counted process by process`;
+  const changed = p.changedGateways === 0 ? ''
+    : ` · ${p.changedGateways} gateway${p.changedGateways === 1 ? '' : 's'} changed transport: before/after minutes of ${humanDuration(p.minuteSeconds)} from ${p.minuteQueries} quer${p.minuteQueries === 1 ? 'y' : 'ies'}`;
+  return `activity times: ${rules}, ${humanDuration(p.activityResolutionSeconds)} resolution${restarted}${changed}`;
 }
 
 function transportsSection(report: TransportReport, range: string): Section {

@@ -5,10 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { renderStatusPage } from '../report/html.js';
-import { parseReportArgs, REPORT_HELP, type ReportArgs } from './args.js';
-import { createPromClient, displayUrl, FleetError } from './client.js';
+import { humanDuration, parseReportArgs, REPORT_HELP, type ReportArgs } from './args.js';
+import { createPromClient, displayUrl, FleetError, type QueryStats } from './client.js';
 import { collectFleet, type FleetReport } from './collect.js';
-import { humanDuration, renderMarkdown, renderText } from './format.js';
+import { planLine, renderMarkdown, renderText } from './format.js';
 
 export interface ReportIo {
   stdout?: { write(text: string): unknown };
@@ -29,12 +29,24 @@ export function render(fleet: FleetReport, format: ReportArgs['format']): string
       return renderStatusPage(fleet.report, fleet.gateways, {
         subtitle: 'fleet report',
         since: `last ${range}`,
-        source: `${fleet.proxies} proxy instance${fleet.proxies === 1 ? '' : 's'} via ${fleet.source.prometheus}, selector ${fleet.source.selector}, range ${range}`,
+        source: `${fleet.proxies} proxy instance${fleet.proxies === 1 ? '' : 's'} via ${fleet.source.prometheus}, selector ${fleet.source.selector}, range ${range}; ${planLine(fleet)}`,
         live: false,
       }).toString();
     }
     default: return renderText(fleet);
   }
+}
+
+/** Each answered query's cost as a JSON line, to a file or (for `-`) stderr; a write failure is said, not fatal. */
+async function writeStats(where: string, stats: readonly QueryStats[], stderr: { write(text: string): unknown }): Promise<void> {
+  const lines = stats.map((s) => `${JSON.stringify(s)}\n`).join('');
+  if (where === '-') {
+    stderr.write(lines);
+    return;
+  }
+  await writeFile(where, lines).catch((error: NodeJS.ErrnoException) => {
+    stderr.write(`cassia-ac-proxy report: cannot write ${where}: ${error.code ?? error.message}\n`);
+  });
 }
 
 /** Runs the command with the arguments after `report`. */
@@ -60,8 +72,12 @@ export async function reportMain(argv: readonly string[], io: ReportIo): Promise
   const context = (message: string): string =>
     `${message}${message.includes(where) ? '' : ` (Prometheus ${where})`}${message.includes(args.selector) ? '' : ` (selector ${args.selector})`}`;
   let text: string;
-  const now = io.now ?? Date.now();
-  const client = createPromClient({ url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now });
+  const now = args.time ?? io.now ?? Date.now();
+  const stats: QueryStats[] = [];
+  const client = createPromClient({
+    url: args.url, headers: args.headers, timeoutMs: args.timeoutMs, time: now,
+    ...(args.queryStats !== null ? { onStats: (s: QueryStats) => stats.push(s) } : {}),
+  });
   try {
     const fleet = await collectFleet({ client, selector: args.selector, rangeSeconds: args.rangeSeconds, now, minuteSeconds: args.changeBucketSeconds });
     text = render(fleet, args.format);
@@ -71,6 +87,7 @@ export async function reportMain(argv: readonly string[], io: ReportIo): Promise
   } finally {
     // Queries still in flight after a failure are cut off here; their errors no longer matter.
     await client.close().catch(() => undefined);
+    if (args.queryStats !== null) await writeStats(args.queryStats, stats, stderr);
   }
   if (args.out === null) {
     stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,22 +1,34 @@
 /**
  * The before/after verdict's minutes for the fleet report: per-minute counts of the gateways whose
- * transport changed within the range (usually a handful), from Prometheus. One subquery per
- * counter family, restricted to those gateways by a `gateway` matcher, so its cost grows with
- * the changed gateways and the range in minutes, never with the fleet.
+ * transport changed within the range (usually a handful), from Prometheus.
+ *
+ * This is the one place where a query steps through the range: a subquery answering, at each
+ * `--change-bucket` boundary (default 1 minute), the sums of the changed gateways' counters
+ * (restricted by a `gateway` matcher); a bucket's counts are the growth of those sums across it.
+ * Its cost is one sample per series of those gateways per bucket: it grows with the changed
+ * gateways and with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
+ * first from the series API (the index, no samples), and each family's gateways are split into
+ * queries of at most `MINUTE_SAMPLE_BUDGET` samples each, so no query nears the server's
+ * `query.max-samples` however many gateways moved; their number grows with the moved gateways.
  */
 import type { MinuteSums, MinutesByMeasure } from '../report/verdict.js';
-import type { PromClient, RangeSeries } from './client.js';
+import type { RangeSeries } from './client.js';
 import { promDuration, vectorSelector } from './queries.js';
 
 /** The families the minutes are built from, with the labels each is summed by. */
-const FAMILIES = {
+export const MINUTE_FAMILIES = {
   requests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
   outage: { metric: 'cassia_proxy_gateway_outage_errors_total', by: ['gateway', 'transport'] },
   sequenced: { metric: 'cassia_proxy_events_sequenced_total', by: ['gateway', 'transport'] },
   missing: { metric: 'cassia_proxy_events_missing_total', by: ['gateway', 'transport'] },
   probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] },
 } as const;
-type Family = keyof typeof FAMILIES;
+export type MinuteFamily = keyof typeof MINUTE_FAMILIES;
+
+/** Samples one minute query may load: 4 % of Prometheus' default query.max-samples (50 M). */
+export const MINUTE_SAMPLE_BUDGET = 2_000_000;
+/** Samples each series costs a minute query per bucket (see the module's comment). */
+const SAMPLES_PER_STEP = 1;
 
 /** A regex matching exactly these gateway labels (MACs: no regex metacharacters but `.` is escaped anyway). */
 function gatewayRegex(gateways: readonly string[]): string {
@@ -24,14 +36,64 @@ function gatewayRegex(gateways: readonly string[]): string {
 }
 
 /**
- * Per-minute increments of `metric` for `gateways` over the range ending at the evaluation time,
- * by `by`: a subquery answering one point per minute (a series born within a minute counts from 0).
+ * The sums of `metric` for `gateways` by `by` at every minute boundary of the range ending at the
+ * evaluation time and one minute before it: a subquery reading one sample per series and step.
+ * changeMinutes takes the growth between neighbours.
  */
 export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
   const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
-  const m = promDuration(minuteSeconds);
-  const step = `(((${v} - ${v} offset ${m}) >= 0) or (${v} unless ${v} offset ${m}))`;
-  return `sum by (${by.join(', ')}) (${step})[${promDuration(rangeSeconds)}:${m}]`;
+  return `sum by (${by.join(', ')}) (${v})[${promDuration(rangeSeconds + minuteSeconds)}:${promDuration(minuteSeconds)}]`;
+}
+
+/** The series API selector of every minute family's series of `gateways` (counted before the minute queries are planned). */
+export function minuteSeriesSelector(matchers: string, gateways: readonly string[]): string {
+  const names = Object.values(MINUTE_FAMILIES).map((f) => f.metric).join('|');
+  return vectorSelector('', matchers, `__name__=~"${names}",gateway=~"${gatewayRegex(gateways)}"`);
+}
+
+/** One minute query: a family, the gateways it covers and the samples it will load at most. */
+export interface MinuteQuery {
+  family: MinuteFamily;
+  gateways: string[];
+  query: string;
+  samples: number;
+}
+
+/**
+ * The minute queries for `gateways`, from the label sets of their series within the range (the
+ * series API's answer to `minuteSeriesSelector`): per family, the gateways in order, packed into
+ * queries of at most `budget` samples (a gateway whose series alone exceed it gets a query of its
+ * own). Families without series are not asked.
+ */
+export function planMinuteQueries(
+  matchers: string, series: ReadonlyArray<Readonly<Record<string, string>>>, gateways: readonly string[],
+  rangeSeconds: number, minuteSeconds: number, budget = MINUTE_SAMPLE_BUDGET,
+): MinuteQuery[] {
+  const steps = Math.ceil(rangeSeconds / minuteSeconds) + 1;
+  const counts = new Map<string, number>();
+  for (const labels of series) {
+    const k = `${labels.__name__ ?? ''}\u0000${labels.gateway ?? ''}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const out: MinuteQuery[] = [];
+  for (const [family, { metric, by }] of Object.entries(MINUTE_FAMILIES) as Array<[MinuteFamily, (typeof MINUTE_FAMILIES)[MinuteFamily]]>) {
+    let group: string[] = [];
+    let samples = 0;
+    const flush = (): void => {
+      if (group.length > 0) out.push({ family, gateways: group, query: minuteQuery(metric, matchers, group, rangeSeconds, minuteSeconds, by), samples });
+      group = [];
+      samples = 0;
+    };
+    for (const gateway of gateways) {
+      const cost = (counts.get(`${metric}\u0000${gateway}`) ?? 0) * SAMPLES_PER_STEP * steps;
+      if (cost === 0) continue;
+      if (samples + cost > budget) flush();
+      group.push(gateway);
+      samples += cost;
+    }
+    flush();
+  }
+  return out;
 }
 
 const key = (gateway: string, transport: string): string => `${gateway}\u0000${transport}`;
@@ -61,18 +123,18 @@ function addTo(s: MinuteSums, k: number, n: number): void {
 }
 
 /**
- * The minutes per measure of every (gateway, transport) of `gateways`, keyed `gateway\0transport`.
- * Tallies as the running proxy keeps them: 502/504 outside outages among answered calls, missing
- * among sequenced and missing events, 502/504/timeouts among probes that reached the AC.
+ * The minutes per measure of every (gateway, transport) in the answers, keyed `gateway\0transport`,
+ * from the answers to the planned minute queries (each with its family): a minute's count is the
+ * growth of a sum from the step before (a sum absent there, born within the minute, counts whole;
+ * the first step of the subquery, at `firstStep` unix seconds or before, only serves as the base).
+ * A minute in which any sum of the segment fell — a proxy restarted or went away, so its growth
+ * is unknown — is left out of every measure of that segment. Tallies as the running proxy keeps
+ * them: 502/504 outside outages among answered calls, missing among sequenced and missing events,
+ * 502/504/timeouts among probes that reached the AC.
  */
-export async function changeMinutes(
-  client: PromClient, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number,
-): Promise<Map<string, MinutesByMeasure>> {
-  const out = new Map<string, MinutesByMeasure>();
-  if (gateways.length === 0) return out;
-  const names = Object.keys(FAMILIES) as Family[];
-  const answers = await Promise.all(names.map((f) =>
-    client.matrix(minuteQuery(FAMILIES[f].metric, matchers, gateways, rangeSeconds, minuteSeconds, FAMILIES[f].by))));
+export function changeMinutes(
+  answers: ReadonlyArray<{ family: MinuteFamily; rows: readonly RangeSeries[] }>, firstStep: number, minuteSeconds: number,
+): Map<string, MinutesByMeasure> {
   const minutes = new Map<string, Map<number, Minute>>();
   const at = (gateway: string, transport: string, t: number): Minute => {
     const k = key(gateway, transport);
@@ -82,28 +144,41 @@ export async function changeMinutes(
     if (m === undefined) byTime.set(t, (m = emptyMinute()));
     return m;
   };
-  const each = (rows: RangeSeries[], fill: (m: Minute, labels: Record<string, string>, v: number) => void): void => {
-    for (const { metric, values } of rows) {
-      for (const [t, v] of values) if (Number.isFinite(v) && v > 0) fill(at(metric.gateway ?? '', metric.transport ?? 'unknown', t), metric, v);
-    }
+  const fill: Record<MinuteFamily, (m: Minute, labels: Readonly<Record<string, string>>, v: number) => void> = {
+    requests: (m, l, v) => {
+      m.calls += v;
+      if (l.code === '499') m.aborts += v;
+      if (l.code === '502' || l.code === '504') m.failed += v;
+    },
+    outage: (m, _l, v) => { m.outage += v; },
+    sequenced: (m, _l, v) => { m.sequenced += v; },
+    missing: (m, _l, v) => { m.missing += v; },
+    probes: (m, l, v) => {
+      m.probes += v;
+      if (l.result === 'unreachable') m.probeUnreachable += v;
+      if (l.result === '502' || l.result === '504' || l.result === 'timeout') m.probeFailed += v;
+    },
   };
-  const [requests, outage, sequenced, missing, probes] = answers as [RangeSeries[], RangeSeries[], RangeSeries[], RangeSeries[], RangeSeries[]];
-  each(requests, (m, l, v) => {
-    m.calls += v;
-    if (l.code === '499') m.aborts += v;
-    if (l.code === '502' || l.code === '504') m.failed += v;
-  });
-  each(outage, (m, _l, v) => { m.outage += v; });
-  each(sequenced, (m, _l, v) => { m.sequenced += v; });
-  each(missing, (m, _l, v) => { m.missing += v; });
-  each(probes, (m, l, v) => {
-    m.probes += v;
-    if (l.result === 'unreachable') m.probeUnreachable += v;
-    if (l.result === '502' || l.result === '504' || l.result === 'timeout') m.probeFailed += v;
-  });
+  const fell = new Set<string>();
+  for (const { family, rows } of answers) {
+    for (const { metric, values } of rows) {
+      const gateway = metric.gateway ?? '';
+      const transport = metric.transport ?? 'unknown';
+      const before = new Map(values.map(([t, v]) => [Math.round(t), v]));
+      for (const [time, v] of values) {
+        const t = Math.round(time);
+        if (t <= firstStep || !Number.isFinite(v)) continue;
+        const grew = v - (before.get(t - minuteSeconds) ?? 0);
+        if (grew < 0) fell.add(`${key(gateway, transport)}\u0000${t}`);
+        else if (grew > 0) fill[family](at(gateway, transport, t), metric, grew);
+      }
+    }
+  }
+  const out = new Map<string, MinutesByMeasure>();
   for (const [k, byTime] of minutes) {
     const sums = { errors: zero(), loss: zero(), probes: zero() };
-    for (const m of byTime.values()) {
+    for (const [t, m] of byTime) {
+      if (fell.has(`${k}\u0000${t}`)) continue;
       addTo(sums.errors, m.failed - m.outage, m.calls - m.aborts - m.outage);
       addTo(sums.loss, m.missing, m.sequenced + m.missing);
       addTo(sums.probes, m.probeFailed, m.probes - m.probeUnreachable);

@@ -1,9 +1,10 @@
 /**
  * The probe families in the fleet report: the proxies' own probes (`probes_total`,
- * `probes_offline_total`, `probe_duration_seconds`) read from Prometheus, turned into the probe
- * counters (ring.ts `P` layout) of each gateway's segments and of each transport, for the same
- * assembler the running proxy uses. Kept apart from collect.ts: it asks its own queries, with the
- * same exact-increment counting (queries.ts), and hands back counters to merge.
+ * `probes_offline_total`, `probe_duration_seconds`) turned into the probe counters (ring.ts `P`
+ * layout) of each gateway's segments and of each transport, for the same assembler the running
+ * proxy uses. Pure: the counts are the families' exact increments that collect.ts reads with every
+ * other counter (queries.ts COUNTER_FAMILIES), and first and last probe come from the same
+ * activity times as calls and events (activity.ts).
  *
  * Per gateway there is no round-trip histogram (the metric is per transport, as the request
  * duration is), so per-gateway RTT quantiles are null in the fleet report.
@@ -11,26 +12,13 @@
 import type { PeriodCounts, SegmentCounts } from '../report/assemble.js';
 import { emptyCounters, emptyProbeCounters } from '../report/figures.js';
 import { HEADERS_BOUNDS_MS, P } from '../report/ring.js';
-import type { InstantSample, PromClient } from './client.js';
-import { activityQuery, activityStep, countQuery, selectorMatchers } from './queries.js';
+import type { InstantSample } from './client.js';
 
-const PROBES = 'cassia_proxy_probes_total';
-const OFFLINE = 'cassia_proxy_probes_offline_total';
-const RTT = 'cassia_proxy_probe_duration_seconds_bucket';
-
-/** The probe queries of one fleet report, by name. */
-export function probeQueries(selector: string, rangeSeconds: number, windowSeconds: number): Record<string, string> {
-  const m = selectorMatchers(selector);
-  const out: Record<string, string> = {};
-  for (const [period, seconds] of [['range', rangeSeconds], ['window', windowSeconds]] as const) {
-    out[`${period}.probes`] = countQuery(PROBES, m, seconds, ['gateway', 'transport', 'result']);
-    out[`${period}.offline`] = countQuery(OFFLINE, m, seconds, ['gateway', 'transport']);
-    out[`${period}.rtt`] = countQuery(RTT, m, seconds, ['transport', 'le']);
-  }
-  const step = activityStep(rangeSeconds);
-  out.firstProbe = activityQuery('min', [PROBES, OFFLINE], m, rangeSeconds, step, ['gateway', 'transport']);
-  out.lastProbe = activityQuery('max', [PROBES, OFFLINE], m, rangeSeconds, step, ['gateway', 'transport']);
-  return out;
+/** The increments of the probe families over one period, by their labels (COUNTER_FAMILIES names). */
+export interface ProbeRows {
+  probes: readonly InstantSample[];
+  probesOffline: readonly InstantSample[];
+  probeRtt: readonly InstantSample[];
 }
 
 /** Probe counters of the fleet: per (gateway, transport) segment and per transport, over both periods. */
@@ -54,10 +42,14 @@ function binOf(le: string | undefined): number | undefined {
 }
 
 /**
- * Builds the fleet's probe counters from the answers to `probeQueries` (by the same names).
- * Pure: `startedAt`/`now` bound the activity times (ms).
+ * Builds the fleet's probe counters from the probe families' increments over the range and the
+ * window. `first`/`last` are the segments' activity times (unix ms, keyed `gateway\0transport`);
+ * `startedAt`/`now` bound them.
  */
-export function fleetProbes(answers: ReadonlyMap<string, InstantSample[]>, startedAt: number, now: number): FleetProbes {
+export function fleetProbes(
+  rows: { range: ProbeRows; window: ProbeRows }, activity: { first: ReadonlyMap<string, number>; last: ReadonlyMap<string, number> },
+  startedAt: number, now: number,
+): FleetProbes {
   const segments: FleetProbes['segments'] = new Map();
   const transports: FleetProbes['transports'] = new Map();
   const seg = (gateway: string, transport: string) => {
@@ -77,7 +69,7 @@ export function fleetProbes(answers: ReadonlyMap<string, InstantSample[]>, start
   const add = (c: Float64Array, slot: number, v: number): void => { c[slot] = (c[slot] ?? 0) + v; };
   for (const period of ['range', 'window'] as const) {
     const pick = (pc: PeriodCounts): Float64Array => (period === 'range' ? pc.totals : pc.window);
-    for (const { metric, value } of answers.get(`${period}.probes`) ?? []) {
+    for (const { metric, value } of rows[period].probes) {
       const slot = RESULT_SLOT[metric.result ?? ''];
       const v = finite(value);
       if (slot === undefined || v === 0) continue;
@@ -87,7 +79,7 @@ export function fleetProbes(answers: ReadonlyMap<string, InstantSample[]>, start
         add(c, slot, v);
       }
     }
-    for (const { metric, value } of answers.get(`${period}.offline`) ?? []) {
+    for (const { metric, value } of rows[period].probesOffline) {
       const v = finite(value);
       if (v === 0) continue;
       const { gateway = '', transport = 'unknown' } = metric;
@@ -95,7 +87,7 @@ export function fleetProbes(answers: ReadonlyMap<string, InstantSample[]>, start
     }
     // Cumulative `le` buckets → per-bin counts, per transport.
     const cumulative = new Map<string, Array<[number, number]>>();
-    for (const { metric, value } of answers.get(`${period}.rtt`) ?? []) {
+    for (const { metric, value } of rows[period].probeRtt) {
       const bin = binOf(metric.le);
       if (bin === undefined) continue;
       const list = cumulative.get(metric.transport ?? 'unknown') ?? [];
@@ -112,35 +104,15 @@ export function fleetProbes(answers: ReadonlyMap<string, InstantSample[]>, start
       }
     }
   }
-  for (const name of ['firstProbe', 'lastProbe'] as const) {
-    for (const { metric, value } of answers.get(name) ?? []) {
-      const s = segments.get(key(metric.gateway ?? '', metric.transport ?? 'unknown'));
-      if (s === undefined || !Number.isFinite(value)) continue;
-      const at = Math.max(startedAt, Math.min(now, value * 1000));
-      if (name === 'firstProbe') s.firstAt = at;
-      else s.lastAt = Math.max(s.firstAt, at);
-    }
+  for (const [k, s] of segments) {
+    const first = activity.first.get(k);
+    const last = activity.last.get(k);
+    if (first !== undefined) s.firstAt = Math.max(startedAt, Math.min(now, first));
+    if (last !== undefined) s.lastAt = Math.max(s.firstAt, Math.min(now, last));
   }
   // A segment of the window only (its probes all in the window) is in the range too, by construction.
   for (const [k, s] of segments) if (!s.counts.totals.some((v) => v > 0)) segments.delete(k);
   return { segments, transports };
-}
-
-/** Queries in flight at once, as the rest of the fleet report asks them. */
-const CONCURRENCY = 4;
-
-/** Asks Prometheus the probe queries and builds the counters. */
-export async function collectFleetProbes(
-  client: PromClient, selector: string, rangeSeconds: number, windowSeconds: number, now: number,
-): Promise<FleetProbes> {
-  const queries = Object.entries(probeQueries(selector, rangeSeconds, windowSeconds));
-  const answers = new Map<string, InstantSample[]>();
-  for (let i = 0; i < queries.length; i += CONCURRENCY) {
-    const batch = queries.slice(i, i + CONCURRENCY);
-    const results = await Promise.all(batch.map(([, query]) => client.vector(query)));
-    batch.forEach(([name], j) => answers.set(name, results[j] ?? []));
-  }
-  return fleetProbes(answers, now - rangeSeconds * 1000, now);
 }
 
 /**

@@ -1,20 +1,30 @@
 /**
- * PromQL for the fleet report: pure functions from (selector, range) to query text.
+ * PromQL for the fleet report: pure functions from (selector, period, …) to query text.
  *
- * Counts must be the counters' real increments, not `increase()`'s estimates: the verdicts run a
- * tests on integer counts, and the report should match what the proxies' own /metrics say.
- * `increase()` extrapolates to the ends of the range and cannot see the first increments of a
- * series that appears inside it (a gateway's first request under a new transport), so per series:
+ * Every query must cost Prometheus in proportion to the number of series, never to range ×
+ * resolution: an instant selector reads one sample per series, while a range selector over raw
+ * series reads every sample in the range (5,760 a day per series at a 15 s scrape). And a query
+ * is evaluated over the blocks its selectors span: one that looks at now and at a day ago through
+ * `offset` walks the index of every block in between, so each instant is a query of its own.
+ * Counts are built from instant lookups only:
  *
- *   last value in the range − last value before it      (the series existed before the range)
- *   last value in the range                             (born inside it: the proxy starts at 0)
- *   increase() over the range                           (only when the counter was reset inside it)
+ * - Most proxies ran one process through the range (the same `process_start_time_seconds` at its
+ *   start and at its end): their counters never went back, and the increments are the sums of
+ *   every family now minus the sums at the period's start (`sumsQuery`, asked at three instants).
+ * - Proxies that restarted, started or stopped inside the range are few. Their processes are
+ *   found from one series per proxy (timeline.ts), and each process contributes its sums at its
+ *   own last scrape minus its sums at the period's start when it was already running, each asked
+ *   at that instant (`targetSumsQuery`): one or two samples per series and process.
  *
- * and then `sum by (…)` across every proxy the selector matches.
+ * Counts are the counters' real increments, not `increase()`'s estimates: the verdicts test
+ * integer counts, and the report should match what the proxies' own /metrics say.
  */
 
 /** The default `--selector`: the scrape job of prometheus/prometheus.yml and the ServiceMonitor. */
 export const DEFAULT_SELECTOR = '{job="cassia-ac-proxy"}';
+
+/** One series per proxy process: its start time (a new value after every restart). */
+export const START_METRIC = 'cassia_proxy_process_start_time_seconds';
 
 /** A selector without a syntax Prometheus would reject for a reason of ours. */
 export class SelectorError extends Error {}
@@ -41,76 +51,25 @@ export function vectorSelector(metric: string, matchers: string, extra = ''): st
 /** A duration in whole seconds, as PromQL reads it. */
 export const promDuration = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
 
-/**
- * The exact increments of counter `metric` over the `rangeSeconds` ending at the evaluation time,
- * summed by `by` across instances (see the file comment).
- */
-export function countQuery(metric: string, matchers: string, rangeSeconds: number, by: readonly string[], extra = ''): string {
-  const v = vectorSelector(metric, matchers, extra);
-  const r = promDuration(rangeSeconds);
-  const perSeries =
-    `(((last_over_time(${v}[${r}]) - ${v} offset ${r}) >= 0) or last_over_time(${v}[${r}]))` +
-    ` unless (resets(${v}[${r}]) > 0)`;
-  return `sum by (${by.join(', ')}) ((${perSeries}) or increase(${v}[${r}]))`;
+/** Equality matchers for every label of a target (`job="…",instance="…"`). */
+export function labelMatchers(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .filter(([name]) => name !== '__name__')
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(',');
 }
 
-/** The increment of a counter within one step (τ − step, τ], per series, born-in-step series included. */
-function stepIncrement(v: string, step: string): string {
-  return `(((${v} - ${v} offset ${step}) >= 0) or (${v} unless ${v} offset ${step}))`;
+/** A counter family the report counts, summed by `by` across every proxy. */
+export interface CounterFamily {
+  metric: string;
+  by: readonly string[];
 }
 
 /**
- * Per-bucket increments of `metric` over the window, summed by `by`: an instant query that
- * answers a matrix, one point per bucket end (aligned to multiples of the bucket).
+ * Every counter the report reads, by name. All are read together, one query per instant, and each
+ * is summed by its own `by` labels; a new family is one more row (and its use in the report).
  */
-export function seriesQuery(
-  metric: string, matchers: string, windowSeconds: number, bucketSeconds: number, by: readonly string[], extra = '',
-): string {
-  const v = vectorSelector(metric, matchers, extra);
-  const b = promDuration(bucketSeconds);
-  return `sum by (${by.join(', ')}) (${stepIncrement(v, b)})[${promDuration(windowSeconds)}:${b}]`;
-}
-
-/**
- * When each series of the counters in `metrics` last (`max`) or first (`min`) increased within the
- * range, at the resolution of `stepSeconds`, by `by`: the evaluation times of the subquery steps
- * in which the value grew, or the series appeared with a value above 0.
- */
-export function activityQuery(
-  fn: 'min' | 'max', metrics: readonly string[], matchers: string, rangeSeconds: number, stepSeconds: number, by: readonly string[],
-): string {
-  const s = promDuration(stepSeconds);
-  const grew = metrics
-    .map((m) => {
-      const v = vectorSelector(m, matchers);
-      return `(${v} > ${v} offset ${s}) or ((${v} unless ${v} offset ${s}) > 0)`;
-    })
-    .join(' or ');
-  return `${fn} by (${by.join(', ')}) (${fn}_over_time(timestamp(${grew})[${promDuration(rangeSeconds)}:${s}]))`;
-}
-
-/** The step of the activity queries: about 1000 steps over the range, never below 1 s. */
-export function activityStep(rangeSeconds: number): number {
-  return Math.max(1, Math.ceil(rangeSeconds / 1000));
-}
-
-/** Everything the fleet report asks Prometheus, by name. */
-export interface FleetQueries {
-  /** Instances that exported build_info within the range (one series per proxy process). */
-  proxies: string;
-  /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
-  present: string;
-  gatewayInfo: string;
-  gatewayOnline: string;
-  /** By count name: `range.*` over the whole range, `window.*` over the window. */
-  counts: Record<string, string>;
-  firstActive: string;
-  lastActive: string;
-  series: Record<'requests' | 'errors' | 'sequenced' | 'missing', string>;
-}
-
-/** Counters read per gateway and transport (the events families all carry `stream` too). */
-export const GATEWAY_COUNTERS = {
+export const COUNTER_FAMILIES = {
   gatewayRequests: { metric: 'cassia_proxy_gateway_requests_total', by: ['gateway', 'transport', 'code'] },
   gatewayErrors: { metric: 'cassia_proxy_gateway_errors_total', by: ['gateway', 'transport', 'code', 'origin'] },
   /** Outages and the 502/504s inside them: the verdicts leave those out. */
@@ -128,35 +87,117 @@ export const GATEWAY_COUNTERS = {
   transportRequests: { metric: 'cassia_proxy_requests_total', by: ['transport', 'code', 'origin'] },
   /** Per transport: the time-to-headers histogram. */
   latency: { metric: 'cassia_proxy_request_duration_seconds_bucket', by: ['transport', 'le'] },
+  /** The proxies' own probes by result, probes of gateways known offline, and their round trip per transport (probes.ts). */
+  probes: { metric: 'cassia_proxy_probes_total', by: ['gateway', 'transport', 'result'] },
+  probesOffline: { metric: 'cassia_proxy_probes_offline_total', by: ['gateway', 'transport'] },
+  probeRtt: { metric: 'cassia_proxy_probe_duration_seconds_bucket', by: ['transport', 'le'] },
+} as const satisfies Record<string, CounterFamily>;
+
+export type CounterName = keyof typeof COUNTER_FAMILIES;
+
+/** Every family's metric name as a matcher, and the labels answers are grouped by (the metric name, then each family's `by`). */
+function familySelection(families: Readonly<Record<string, CounterFamily>>): { names: string; by: string } {
+  const list = Object.values(families);
+  const by = [...new Set(list.flatMap((f) => f.by))];
+  return { names: `__name__=~"${list.map((f) => f.metric).join('|')}"`, by: ['__name__', ...by].join(', ') };
+}
+
+/** A quoted PromQL regex matching exactly the given instance values. */
+function instanceRegex(instances: readonly string[]): string {
+  const escaped = instances.map((i) => i.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&'));
+  return JSON.stringify(`^(?:${escaped.join('|')})$`);
+}
+
+/** `instance!~"…"` leaving out the proxies counted process by process; empty when there are none. */
+export function excludeInstances(instances: readonly string[]): string {
+  return instances.length === 0 ? '' : `instance!~${instanceRegex(instances)}`;
+}
+
+/**
+ * Every family's value, summed by the metric name and the families' labels, at one instant: the
+ * query is asked at the end of the range and at the start of each period, and the report
+ * subtracts. Proxies that ran one process through the range have counters that never went back,
+ * so the difference of sums is the sum of each series' exact increment (a series born within the
+ * range is absent at its start and counts whole). One sample per series, from the blocks around
+ * that instant only.
+ */
+export function sumsQuery(matchers: string, excluded: readonly string[], families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
+  const { names, by } = familySelection(families);
+  return `sum by (${by}) (${vectorSelector('', [matchers, names, excludeInstances(excluded)].filter((m) => m !== '').join(','))})`;
+}
+
+/**
+ * The same sums over the named proxies only (each by all its labels), for the process segments of
+ * proxies that restarted, started or stopped: asked at the instants their segments begin and end.
+ */
+export function targetSumsQuery(matchers: string, targets: ReadonlyArray<Readonly<Record<string, string>>>, families: Readonly<Record<string, CounterFamily>> = COUNTER_FAMILIES): string {
+  const { names, by } = familySelection(families);
+  const selectors = targets.map((t) => vectorSelector('', [matchers, names, labelMatchers(t)].filter((m) => m !== '').join(',')));
+  return `sum by (${by}) (${selectors.join(' or ')})`;
+}
+
+/**
+ * One process of one proxy within a period: its series' values at its last scrape in the period
+ * (`end`), minus their values at `baseline` when the process was already running at the period's
+ * start (null: it started within the period, from 0). Times are unix seconds.
+ */
+export interface SegmentTerm {
+  target: Readonly<Record<string, string>>;
+  end: number;
+  baseline: number | null;
+}
+
+/**
+ * Per-bucket sums by transport (and family) at every bucket end of the window and one bucket
+ * before it (a matrix from an instant query); the report takes differences of neighbours. One
+ * sample per series and bucket, from the window's blocks only.
+ */
+export function chartQuery(metrics: readonly string[], matchers: string, windowSeconds: number, bucketSeconds: number, extra = ''): string {
+  const v = vectorSelector('', [matchers, `__name__=~"${metrics.join('|')}"`, extra].filter((m) => m !== '').join(','));
+  return `sum by (__name__, transport) (${v})[${promDuration(windowSeconds + bucketSeconds)}:${promDuration(bucketSeconds)}]`;
+}
+
+/** The chart series of the window: requests and events in one query, 502/504 in another. */
+export const CHART_METRICS = {
+  requests: 'cassia_proxy_requests_total',
+  sequenced: 'cassia_proxy_events_sequenced_total',
+  missing: 'cassia_proxy_events_missing_total',
 } as const;
 
-export type CounterName = keyof typeof GATEWAY_COUNTERS;
+/** The queries of one report that do not depend on what earlier answers said. */
+export interface BaseQueries {
+  /** The series of one per proxy (build_info), for /api/v1/series over the range. */
+  proxies: string;
+  /** Any cassia_proxy_ series for the selector now (tells "nothing matches" from "no traffic"). */
+  present: string;
+  /** Every proxy's start time: for /api/v1/series, and asked now and at the start of each period. */
+  start: string;
+  gatewayInfo: string;
+  gatewayOnline: string;
+  /** Requests, sequenced and missing events per bucket; 502/504 per bucket. */
+  charts: { counts: string; errors: string };
+}
 
-/** Builds every query of one fleet report. */
-export function fleetQueries(selector: string, rangeSeconds: number, windowSeconds: number, bucketSeconds: number): FleetQueries {
+/** Builds the queries every report asks. */
+export function baseQueries(selector: string, windowSeconds: number, bucketSeconds: number): BaseQueries {
   const m = selectorMatchers(selector);
-  const r = promDuration(rangeSeconds);
-  const counts: Record<string, string> = {};
-  for (const [name, { metric, by }] of Object.entries(GATEWAY_COUNTERS)) {
-    counts[`range.${name}`] = countQuery(metric, m, rangeSeconds, by);
-    counts[`window.${name}`] = countQuery(metric, m, windowSeconds, by);
-  }
-  const step = activityStep(rangeSeconds);
-  const active = ['cassia_proxy_gateway_requests_total', 'cassia_proxy_events_total'];
-  const by = ['gateway', 'transport', 'stream'];
   return {
-    proxies: `count(last_over_time(${vectorSelector('cassia_proxy_build_info', m)}[${r}]))`,
+    proxies: vectorSelector('cassia_proxy_build_info', m),
     present: `count(${vectorSelector('', m, '__name__=~"cassia_proxy_.+"')})`,
+    start: vectorSelector(START_METRIC, m),
     gatewayInfo: `max by (gateway, transport, name, model, version) (${vectorSelector('cassia_proxy_gateway_info', m)})`,
     gatewayOnline: `max by (gateway) (${vectorSelector('cassia_proxy_gateway_online', m)})`,
-    counts,
-    firstActive: activityQuery('min', active, m, rangeSeconds, step, by),
-    lastActive: activityQuery('max', active, m, rangeSeconds, step, by),
-    series: {
-      requests: seriesQuery('cassia_proxy_requests_total', m, windowSeconds, bucketSeconds, ['transport']),
-      errors: seriesQuery('cassia_proxy_requests_total', m, windowSeconds, bucketSeconds, ['transport'], 'code=~"502|504",origin!="client"'),
-      sequenced: seriesQuery('cassia_proxy_events_sequenced_total', m, windowSeconds, bucketSeconds, ['transport']),
-      missing: seriesQuery('cassia_proxy_events_missing_total', m, windowSeconds, bucketSeconds, ['transport']),
+    charts: {
+      counts: chartQuery(Object.values(CHART_METRICS), m, windowSeconds, bucketSeconds),
+      errors: chartQuery([CHART_METRICS.requests], m, windowSeconds, bucketSeconds, 'code=~"502|504",origin!="client"'),
     },
   };
+}
+
+/**
+ * The raw samples of the start-time series of the proxies named by `instances`, over the range and
+ * the lookback before it: one series per proxy, from which timeline.ts finds its processes.
+ */
+export function timelineQuery(matchers: string, instances: readonly string[], seconds: number): string {
+  return `${vectorSelector(START_METRIC, matchers, `instance=~${instanceRegex(instances)}`)}[${promDuration(seconds)}]`;
 }

@@ -21,6 +21,7 @@ import { capturedLogger } from '../helpers/servers.js';
 import { openSse, type SseCapture } from '../helpers/sse-client.js';
 import { shapeDiff } from '../helpers/shape.js';
 import { until } from '../helpers/until.js';
+import { writeTestSizedFleetRules } from './observed-stack.js';
 
 const status = binaryStatus('prometheus');
 const JOB = 'cassia-ac-proxy';
@@ -56,6 +57,8 @@ interface Stack {
   /** Every proxy's /metrics after the traffic stopped. */
   samples: Sample[];
   fleet: FleetReport;
+  /** The same report over a range the recording rules cover (they began before the traffic). */
+  fromRules: FleetReport;
 }
 
 async function token(proxy: RunningProxy, sim: Simulator): Promise<string> {
@@ -146,12 +149,21 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
       return proxy;
     };
     const proxies = { a: await start(), b: await start(), c: await start() };
+    const rules = await writeTestSizedFleetRules();
+    stops.push(rules.remove);
     const prometheus = await startPrometheus({
       scrape: [{ job: JOB, targets: Object.values(proxies).map((p) => new URL(p.adminUrl).host) }],
       scrapeInterval: '1s',
+      ruleFiles: [rules.file],
     });
     stops.push(() => prometheus.stop());
     await until(async () => (await prometheus.targets()).filter((t) => t.health === 'up').length === 3, 15_000, 'three proxies scraped');
+    // The recording rules run from before the traffic (a report over a range they cover uses them).
+    let rulesSince = Infinity;
+    await until(async () => {
+      rulesSince = (await prometheus.query(`job:cassia_proxy_fleet_rules:since_timestamp_seconds${SELECTOR}`))[0]?.value ?? Infinity;
+      return Date.now() / 1000 > rulesSince + 2;
+    }, 15_000, 'the recording rules running for 2 s');
 
     const tokens = { a: await token(proxies.a, sim), b: await token(proxies.b, sim), c: await token(proxies.c, sim) };
     const streams = [
@@ -199,8 +211,10 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     const samples = (await Promise.all(Object.values(proxies).map((p) => scrape(p.adminUrl)))).flat();
     const reportAt = Date.now();
     const client = createPromClient({ url: new URL(prometheus.url), headers: {}, timeoutMs: 10_000, time: reportAt });
-    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt, minuteSeconds: 1 }).finally(() => client.close());
-    stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet };
+    const fleet = await collectFleet({ client, selector: SELECTOR, rangeSeconds: 600, now: reportAt, minuteSeconds: 1 });
+    const fromRules = await collectFleet({ client, selector: SELECTOR, rangeSeconds: Math.floor(reportAt / 1000 - rulesSince), now: reportAt, minuteSeconds: 1 })
+      .finally(() => client.close());
+    stack = { sim, proxies, prometheus, beforeDone, reloadedAt, stoppedAt, reportAt, samples, fleet, fromRules };
   }, 90_000);
 
   afterAll(async () => {
@@ -286,14 +300,18 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
   it('sees the move from CAPWAP to MQTT, with the counts under each label and when it happened', () => {
     const { fleet, samples, beforeDone, reloadedAt, reportAt } = s();
     expect(fleet.report.transportChanges.map((c) => [c.gateway, c.from, c.to, c.verdict])).toEqual([[MOVED, 'capwap', 'mqtt', 'improved']]);
+    // Its minutes were asked for it alone: one query per family it has series of (its calls only here).
+    expect([fleet.plan.changedGateways, fleet.plan.minuteQueries]).toEqual([1, 1]);
     const change = fleet.report.transportChanges[0];
     const under = (transport: string): number => sum(samples, 'cassia_proxy_gateway_requests_total', { gateway: MOVED, transport });
     expect(change?.before.requests).toBe(under('capwap'));
     expect(change?.after.requests).toBe(under('mqtt'));
     expect([change?.before.requests, change?.after.requests]).toEqual([250, 250]);
     expect(change?.before.errors.count).toBe(sum(samples, 'cassia_proxy_gateway_requests_total', { gateway: MOVED, transport: 'capwap', code: '502' }));
-    // Found from the samples: the first subquery step (1 s at this range) in which a counter under
-    // MQTT grew, which is after the scrape that saw the last counts under CAPWAP.
+    // Found from the raw counters: the end of the first checkpoint interval (10m / 24 here) in which
+    // a counter under MQTT grew, which is after the scrape that saw the last counts under CAPWAP.
+    expect(fleet.plan.activityResolutionSeconds).toBe(25);
+    const step = fleet.plan.activityResolutionSeconds * 1000;
     const changedAt = Date.parse(change?.changedAt ?? '');
     expect(changedAt).toBeGreaterThan(beforeDone);
     expect(changedAt).toBeLessThanOrEqual(reportAt);
@@ -301,12 +319,32 @@ describe.skipIf(status.skip || status.mustFail)('fleet report from a real Promet
     expect(g?.transport).toBe('mqtt');
     expect(g?.transports.map((t) => t.transport)).toEqual(['capwap', 'mqtt']);
     const [capwap, mqtt] = g?.transports ?? [];
-    // Both are found at the resolution of one step: the last CAPWAP growth and the first MQTT one
-    // can fall into the same step when the move happened within it.
+    // Both are found at the resolution of one interval: the last CAPWAP growth and the first MQTT
+    // one can fall into the same interval when the move happened within it.
     expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThanOrEqual(changedAt);
     expect(mqtt?.firstAt).toBe(change?.changedAt);
-    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000);
+    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThan(reloadedAt + 1000 + step);
+    expect(changedAt - step).toBeLessThan(reportAt);
     expect(fleet.report.recommendations.some((r) => r.gateway === MOVED)).toBe(false);
+  });
+
+  it('with the recording rules: the same counts and verdicts, the move at the rules\' resolution, and it says so', () => {
+    const { fleet, fromRules, beforeDone, reportAt } = s();
+    expect([fleet.plan.activity, fromRules.plan.activity]).toEqual(['raw series', 'recording rules']);
+    expect(fleet.plan.rulesSince).not.toBeNull();
+    expect(fromRules.plan.activityResolutionSeconds).toBe(60);
+    const counts = (f: FleetReport) => f.gateways.map((g) => [g.gateway, g.sinceStart, g.window]);
+    expect(counts(fromRules)).toEqual(counts(fleet));
+    expect(fromRules.report.recommendations.map((r) => [r.gateway, r.verdict])).toEqual(fleet.report.recommendations.map((r) => [r.gateway, r.verdict]));
+    const change = fromRules.report.transportChanges[0];
+    expect([change?.gateway, change?.from, change?.to]).toEqual([MOVED, 'capwap', 'mqtt']);
+    // The first rule evaluation that saw a count under MQTT came after the scrape of the last CAPWAP counts.
+    expect(Date.parse(change?.changedAt ?? '')).toBeGreaterThan(beforeDone);
+    expect(Date.parse(change?.changedAt ?? '')).toBeLessThanOrEqual(reportAt);
+    const [capwap, mqtt] = fromRules.gateways.find((g) => g.gateway === MOVED)?.transports ?? [];
+    expect([capwap?.transport, mqtt?.transport]).toEqual(['capwap', 'mqtt']);
+    expect(Date.parse(capwap?.lastAt ?? '')).toBeLessThanOrEqual(Date.parse(mqtt?.firstAt ?? ''));
+    expect(fromRules.gateways.find((g) => g.gateway === G3)?.lastEventAt).not.toBeNull();
   });
 
   it('--format json has the shape of /api/report', async () => {

@@ -39,6 +39,20 @@ export async function writeTestSizedRules(dir: string, window = '10s', forDurati
   return file;
 }
 
+const FLEET_RULES_FILE = fileURLToPath(new URL('../../prometheus/fleet-rules.yml', import.meta.url));
+
+/**
+ * fleet-rules.yml evaluated every second (its `interval` and the matching offsets), in a temp dir:
+ * the report's recording rules at a test's time scale.
+ */
+export async function writeTestSizedFleetRules(): Promise<{ file: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cassia-fleet-rules-'));
+  const text = (await readFile(FLEET_RULES_FILE, 'utf8')).replace(/interval: 1m/g, 'interval: 1s').replace(/offset 1m/g, 'offset 1s');
+  const file = join(dir, 'fleet-rules.yml');
+  await writeFile(file, text);
+  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 /** Starts simulator, proxy, workload and Prometheus (optionally with rules and an Alertmanager). */
 export async function startObservedStack(options: { ruleFiles?: string[]; alertmanager?: string } = {}): Promise<ObservedStack> {
   const stops: Array<() => Promise<void>> = [];

@@ -2,11 +2,17 @@
 // is tested with: every section, aligned columns, the figures as the JSON has them, and names
 // from the AC escaped (Markdown) or stripped of control characters (terminal).
 import { describe, expect, it } from 'vitest';
-import type { FleetReport } from '../../src/fleet/collect.js';
-import { humanDuration, mdCell, renderMarkdown, renderText } from '../../src/fleet/format.js';
+import type { FleetPlan, FleetReport } from '../../src/fleet/collect.js';
+import { humanDuration } from '../../src/fleet/args.js';
+import { mdCell, planLine, renderMarkdown, renderText } from '../../src/fleet/format.js';
+import { COUNTER_FAMILIES } from '../../src/fleet/queries.js';
 import { MOVED, realisticReport } from '../report/fixture.js';
 
-function fleet(rename?: (name: string) => string): FleetReport {
+const none = Object.fromEntries(Object.keys(COUNTER_FAMILIES).map((name) => [name, []])) as unknown as FleetReport['counts']['range'];
+const NO_COUNTS: FleetReport['counts'] = { range: none, window: none };
+const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, changedGateways: 0, minuteQueries: 0, minuteSeconds: 60, queries: 40 };
+
+function fleet(rename?: (name: string) => string, plan: FleetPlan = PLAN): FleetReport {
   const { report } = realisticReport();
   const r = report.report();
   const gateways = report.gateways();
@@ -14,7 +20,7 @@ function fleet(rename?: (name: string) => string): FleetReport {
     for (const g of gateways) if (g.name !== null) g.name = rename(g.name);
     for (const x of r.recommendations) if (x.name !== null) x.name = rename(x.name);
   }
-  return { report: r, gateways, proxies: 3, source: { prometheus: 'https://mimir.example.com/prometheus', selector: '{namespace="iot"}', rangeSeconds: 86_400 } };
+  return { report: r, gateways, proxies: 3, source: { prometheus: 'https://mimir.example.com/prometheus', selector: '{namespace="iot"}', rangeSeconds: 86_400 }, plan, counts: NO_COUNTS };
 }
 
 describe('text', () => {
@@ -26,6 +32,7 @@ describe('text', () => {
     expect(lines[0]).toBe('cassia-ac-proxy fleet report');
     expect(lines[1]).toBe('Prometheus https://mimir.example.com/prometheus · selector {namespace="iot"} · 3 proxy instances');
     expect(lines[2]).toMatch(/^range 24h: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC → /);
+    expect(lines[3]).toBe('activity times: recording rules, 1m resolution');
     for (const title of ['Transports, last 24h', 'Should CAPWAP gateways move to MQTT?', 'Transport changes: before → after', 'What the AC said, last 24h', 'Gateways, last 24h, worst 502/504 rate first', 'Method']) {
       const at = lines.indexOf(title);
       expect(at, title).toBeGreaterThan(0);
@@ -100,5 +107,19 @@ describe('markdown', () => {
 describe('durations', () => {
   it.each([[86_400, '24h'], [172_800, '2d'], [3600 * 6, '6h'], [5400, '90m'], [45, '45s'], [604_800, '7d'], [90, '90s']])('%i s → %s', (s, text) => {
     expect(humanDuration(s)).toBe(text);
+  });
+});
+
+describe('where the activity times came from', () => {
+  it.each<[Partial<FleetPlan>, string]>([
+    [{}, 'activity times: recording rules, 1m resolution'],
+    [{ activity: 'raw series', activityResolutionSeconds: 87 }, 'activity times: raw series (no recording rules of prometheus/fleet-rules.yml found), 87s resolution'],
+    [{ activity: 'raw series', activityResolutionSeconds: 3600, rulesSince: Date.parse('2026-12-06T10:00:00Z') },
+      'activity times: raw series (the recording rules run only since 2026-12-06 10:00:00 UTC), 1h resolution'],
+    [{ restartedProxies: 2 }, 'activity times: recording rules, 1m resolution · 2 proxies restarted, started or stopped within the range, counted process by process'],
+    [{ changedGateways: 1, minuteQueries: 1 }, 'activity times: recording rules, 1m resolution · 1 gateway changed transport: before/after minutes of 1m from 1 query'],
+    [{ changedGateways: 40, minuteQueries: 7, minuteSeconds: 300 }, 'activity times: recording rules, 1m resolution · 40 gateways changed transport: before/after minutes of 5m from 7 queries'],
+  ])('%j', (plan, line) => {
+    expect(planLine(fleet(undefined, { ...PLAN, ...plan }))).toBe(line);
   });
 });

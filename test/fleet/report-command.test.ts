@@ -4,8 +4,9 @@
 // credential anywhere. Also what the requests carry: path prefix, POST form, auth and headers.
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { parseReportArgs, parseDurationSeconds } from '../../src/fleet/args.js';
+import { parseReportArgs, parseDurationSeconds, parseTime } from '../../src/fleet/args.js';
 import { reportMain } from '../../src/fleet/main.js';
+import { COUNTER_FAMILIES } from '../../src/fleet/queries.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { closedPort, httpServer, tcpServer } from '../helpers/servers.js';
 
@@ -29,8 +30,12 @@ function oneLine(stderr: string, ...parts: string[]): void {
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: URLSearchParams }
 
-/** A server answering every query with `answer(query)`: [status, body]. */
-async function api(answer: (query: string) => [number, unknown]) {
+/**
+ * A server answering every query with `answer(query)`: [status, body]. Series requests
+ * (/api/v1/series) go to `answer` too, as `series:<match[]>`, unless `proxies` is given: then they
+ * get that many proxies' label sets.
+ */
+async function api(answer: (query: string) => [number, unknown], proxies?: number) {
   const seen: Seen[] = [];
   const server = track(await httpServer((req, res) => {
     let body = '';
@@ -38,13 +43,19 @@ async function api(answer: (query: string) => [number, unknown]) {
     req.on('end', () => {
       const form = new URLSearchParams(body);
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: form });
-      const [status, payload] = answer(form.get('query') ?? '');
+      const isSeries = (req.url ?? '').endsWith('/api/v1/series');
+      const [status, payload] = isSeries && proxies !== undefined
+        ? seriesAnswer(proxies)
+        : answer(isSeries ? `series:${form.get('match[]') ?? ''}` : form.get('query') ?? '');
       res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/html' : 'application/json' });
       res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
     });
   }));
   return { url: server.url, seen };
 }
+const seriesAnswer = (n: number) => [200, {
+  status: 'success', data: Array.from({ length: n }, (_, i) => ({ __name__: 'cassia_proxy_build_info', instance: `p${i}:9464`, job: 'cassia-ac-proxy' })),
+}] as [number, unknown];
 const vector = (result: unknown[]) => [200, { status: 'success', data: { resultType: 'vector', result } }] as [number, unknown];
 const matrix = [200, { status: 'success', data: { resultType: 'matrix', result: [] } }] as [number, unknown];
 
@@ -60,6 +71,31 @@ describe('arguments', () => {
 
   it.each(['', '1 h', '5', 'h', '-1h', '0s'])('duration %j is rejected', (text) => {
     expect(parseDurationSeconds(text)).toBeNull();
+  });
+
+  it.each([
+    ['2026-12-06T18:00:00Z', Date.UTC(2026, 11, 6, 18)],
+    ['2026-12-06T19:00:00+01:00', Date.UTC(2026, 11, 6, 18)],
+    ['2026-12-06T18:00:00.250Z', Date.UTC(2026, 11, 6, 18) + 250],
+    ['1796580000', 1_796_580_000_000],
+    ['1796580000.5', 1_796_580_000_500],
+  ])('--time %s', (text, ms) => {
+    expect(parseTime(text)).toBe(ms);
+    expect(parseReportArgs(['--prometheus', 'http://h', '--time', text], {}).time).toBe(ms);
+  });
+
+  it.each(['2026-12-06', '2026-12-06T18:00:00', 'yesterday', '-5', ''])('--time %j is rejected', (text) => {
+    expect(parseTime(text)).toBeNull();
+  });
+
+  it('--time ends the range: queries are asked at it, at the range\'s start and in between, never after', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
+    expect((await run(['--prometheus', url, '--time', '2026-12-06T18:00:00Z', '--range', '1h', '--format', 'json'])).code).toBe(0);
+    const end = Date.UTC(2026, 11, 6, 18) / 1000;
+    const times = seen.map((x) => Number(x.body.get('time') ?? x.body.get('end')));
+    expect(Math.max(...times)).toBe(end);
+    expect(Math.min(...times)).toBe(end - 3600);
+    expect(seen.filter((x) => x.url.endsWith('/series')).map((x) => Number(x.body.get('start')))).toEqual([end - 3600, end - 3600]);
   });
 
   it('credentials: flags over the environment over the URL; user-info leaves the URL', () => {
@@ -84,6 +120,7 @@ describe('arguments', () => {
     [['--prometheus', 'http://h', '--format', 'jsn'], {}, /--format: expected one of text, markdown, json, html, got "jsn" — did you mean json\?/],
     [['--prometheus', 'http://h', '--selector', 'job="x"'], {}, /--selector must be label matchers in braces/],
     [['--prometheus', 'http://h', '--range', '5s'], {}, /at least 10s/],
+    [['--prometheus', 'http://h', '--time', 'noon'], {}, /--time: expected an RFC 3339 time/],
     [['--prometheus', 'http://h', '--prometheus-token', 't'], SECRETS, /either a Prometheus user and password or a token/],
     [['--prometheus', 'http://h', '--prometheus-password', 'p'], {}, /a Prometheus password needs a user/],
     [['--prometheus', 'http://h', '--prometheus-header', 'no colon'], {}, /--prometheus-header: expected 'Name: value'/],
@@ -115,7 +152,7 @@ describe('when Prometheus is not there or not right', () => {
     const { url } = await api(() => [404, '<html>not found</html>']);
     const out = await run(['--prometheus', `${url}/wrong`]);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, `Prometheus at ${url}/wrong answered HTTP 404 on /api/v1/query — is the path prefix right?`);
+    oneLine(out.stderr, `Prometheus at ${url}/wrong answered HTTP 404 on /api/v1/series — is the path prefix right?`);
   });
 
   it('credentials refused: exit 1, never echoing them', async () => {
@@ -136,43 +173,111 @@ describe('when Prometheus is not there or not right', () => {
     oneLine(b.stderr, 'rejected the query (bad_data: 1:40: parse error: unexpected identifier "x")');
   });
 
+  const tooManySamples = [422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }] as [number, unknown];
+  const timedOut = [503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }] as [number, unknown];
+  it.each<[string, string, [number, unknown], string, string[]]>([
+    // Only the raw activity checkpoints are too big: the server has no recording rules for them.
+    ['too many samples in an activity checkpoint', 'sum by (__name__, gateway, transport) ({job="cassia-ac-proxy",__name__=~"cassia_proxy_gateway_requests_total|', tooManySamples, '7d',
+      ['too many samples into memory in query execution): query activity.', ' over --range 7d; load prometheus/fleet-rules.yml into Prometheus']],
+    ['a timeout in a count query', 'sum by (__name__, gateway, transport, code', timedOut, '24h',
+      ['(timeout: query timed out in expression evaluation): query counts.', ' over --range 24h; narrow --selector', '--query.max-samples, --query.timeout; and --timeout here']],
+  ])('a query refused for its cost (%s) names the query, the range and the remedy', async (_, prefix, refusal, range, parts) => {
+    const { url } = await api((q) => (q.startsWith(prefix) ? refusal : /\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
+    const out = await run(['--prometheus', url, '--range', range]);
+    expect(out.code).toBe(1);
+    oneLine(out.stderr, ...parts);
+  });
+
   it('not a Prometheus API: exit 1', async () => {
     const { url } = await api(() => [200, { hello: 'world' }]);
     const out = await run(['--prometheus', url]);
     expect(out.code).toBe(1);
-    oneLine(out.stderr, `${url}/api/v1/query did not answer as a Prometheus API`);
+    oneLine(out.stderr, `${url}/api/v1/series did not answer as a Prometheus API`);
   });
 
   it('no cassia_proxy_ series for the selector: exit 1', async () => {
-    const { url, seen } = await api(() => vector([]));
+    const { url, seen } = await api(() => vector([]), 0);
     const out = await run(['--prometheus', url, '--selector', '{job="none"}']);
     expect(out.code).toBe(1);
     oneLine(out.stderr, `no cassia_proxy_ series at ${url} for selector {job="none"}`);
-    // Two cheap questions, not the whole report.
-    expect(seen.map((s) => s.body.get('query'))).toEqual([
-      'count(last_over_time(cassia_proxy_build_info{job="none"}[86400s]))',
-      'count({job="none",__name__=~"cassia_proxy_.+"})',
+    // Two cheap questions, not the whole report: the proxies in the range (from the index), any series now.
+    expect(seen.map((s) => [s.url, s.body.get('match[]') ?? s.body.get('query')])).toEqual([
+      ['/api/v1/series', 'cassia_proxy_build_info{job="none"}'],
+      ['/api/v1/query', 'count({job="none",__name__=~"cassia_proxy_.+"})'],
     ]);
   });
 });
 
+describe('--query-stats', () => {
+  it('writes every query\'s name, time and the samples Prometheus says it read, as JSON lines', async () => {
+    const stats = { timings: {}, samples: { totalQueryableSamples: 1234, peakSamples: 56 } };
+    const { url, seen } = await api((q) => [200, {
+      status: 'success',
+      data: /\[\d+s(:\d+s)?\]$/.test(q) ? { resultType: 'matrix', result: [], stats } : { resultType: 'vector', result: [], stats },
+    }], 2);
+    let stderr = '';
+    const code = await reportMain(['--prometheus', url, '--query-stats', '-', '--format', 'json'], {
+      stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
+    });
+    expect(code).toBe(0);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { name: string; query: string; seconds: number; samples: number; peakSamples: number });
+    expect(lines).toHaveLength(seen.length);
+    const queries = seen.filter((s) => s.url === '/api/v1/query');
+    expect(queries.every((s) => s.body.get('stats') === 'all')).toBe(true);
+    expect(lines.map((l) => l.name)).toEqual(expect.arrayContaining([
+      'proxies', 'targets.seen', 'targets.atRangeStart', 'activity.checkpoint0', 'chart.counts', 'chart.errors',
+      // The sums: one query per instant and family.
+      ...['end', 'rangeStart', 'windowStart'].flatMap((at) => Object.keys(COUNTER_FAMILIES).map((family) => `counts.${at}.${family}`)),
+    ]));
+    for (const l of lines) {
+      // The series API reads the index and says nothing of samples.
+      expect([l.samples, l.peakSamples]).toEqual(l.name === 'proxies' || l.name === 'targets.seen' ? [null, null] : [1234, 56]);
+      expect(l.seconds).toBeGreaterThanOrEqual(0);
+      expect(seen.some((s) => (s.body.get('query') ?? s.body.get('match[]')) === l.query)).toBe(true);
+    }
+  });
+
+  it('a range no longer than the window: its start is the window\'s, asked once', async () => {
+    const { url } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
+    let stderr = '';
+    await reportMain(['--prometheus', url, '--range', '10m', '--query-stats', '-', '--format', 'json'], {
+      stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {},
+    });
+    const names = stderr.trim().split('\n').map((l) => (JSON.parse(l) as { name: string }).name);
+    expect(names).toEqual(expect.arrayContaining(['counts.end.gatewayRequests', 'counts.rangeStart.gatewayRequests', 'targets.atRangeStart']));
+    expect(names.filter((n) => n.startsWith('counts.windowStart'))).toEqual([]);
+    expect(names).not.toContain('targets.atWindowStart');
+  });
+
+  it('not asked: no stats parameter', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([{ metric: {}, value: [0, '1'] }])), 2);
+    await run(['--prometheus', url, '--format', 'json']);
+    expect(seen.some((s) => s.body.has('stats'))).toBe(false);
+  });
+});
+
 describe('what the requests carry', () => {
-  it('POST {prefix}/api/v1/query with the query, one evaluation time, the timeout, auth and extra headers', async () => {
-    const { url, seen } = await api((q) => (/\[\d+s:\d+s\]$/.test(q) ? matrix : q.startsWith('count(last_over_time') ? vector([{ metric: {}, value: [0, '2'] }]) : vector([])));
+  it('POST {prefix}/api/v1/query (and /series) with the query, one evaluation time, the timeout, auth and extra headers', async () => {
+    const { url, seen } = await api((q) => (/\[\d+s(:\d+s)?\]$/.test(q) ? matrix : vector([])), 2);
     const out = await run(['--prometheus', `${url}/prometheus/`, '--format', 'json', '--timeout', '7s', '--prometheus-header', 'X-Scope-OrgID: t1'], SECRETS);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout) as { transports: unknown[]; recommendations: unknown[] };
     expect([report.transports, report.recommendations]).toEqual([[], []]);
     expect(seen.length).toBeGreaterThan(20);
-    const times = new Set(seen.map((s) => s.body.get('time')));
-    expect(times.size).toBe(1);
+    // The end of the range, its start, the window's start, and the activity checkpoints between.
+    const times = new Set(seen.map((s) => s.body.get('time') ?? s.body.get('end')));
+    expect(times.size).toBeGreaterThan(3);
+    expect(seen.filter((s) => s.url === '/prometheus/api/v1/series').map((s) => s.body.get('match[]'))).toEqual([
+      'cassia_proxy_build_info{job="cassia-ac-proxy"}', 'cassia_proxy_process_start_time_seconds{job="cassia-ac-proxy"}',
+    ]);
     for (const s of seen) {
-      expect([s.method, s.url]).toEqual(['POST', '/prometheus/api/v1/query']);
+      expect(s.method).toBe('POST');
+      expect(['/prometheus/api/v1/query', '/prometheus/api/v1/series']).toContain(s.url);
       expect(s.headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(s.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-51ab7').toString('base64')}`);
       expect(s.headers['x-scope-orgid']).toBe('t1');
-      expect(s.body.get('timeout')).toBe('7s');
+      if (s.url.endsWith('/query')) expect(s.body.get('timeout')).toBe('7s');
       expect([s.body.get('dedup'), s.body.get('partial_response')]).toEqual(['true', 'false']);
     }
   });

@@ -33,6 +33,7 @@ async function loadYaml<T>(file: string): Promise<T> {
 }
 
 interface RuleTestFile {
+  rule_files: string[];
   evaluation_interval?: string;
   group_eval_order?: string[];
   tests: Array<{ interval?: string; alert_rule_test?: AlertTest[]; promql_expr_test?: Array<{ eval_time: string }> }>;
@@ -69,8 +70,9 @@ describe.runIf(status.mustFail)('promtool (missing under CI)', () => {
 });
 
 describe.skipIf(status.skip || status.mustFail)('promtool', () => {
-  it('check rules accepts alerts.yml', async () => {
+  it('check rules accepts alerts.yml and fleet-rules.yml', async () => {
     expect(await promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: \d+ rules found/);
+    expect(await promtool('check', 'rules', 'fleet-rules.yml')).toMatch(/SUCCESS: 7 rules found/);
   });
 
   it('check config accepts prometheus.yml (and the rule files it names)', async () => {
@@ -79,11 +81,25 @@ describe.skipIf(status.skip || status.mustFail)('promtool', () => {
 
   it('test rules passes every case in every prometheus/*.test.yml', async () => {
     const files = await ruleTestFiles();
-    expect(files).toContain('alerts.test.yml');
+    expect(files).toEqual(expect.arrayContaining(['alerts.test.yml', 'fleet-rules.test.yml']));
     const out = await promtool('test', 'rules', ...files);
     expect(out).not.toMatch(/FAILED/);
     expect(out.match(/SUCCESS/g)?.length, out).toBe(files.length);
   }, 120_000);
+});
+
+describe('fleet-rules.yml', () => {
+  it('records the series the report reads, under the names it reads', async () => {
+    const { ACTIVITY_RULES, RULES_INTERVAL_SECONDS } = await import('../../src/fleet/activity.js');
+    const groups = (await loadYaml<{ groups: Array<{ interval: string; rules: Rule[] }> }>('fleet-rules.yml')).groups;
+    const records = groups.flatMap((g) => g.rules.map((r) => r.record));
+    for (const name of Object.values(ACTIVITY_RULES)) expect(records, name).toContain(name);
+    // The "grew since the previous evaluation" offsets are the group's interval.
+    for (const g of groups) {
+      expect(seconds(g.interval)).toBe(RULES_INTERVAL_SECONDS);
+      for (const r of g.rules) for (const [, d] of r.expr.matchAll(/offset (\w+)/g)) expect(seconds(d as string), r.record).toBe(RULES_INTERVAL_SECONDS);
+    }
+  });
 });
 
 describe('alerts.yml conventions', () => {
@@ -135,11 +151,14 @@ describe('alerts.yml conventions', () => {
     for (const rule of burn) expect(rule.expr, rule.alert).toContain('cassia_proxy:slo_error_budget:ratio');
   });
 
-  it('uses only metrics the proxy exports (recording-rule names aside)', async () => {
+  it('uses only metrics the proxy exports (recording-rule names aside), in alerts.yml and fleet-rules.yml', async () => {
     const registry = new Registry();
     createMetrics(registry);
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
-    const rules = (await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules);
+    const rules = [
+      ...(await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('alerts.yml')).groups.flatMap((g) => g.rules),
+      ...(await loadYaml<{ groups: Array<{ rules: Rule[] }> }>('fleet-rules.yml')).groups.flatMap((g) => g.rules),
+    ];
     let checked = 0;
     for (const rule of rules) {
       // A recording rule name (level:metric:ops) contains "cassia_proxy_..." after a colon: skip those.
@@ -168,9 +187,10 @@ describe('alerts.yml conventions', () => {
   // eval_time: a day-scale case in a 1m file costs thousands of steps of all rules. Keep each file
   // at one time scale, and the recording rules evaluated before the alerts that read them.
   it('every rule-test file stays within 600 evaluation steps and fixes the group order', async () => {
-    const groups = (await loadYaml<{ groups: Array<{ name: string }> }>('alerts.yml')).groups.map((g) => g.name);
     for (const file of await ruleTestFiles()) {
       const doc = await loadYaml<RuleTestFile>(file);
+      const groups: string[] = [];
+      for (const rules of doc.rule_files) groups.push(...(await loadYaml<{ groups: Array<{ name: string }> }>(rules)).groups.map((g) => g.name));
       const step = seconds(doc.evaluation_interval ?? '1m');
       const times = doc.tests.flatMap((t) => [...(t.alert_rule_test ?? []), ...(t.promql_expr_test ?? [])]);
       const latest = Math.max(...times.map((t) => seconds((t as { eval_time: string }).eval_time)));
