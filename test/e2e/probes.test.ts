@@ -178,11 +178,19 @@ describe('probes against the simulator, no client traffic', () => {
     await res.body.dump();
     expect([res.statusCode, res.headers['x-cassia-proxy-error']]).toEqual([502, 'connect_error']);
     expect((await fetch(`${proxy.adminUrl}/healthz`)).status).toBe(200);
-    const failures = (await scrape(proxy.adminUrl));
+    // Probes go on every 300 ms: the report is read between two scrapes that agree, so none landed between.
+    type ProbeReport = { transports: Array<{ transport: string; probes: { sinceStart: { unreachable: number; failures: { total: number } } } }> };
+    const unreachable = (samples: Sample[]): number => total(samples, 'cassia_proxy_probes_total', { transport: 'capwap', result: 'unreachable' });
+    let failures: Sample[] = [];
+    let report: ProbeReport | null = null;
+    await until(async () => {
+      failures = await scrape(proxy.adminUrl);
+      report = (await (await fetch(`${proxy.adminUrl}/api/report`)).json()) as ProbeReport;
+      return unreachable(await scrape(proxy.adminUrl)) === unreachable(failures);
+    }, 5000, 'a report read while no probe landed', 20);
     // An AC out of reach says nothing about the link: not in the failure rate.
-    const report = (await (await fetch(`${proxy.adminUrl}/api/report`)).json()) as { transports: Array<{ transport: string; probes: { sinceStart: { unreachable: number; failures: { total: number } } } }> };
-    const capwap = report.transports.find((t) => t.transport === 'capwap')?.probes.sinceStart;
-    expect(capwap?.unreachable).toBe(total(failures, 'cassia_proxy_probes_total', { transport: 'capwap', result: 'unreachable' }));
+    const capwap = (report as ProbeReport | null)?.transports.find((t) => t.transport === 'capwap')?.probes.sinceStart;
+    expect(capwap?.unreachable).toBe(unreachable(failures));
     expect(capwap?.failures.total).toBe(0);
 
     const sim = cleanup.track(await createSimulator({ gateways: 2, capwap: 1, profile: 'clean' }));
