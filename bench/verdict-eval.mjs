@@ -8,7 +8,8 @@
 //   A/B: CAPWAP worse (the simulator's defaults, the demo's, a milder one) -> time until every
 //        CAPWAP gateway is advised to move; a gateway moved onto a better link -> time to `improved`.
 //
-// Usage: npm run build && node bench/verdict-eval.mjs [--sessions 400] [--minutes 60] [--only NAME] [--seed 1]
+// Usage: npm run build && node bench/verdict-eval.mjs [--sessions 400] [--minutes 60] [--only NAME] [--seed 1] [--change-bucket 60]
+// (--change-bucket: seconds per before/after bucket, as the fleet report's --change-bucket; the proxy's own is 60)
 // Prints one table row per scenario with the false-verdict rate and its 95 % Clopper–Pearson interval.
 import { parseArgs } from 'node:util';
 import { runSession } from './lib/verdict-session.mjs';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '60' },
     only: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    'change-bucket': { type: 'string', default: '60' },
   },
 });
 const sessions = Number(values.sessions);
@@ -87,7 +89,7 @@ for (const scenario of SCENARIOS) {
   let changeRight = 0;
   const changeTimes = [];
   for (let s = 0; s < sessions; s++) {
-    const r = runSession(scenario, seed0 * 1_000_003 + s, { seconds });
+    const r = runSession(scenario, seed0 * 1_000_003 + s, { seconds, bucketS: Number(values['change-bucket']) });
     let anyFalse = false;
     for (const [id, at] of r.moved) {
       gwSessions++;

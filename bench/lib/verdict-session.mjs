@@ -44,7 +44,7 @@ function segmentOf(g) {
   if (s === undefined) {
     s = {
       errors: { k: 0, n: 0 }, loss: { k: 0, n: 0 }, probes: { k: 0, n: 0 }, outage: 0,
-      minutes: { errors: new MinuteTally(), loss: new MinuteTally(), probes: new MinuteTally() },
+      minutes: { errors: new MinuteTally(g.bucketMs), loss: new MinuteTally(g.bucketMs), probes: new MinuteTally(g.bucketMs) },
     };
     g.segments.set(g.label, s);
   }
@@ -116,11 +116,12 @@ function evidence(g) {
  * Runs one session. `scenario.gateways(seed)` gives the gateway specs; `scenario.change` (optional)
  * relabels one gateway at `atS` (and may switch its faults). Returns what the verdicts said.
  */
-export function runSession(scenario, seed, { seconds = 3600, peekS = 10, policy = DEFAULT_POLICY } = {}) {
+export function runSession(scenario, seed, { seconds = 3600, peekS = 10, policy = DEFAULT_POLICY, bucketS = 60 } = {}) {
   const gateways = scenario.gateways(seed).map((spec, i) => {
     const g = createGateway(spec, seed, i);
     g.id = `G${i}`;
     g.label = spec.transport;
+    g.bucketMs = bucketS * 1000;
     return g;
   });
   const out = {

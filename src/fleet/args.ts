@@ -23,8 +23,8 @@ export interface ReportArgs {
   time: number | null;
   /** Where to write each query's cost (`stats=all`) as JSON lines; `-` for stderr; null: not asked. */
   queryStats: string | null;
-  /** Width of the before/after verdict's buckets (--change-bucket), seconds. */
-  changeBucketSeconds: number;
+  /** Width of the before/after verdict's buckets (--change-bucket), seconds; null: chosen from the range (minutes.ts). */
+  changeBucketSeconds: number | null;
   /** Request headers: Authorization and any --prometheus-header. */
   headers: Record<string, string>;
 }
@@ -48,8 +48,9 @@ Options:
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
   --query-stats FILE            write each query's name, time and samples read (Prometheus' stats=all)
                                 as JSON lines to FILE (- for stderr)
-  --change-bucket DURATION      the "minute" a before/after verdict compares (default 1m; at least the
-                                scrape interval, at most a tenth of the range)
+  --change-bucket DURATION      the "minute" a before/after verdict compares (default auto: 1m up to a
+                                6h range, range/360 beyond it, 4m for 24h; at least the scrape interval,
+                                at most a tenth of the range)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
   --prometheus-password PASS    Basic authentication     (env CASSIA_PROXY_PROMETHEUS_PASSWORD)
   --prometheus-token TOKEN      Bearer token             (env CASSIA_PROXY_PROMETHEUS_TOKEN)
@@ -136,7 +137,7 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
     throw bad(text.split('\n')[0] ?? text);
   }
   if (values.help) {
-    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, time: null, queryStats: null, changeBucketSeconds: 60, headers: {} };
+    return { help: true, url: new URL('http://127.0.0.1/'), rangeSeconds: 0, selector: '', format: 'text', out: null, timeoutMs: 0, time: null, queryStats: null, changeBucketSeconds: null, headers: {} };
   }
   const url = prometheusUrl(values.prometheus);
 
@@ -150,10 +151,10 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
   const timeoutText = values.timeout ?? '30s';
   const timeout = parseDurationSeconds(timeoutText);
   if (timeout === null) throw bad(`--timeout: expected a duration such as 10s or 2m, got ${JSON.stringify(timeoutText)}`);
-  const bucketText = values['change-bucket'] ?? '1m';
-  const bucket = parseDurationSeconds(bucketText);
-  if (bucket === null || bucket < 1 || bucket > range / 10) {
-    throw bad(`--change-bucket: expected a duration from 1s to a tenth of --range (${Math.floor(range / 10)}s), got ${JSON.stringify(bucketText)}`);
+  const bucketText = values['change-bucket'] ?? 'auto';
+  const bucket = bucketText === 'auto' ? null : parseDurationSeconds(bucketText);
+  if (bucketText !== 'auto' && (bucket === null || bucket < 1 || bucket > range / 10)) {
+    throw bad(`--change-bucket: expected auto or a duration from 1s to a tenth of --range (${Math.floor(range / 10)}s), got ${JSON.stringify(bucketText)}`);
   }
 
   const selector = values.selector ?? DEFAULT_SELECTOR;
@@ -193,6 +194,6 @@ export function parseReportArgs(argv: readonly string[], env: Readonly<Record<st
 
   return {
     help: false, url, rangeSeconds: Math.round(range), selector, format, out: values.out ?? null,
-    timeoutMs: Math.max(1, Math.round(timeout * 1000)), time, queryStats: values['query-stats'] ?? null, changeBucketSeconds: Math.round(bucket), headers,
+    timeoutMs: Math.max(1, Math.round(timeout * 1000)), time, queryStats: values['query-stats'] ?? null, changeBucketSeconds: bucket === null ? null : Math.round(bucket), headers,
   };
 }

@@ -20,7 +20,7 @@ import {
 import { FleetError, type InstantSample, type PromClient, type RangeSeries } from './client.js';
 import { anyCount, chartCounts, familyIncrements, Period, segmentKey } from './counts.js';
 import { humanDuration } from './args.js';
-import { changeMinutes, minuteSeriesSelector, planMinuteQueries } from './minutes.js';
+import { changeMinutes, changeSpan, minuteSeriesSelector, planMinuteQueries } from './minutes.js';
 import { fleetProbes, mergeFleetProbes } from './probes.js';
 import {
   baseQueries, COUNTER_FAMILIES, selectorMatchers, sumsQuery, targetSumsQuery, timelineQuery, type CounterName,
@@ -44,8 +44,8 @@ export interface FleetOptions {
   /** Evaluation time (unix ms): the client's. */
   now: number;
   thresholds?: Thresholds;
-  /** Width of the before/after verdict's buckets in seconds (default 60; never below the scrape interval). */
-  minuteSeconds?: number;
+  /** Width of the before/after verdict's buckets in seconds (never below the scrape interval); absent or null: each look-back's `changeBucketFor`. */
+  minuteSeconds?: number | null;
 }
 
 /** How the report was computed, for its reader and for --query-stats. */
@@ -61,8 +61,8 @@ export interface FleetPlan {
   /** Gateways that changed transport within the range, and the minute queries asked for them (minutes.ts). */
   changedGateways: number;
   minuteQueries: number;
-  /** The width of those minutes (--change-bucket), seconds. */
-  minuteSeconds: number;
+  /** The widths of those minutes (--change-bucket, or each look-back's default), seconds, ascending; empty when none were asked. */
+  minuteSeconds: number[];
   /** Queries asked. */
   queries: number;
 }
@@ -288,15 +288,19 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
   const perGateway = new Map<string, number>();
   for (const seg of segments) perGateway.set(seg.gateway, (perGateway.get(seg.gateway) ?? 0) + 1);
   const changed = [...perGateway].filter(([gateway, n]) => n > 1 && !isGatewayPool(gateway)).map(([gateway]) => gateway).sort();
-  const minuteSeconds = options.minuteSeconds ?? 60;
   let minuteQueries = 0;
+  const minuteSeconds = new Set<number>();
   if (changed.length > 0) {
-    const planned = planMinuteQueries(m, await ask.series('minutes.series', minuteSeriesSelector(m, changed), startedAt), changed, rangeSeconds, minuteSeconds);
+    // Each changed gateway's look-back: its time since the move (its latest transport's first
+    // activity, give or take the activity times' resolution) and as long before it.
+    const movedAt = new Map<string, number>();
+    for (const seg of segments) movedAt.set(seg.gateway, Math.max(movedAt.get(seg.gateway) ?? 0, seg.firstAt));
+    const spans = new Map(changed.map((gateway) => [gateway, changeSpan((now - (movedAt.get(gateway) ?? startedAt)) / 1000 + resolution, rangeSeconds)]));
+    const planned = planMinuteQueries(m, await ask.series('minutes.series', minuteSeriesSelector(m, changed), startedAt), spans, options.minuteSeconds ?? null);
     minuteQueries = planned.length;
-    const answers = await limited(planned.map((p) => async () => ({ family: p.family, rows: await ask.matrix(`minutes.${p.family}`, p.query) })), CONCURRENCY);
-    // The subquery's steps fall on multiples of the bucket (Prometheus aligns them to the epoch).
-    const firstStep = Math.ceil((nowS - rangeSeconds - minuteSeconds) / minuteSeconds) * minuteSeconds;
-    const minutes = changeMinutes(answers, firstStep, minuteSeconds);
+    for (const p of planned) minuteSeconds.add(p.bucketSeconds);
+    const answers = await limited(planned.map((p) => async () => ({ ...p, rows: await ask.matrix(`minutes.${p.family}`, p.query) })), CONCURRENCY);
+    const minutes = changeMinutes(answers, nowS);
     for (const seg of segments) seg.minutes = minutes.get(segmentKey(seg.gateway, seg.transport)) ?? seg.minutes;
   }
 
@@ -314,7 +318,7 @@ export async function collectFleet(options: FleetOptions): Promise<FleetReport> 
     restartedProxies: lines.size,
     changedGateways: changed.length,
     minuteQueries,
-    minuteSeconds,
+    minuteSeconds: [...minuteSeconds].sort((a, b) => a - b),
     queries: asked,
   };
   const input = {

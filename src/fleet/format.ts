@@ -67,7 +67,7 @@ export function planLine(fleet: FleetReport): string {
       : `raw series (the recording rules run only since ${when(new Date(p.rulesSince).toISOString())})`;
   const restarted = p.restartedProxies === 0 ? '' : ` · ${p.restartedProxies} prox${p.restartedProxies === 1 ? 'y' : 'ies'} restarted, started or stopped within the range, counted process by process`;
   const changed = p.changedGateways === 0 ? ''
-    : ` · ${p.changedGateways} gateway${p.changedGateways === 1 ? '' : 's'} changed transport: before/after minutes of ${humanDuration(p.minuteSeconds)} from ${p.minuteQueries} quer${p.minuteQueries === 1 ? 'y' : 'ies'}`;
+    : ` · ${p.changedGateways} gateway${p.changedGateways === 1 ? '' : 's'} changed transport: before/after minutes of ${p.minuteSeconds.map(humanDuration).join('–')} from ${p.minuteQueries} quer${p.minuteQueries === 1 ? 'y' : 'ies'}`;
   return `activity times: ${rules}, ${humanDuration(p.activityResolutionSeconds)} resolution${restarted}${changed}`;
 }
 

@@ -2,11 +2,13 @@
  * The before/after verdict's minutes for the fleet report: per-minute counts of the gateways whose
  * transport changed within the range (usually a handful), from Prometheus.
  *
- * This is the one place where a query steps through the range: a subquery answering, at each
- * `--change-bucket` boundary (default 1 minute), the sums of the changed gateways' counters
- * (restricted by a `gateway` matcher); a bucket's counts are the growth of those sums across it.
- * Its cost is one sample per series of those gateways per bucket: it grows with the changed
- * gateways and with range ÷ bucket, never with the rest of the fleet. The changed gateways' series are counted
+ * This is the one place where a query steps through time: a subquery answering, at each
+ * `--change-bucket` boundary over a changed gateway's look-back (`changeSpan`: its time since the
+ * move and as long before it), the sums of the changed gateways' counters (restricted by a
+ * `gateway` matcher); a bucket's counts are the growth of those sums across it. Its cost is one
+ * sample per series of those gateways per bucket: it grows with the changed gateways and with
+ * look-back ÷ bucket (at most 361 with the default bucket, `changeBucketFor`), never with the rest
+ * of the fleet. The changed gateways' series are counted
  * first from the series API (the index, no samples), and each family's gateways are split into
  * queries of at most `MINUTE_SAMPLE_BUDGET` samples each, so no query nears the server's
  * `query.max-samples` however many gateways moved; their number grows with the moved gateways.
@@ -25,6 +27,39 @@ export const MINUTE_FAMILIES = {
 } as const;
 export type MinuteFamily = keyof typeof MINUTE_FAMILIES;
 
+/** Buckets over a look-back the automatic `--change-bucket` aims at: at most this many steps per series. */
+export const AUTO_BUCKETS = 360;
+/** The shortest time before a move its minutes look back over. */
+export const MIN_BEFORE_SECONDS = 1800;
+/** The shortest look-back (the ladder's first rung; it doubles from there). */
+const FIRST_SPAN_SECONDS = 3600;
+
+/**
+ * How far back a changed gateway's minutes are read, ending at the report's end: its time since
+ * the move and as long again before it (at least 30 minutes before), rounded up to a rung of
+ * 1h, 2h, 4h, 8h, … (few distinct look-backs: few queries) and capped at the range. The verdict
+ * compares the move's after-period with the same length of time just before it: what the link
+ * was like when the gateway was moved, not a day earlier; and a move a few minutes ago costs a
+ * few minutes' samples, not the whole range's.
+ */
+export function changeSpan(sinceMoveSeconds: number, rangeSeconds: number): number {
+  const need = sinceMoveSeconds + Math.max(sinceMoveSeconds, MIN_BEFORE_SECONDS);
+  let span = FIRST_SPAN_SECONDS;
+  while (span < need && span < rangeSeconds) span *= 2;
+  return Math.min(span, rangeSeconds);
+}
+
+/**
+ * The default `--change-bucket` for a look-back: a minute up to 6 hours, beyond that the look-back
+ * ÷ 360 in whole minutes (4 minutes for a day). The minutes then cost at most 361 samples per
+ * series of the changed gateways whatever the range, and a bucket never falls below a minute, a
+ * common scrape interval's multiple. A move recent enough for its minutes to matter has a short
+ * look-back, so minute buckets.
+ */
+export function changeBucketFor(spanSeconds: number): number {
+  return Math.max(60, Math.ceil(spanSeconds / AUTO_BUCKETS / 60) * 60);
+}
+
 /** Samples one minute query may load: 4 % of Prometheus' default query.max-samples (50 M). */
 export const MINUTE_SAMPLE_BUDGET = 2_000_000;
 /** Samples each series costs a minute query per bucket (see the module's comment). */
@@ -36,13 +71,13 @@ function gatewayRegex(gateways: readonly string[]): string {
 }
 
 /**
- * The sums of `metric` for `gateways` by `by` at every minute boundary of the range ending at the
- * evaluation time and one minute before it: a subquery reading one sample per series and step.
+ * The sums of `metric` for `gateways` by `by` at every bucket boundary of the look-back ending at
+ * the evaluation time and one bucket before it: a subquery reading one sample per series and step.
  * changeMinutes takes the growth between neighbours.
  */
-export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], rangeSeconds: number, minuteSeconds: number, by: readonly string[]): string {
+export function minuteQuery(metric: string, matchers: string, gateways: readonly string[], spanSeconds: number, bucketSeconds: number, by: readonly string[]): string {
   const v = vectorSelector(metric, matchers, `gateway=~"${gatewayRegex(gateways)}"`);
-  return `sum by (${by.join(', ')}) (${v})[${promDuration(rangeSeconds + minuteSeconds)}:${promDuration(minuteSeconds)}]`;
+  return `sum by (${by.join(', ')}) (${v})[${promDuration(spanSeconds + bucketSeconds)}:${promDuration(bucketSeconds)}]`;
 }
 
 /** The series API selector of every minute family's series of `gateways` (counted before the minute queries are planned). */
@@ -51,47 +86,56 @@ export function minuteSeriesSelector(matchers: string, gateways: readonly string
   return vectorSelector('', matchers, `__name__=~"${names}",gateway=~"${gatewayRegex(gateways)}"`);
 }
 
-/** One minute query: a family, the gateways it covers and the samples it will load at most. */
+/** One minute query: a family, the gateways it covers, their look-back and bucket, and the samples it will load at most. */
 export interface MinuteQuery {
   family: MinuteFamily;
   gateways: string[];
+  spanSeconds: number;
+  bucketSeconds: number;
   query: string;
   samples: number;
 }
 
 /**
- * The minute queries for `gateways`, from the label sets of their series within the range (the
- * series API's answer to `minuteSeriesSelector`): per family, the gateways in order, packed into
+ * The minute queries for the changed gateways (`spans`: each one's look-back, `changeSpan`, in
+ * the order to ask them), from the label sets of their series within the range (the series API's
+ * answer to `minuteSeriesSelector`): per look-back and family, the gateways in order, packed into
  * queries of at most `budget` samples (a gateway whose series alone exceed it gets a query of its
- * own). Families without series are not asked.
+ * own). `bucketSeconds` null: `changeBucketFor` each look-back. Families without series are not asked.
  */
 export function planMinuteQueries(
-  matchers: string, series: ReadonlyArray<Readonly<Record<string, string>>>, gateways: readonly string[],
-  rangeSeconds: number, minuteSeconds: number, budget = MINUTE_SAMPLE_BUDGET,
+  matchers: string, series: ReadonlyArray<Readonly<Record<string, string>>>, spans: ReadonlyMap<string, number>,
+  bucketSeconds: number | null, budget = MINUTE_SAMPLE_BUDGET,
 ): MinuteQuery[] {
-  const steps = Math.ceil(rangeSeconds / minuteSeconds) + 1;
   const counts = new Map<string, number>();
   for (const labels of series) {
     const k = `${labels.__name__ ?? ''}\u0000${labels.gateway ?? ''}`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   const out: MinuteQuery[] = [];
-  for (const [family, { metric, by }] of Object.entries(MINUTE_FAMILIES) as Array<[MinuteFamily, (typeof MINUTE_FAMILIES)[MinuteFamily]]>) {
-    let group: string[] = [];
-    let samples = 0;
-    const flush = (): void => {
-      if (group.length > 0) out.push({ family, gateways: group, query: minuteQuery(metric, matchers, group, rangeSeconds, minuteSeconds, by), samples });
-      group = [];
-      samples = 0;
-    };
-    for (const gateway of gateways) {
-      const cost = (counts.get(`${metric}\u0000${gateway}`) ?? 0) * SAMPLES_PER_STEP * steps;
-      if (cost === 0) continue;
-      if (samples + cost > budget) flush();
-      group.push(gateway);
-      samples += cost;
+  for (const span of [...new Set(spans.values())].sort((a, b) => a - b)) {
+    const gateways = [...spans].filter(([, s]) => s === span).map(([gateway]) => gateway);
+    const bucket = bucketSeconds ?? changeBucketFor(span);
+    const steps = Math.ceil(span / bucket) + 1;
+    for (const [family, { metric, by }] of Object.entries(MINUTE_FAMILIES) as Array<[MinuteFamily, (typeof MINUTE_FAMILIES)[MinuteFamily]]>) {
+      let group: string[] = [];
+      let samples = 0;
+      const flush = (): void => {
+        if (group.length > 0) {
+          out.push({ family, gateways: group, spanSeconds: span, bucketSeconds: bucket, query: minuteQuery(metric, matchers, group, span, bucket, by), samples });
+        }
+        group = [];
+        samples = 0;
+      };
+      for (const gateway of gateways) {
+        const cost = (counts.get(`${metric}\u0000${gateway}`) ?? 0) * SAMPLES_PER_STEP * steps;
+        if (cost === 0) continue;
+        if (samples + cost > budget) flush();
+        group.push(gateway);
+        samples += cost;
+      }
+      flush();
     }
-    flush();
   }
   return out;
 }
@@ -124,16 +168,17 @@ function addTo(s: MinuteSums, k: number, n: number): void {
 
 /**
  * The minutes per measure of every (gateway, transport) in the answers, keyed `gateway\0transport`,
- * from the answers to the planned minute queries (each with its family): a minute's count is the
- * growth of a sum from the step before (a sum absent there, born within the minute, counts whole;
- * the first step of the subquery, at `firstStep` unix seconds or before, only serves as the base).
+ * from the answers to the planned minute queries (each with its family, look-back and bucket, all
+ * evaluated at `endSeconds`): a minute's count is the growth of a sum from the step before (a sum
+ * absent there, born within the minute, counts whole; the subquery's first step only serves as
+ * the base).
  * A minute in which any sum of the segment fell — a proxy restarted or went away, so its growth
  * is unknown — is left out of every measure of that segment. Tallies as the running proxy keeps
  * them: 502/504 outside outages among answered calls, missing among sequenced and missing events,
  * 502/504/timeouts among probes that reached the AC.
  */
 export function changeMinutes(
-  answers: ReadonlyArray<{ family: MinuteFamily; rows: readonly RangeSeries[] }>, firstStep: number, minuteSeconds: number,
+  answers: ReadonlyArray<{ family: MinuteFamily; spanSeconds: number; bucketSeconds: number; rows: readonly RangeSeries[] }>, endSeconds: number,
 ): Map<string, MinutesByMeasure> {
   const minutes = new Map<string, Map<number, Minute>>();
   const at = (gateway: string, transport: string, t: number): Minute => {
@@ -160,7 +205,9 @@ export function changeMinutes(
     },
   };
   const fell = new Set<string>();
-  for (const { family, rows } of answers) {
+  for (const { family, spanSeconds, bucketSeconds, rows } of answers) {
+    // The subquery's steps fall on multiples of the bucket (Prometheus aligns them to the epoch).
+    const firstStep = Math.ceil((endSeconds - spanSeconds - bucketSeconds) / bucketSeconds) * bucketSeconds;
     for (const { metric, values } of rows) {
       const gateway = metric.gateway ?? '';
       const transport = metric.transport ?? 'unknown';
@@ -168,7 +215,7 @@ export function changeMinutes(
       for (const [time, v] of values) {
         const t = Math.round(time);
         if (t <= firstStep || !Number.isFinite(v)) continue;
-        const grew = v - (before.get(t - minuteSeconds) ?? 0);
+        const grew = v - (before.get(t - bucketSeconds) ?? 0);
         if (grew < 0) fell.add(`${key(gateway, transport)}\u0000${t}`);
         else if (grew > 0) fill[family](at(gateway, transport, t), metric, grew);
       }

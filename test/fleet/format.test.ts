@@ -10,7 +10,7 @@ import { MOVED, realisticReport } from '../report/fixture.js';
 
 const none = Object.fromEntries(Object.keys(COUNTER_FAMILIES).map((name) => [name, []])) as unknown as FleetReport['counts']['range'];
 const NO_COUNTS: FleetReport['counts'] = { range: none, window: none };
-const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, changedGateways: 0, minuteQueries: 0, minuteSeconds: 60, queries: 40 };
+const PLAN: FleetPlan = { activity: 'recording rules', activityResolutionSeconds: 60, rulesSince: null, restartedProxies: 0, changedGateways: 0, minuteQueries: 0, minuteSeconds: [], queries: 40 };
 
 function fleet(rename?: (name: string) => string, plan: FleetPlan = PLAN): FleetReport {
   const { report } = realisticReport();
@@ -117,8 +117,8 @@ describe('where the activity times came from', () => {
     [{ activity: 'raw series', activityResolutionSeconds: 3600, rulesSince: Date.parse('2026-12-06T10:00:00Z') },
       'activity times: raw series (the recording rules run only since 2026-12-06 10:00:00 UTC), 1h resolution'],
     [{ restartedProxies: 2 }, 'activity times: recording rules, 1m resolution · 2 proxies restarted, started or stopped within the range, counted process by process'],
-    [{ changedGateways: 1, minuteQueries: 1 }, 'activity times: recording rules, 1m resolution · 1 gateway changed transport: before/after minutes of 1m from 1 query'],
-    [{ changedGateways: 40, minuteQueries: 7, minuteSeconds: 300 }, 'activity times: recording rules, 1m resolution · 40 gateways changed transport: before/after minutes of 5m from 7 queries'],
+    [{ changedGateways: 1, minuteQueries: 1, minuteSeconds: [60] }, 'activity times: recording rules, 1m resolution · 1 gateway changed transport: before/after minutes of 1m from 1 query'],
+    [{ changedGateways: 40, minuteQueries: 7, minuteSeconds: [60, 240] }, 'activity times: recording rules, 1m resolution · 40 gateways changed transport: before/after minutes of 1m–4m from 7 queries'],
   ])('%j', (plan, line) => {
     expect(planLine(fleet(undefined, { ...PLAN, ...plan }))).toBe(line);
   });

@@ -63,6 +63,16 @@ describe('arguments', () => {
   it('defaults: 24h, the shipped scrape job, text, 30 s', () => {
     const a = parseReportArgs(['--prometheus', 'http://prom:9090'], {});
     expect([a.rangeSeconds, a.selector, a.format, a.out, a.timeoutMs, a.headers]).toEqual([86_400, '{job="cassia-ac-proxy"}', 'text', null, 30_000, {}]);
+    // The before/after bucket follows the range (minutes.ts changeBucketFor) unless given.
+    expect(a.changeBucketSeconds).toBeNull();
+  });
+
+  it.each<[string, number | null]>([['auto', null], ['1m', 60], ['5m', 300], ['15s', 15]])('--change-bucket %s', (text, seconds) => {
+    expect(parseReportArgs(['--prometheus', 'http://h', '--change-bucket', text], {}).changeBucketSeconds).toBe(seconds);
+  });
+
+  it('a range shorter than ten minutes takes the default bucket (a minute) without complaint', () => {
+    expect(parseReportArgs(['--prometheus', 'http://h', '--range', '5m'], {}).rangeSeconds).toBe(300);
   });
 
   it.each([['30m', 1800], ['1h30m', 5400], ['7d', 604_800], ['2w', 1_209_600], ['250ms', 0.25], ['90s', 90]])('duration %s = %d s', (text, seconds) => {
@@ -121,6 +131,8 @@ describe('arguments', () => {
     [['--prometheus', 'http://h', '--selector', 'job="x"'], {}, /--selector must be label matchers in braces/],
     [['--prometheus', 'http://h', '--range', '5s'], {}, /at least 10s/],
     [['--prometheus', 'http://h', '--time', 'noon'], {}, /--time: expected an RFC 3339 time/],
+    [['--prometheus', 'http://h', '--range', '1h', '--change-bucket', '7m'], {}, /--change-bucket: expected auto or a duration from 1s to a tenth of --range \(360s\)/],
+    [['--prometheus', 'http://h', '--change-bucket', 'often'], {}, /--change-bucket: expected auto or a duration/],
     [['--prometheus', 'http://h', '--prometheus-token', 't'], SECRETS, /either a Prometheus user and password or a token/],
     [['--prometheus', 'http://h', '--prometheus-password', 'p'], {}, /a Prometheus password needs a user/],
     [['--prometheus', 'http://h', '--prometheus-header', 'no colon'], {}, /--prometheus-header: expected 'Name: value'/],
