@@ -62,13 +62,19 @@ describe.skipIf(status.skip || status.mustFail)('probe series in the fleet repor
     probing = false;
     expect(await prober.reload()).toEqual({ ok: true });
     await until(async () => total(await scrape(prober.adminUrl), 'cassia_proxy_probe_targets') === 0, 5000, 'probes off', 100);
-    // Every answer the simulator gave is recorded: no probe is in flight any more.
+    // Every answer the simulator gave is recorded, and still so at the next look 300 ms later: a
+    // probe begun before the reload but not yet at the simulator would have landed in between.
+    let previous = '';
     await until(async () => {
       const s = await scrape(prober.adminUrl);
       const truth = sim.truth();
-      return sim.gateways.every((gateway) => ['ok', '502', '504', 'error'].reduce((n, result) => n + total(s, 'cassia_proxy_probes_total', { gateway, result })
-        + total(s, 'cassia_proxy_probes_offline_total', { gateway, result }), 0) === truth.gateways[gateway]?.requests.total);
-    }, 5000, 'the last probes recorded', 100);
+      const recorded = sim.gateways.map((gateway) => ['ok', '502', '504', 'error'].reduce((n, result) => n + total(s, 'cassia_proxy_probes_total', { gateway, result })
+        + total(s, 'cassia_proxy_probes_offline_total', { gateway, result }), 0));
+      const now = JSON.stringify([recorded, sim.gateways.map((gateway) => truth.gateways[gateway]?.requests.total)]);
+      const settled = sim.gateways.every((gateway, i) => recorded[i] === truth.gateways[gateway]?.requests.total) && now === previous;
+      previous = now;
+      return settled;
+    }, 5000, 'the last probes recorded', 300);
     const stoppedAt = Date.now();
     await until(async () => {
       const scraped = await prometheus.query(`timestamp(cassia_proxy_build_info${SELECTOR})`);
