@@ -23,7 +23,7 @@ export interface ReportArgs {
   time: number | null;
   /** Where to write each query's cost (`stats=all`) as JSON lines; `-` for stderr; null: not asked. */
   queryStats: string | null;
-  /** Width of the before/after verdict's buckets (--change-bucket), seconds; null: chosen from the range (minutes.ts). */
+  /** Width of the before/after verdict's buckets (--change-bucket), seconds; null: auto, from each move's look-back (minutes.ts). */
   changeBucketSeconds: number | null;
   /** Request headers: Authorization and any --prometheus-header. */
   headers: Record<string, string>;
@@ -48,9 +48,10 @@ Options:
   --timeout DURATION            per query (default 30s); also Prometheus' own query timeout
   --query-stats FILE            write each query's name, time and samples read (Prometheus' stats=all)
                                 as JSON lines to FILE (- for stderr)
-  --change-bucket DURATION      the "minute" a before/after verdict compares (default auto: 1m up to a
-                                6h range, range/360 beyond it, 4m for 24h; at least the scrape interval,
-                                at most a tenth of the range)
+  --change-bucket DURATION      the "minute" a before/after verdict compares (default auto: 1m when a
+                                move's look-back, its time since the move and as long before it, is
+                                at most 6h; the look-back/360 beyond, 4m for a day; at least the
+                                scrape interval, at most a tenth of the range)
   --prometheus-user USER        Basic authentication     (env CASSIA_PROXY_PROMETHEUS_USER)
   --prometheus-password PASS    Basic authentication     (env CASSIA_PROXY_PROMETHEUS_PASSWORD)
   --prometheus-token TOKEN      Bearer token             (env CASSIA_PROXY_PROMETHEUS_TOKEN)
