@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
 import { createFakeFleet, expectedCounts, gatewayMac } from './lib/fake-fleet.mjs';
-import { cpuSeconds, installCleanup, rssBytes, sleep, stopAll, stopChild, track } from './lib/procs.mjs';
+import { cpuSeconds, installCleanup, rssBytes, rssSplit, sleep, stopAll, stopChild, track } from './lib/procs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -259,7 +259,7 @@ async function scale(gateways, sidecars) {
     ]) {
       result.runs.push(await timedReport(name, url, prometheus.pid, range, selector, T, dir, fleet));
       const last = result.runs.at(-1);
-      log(`  ${name}: ${last.seconds.toFixed(2)} s (Prometheus CPU ${last.prometheusCpuSeconds.toFixed(2)} s, report CPU ${last.reportCpuSeconds.toFixed(2)} s, load ${last.loadAverage}), exit ${last.exit}, max ${(last.maxSamples / 1e6).toFixed(2)} M samples (${last.maxSamplesQuery}), RSS +${last.rssGrowthMiB.toFixed(0)} MiB, ${last.mismatches} mismatches, ${last.activity}`);
+      log(`  ${name}: ${last.seconds.toFixed(2)} s (Prometheus CPU ${last.prometheusCpuSeconds.toFixed(2)} s, report CPU ${last.reportCpuSeconds.toFixed(2)} s, load ${last.loadAverage}), exit ${last.exit}, max ${(last.maxSamples / 1e6).toFixed(2)} M samples (${last.maxSamplesQuery}), RSS +${last.rssGrowthMiB.toFixed(0)} MiB (anon +${last.anonGrowthMiB.toFixed(0)}, file +${last.fileGrowthMiB.toFixed(0)}), ${last.mismatches} mismatches, ${last.activity}`);
     }
     if (opts.compare && gateways <= Number(opts['compare-max-gateways'])) {
       // The other build has neither --time nor --query-stats: it reports at "now", and only its
@@ -309,7 +309,15 @@ async function timedReport(name, url, pid, range, selector, T, dir, fleet) {
   const cpuBefore = cpuSeconds(pid);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   let peak = before;
-  const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, 50);
+  const splitBefore = rssSplit(pid);
+  const splitPeak = { ...splitBefore };
+  const sample = () => {
+    peak = Math.max(peak, rssBytes(pid));
+    const now = rssSplit(pid);
+    splitPeak.anon = Math.max(splitPeak.anon, now.anon);
+    splitPeak.file = Math.max(splitPeak.file, now.file);
+  };
+  const sampler = setInterval(sample, 50);
   const started = performance.now();
   const r = await run('/usr/bin/time', ['-f', '%U %S', process.execPath, join(root, 'dist/src/cli.js'), 'report', '--prometheus', url, '--range', range, '--selector', selector,
     '--time', String(T), '--format', 'json', '--out', out, '--query-stats', stats, '--timeout', '120s']);
@@ -317,7 +325,7 @@ async function timedReport(name, url, pid, range, selector, T, dir, fleet) {
   const prometheusCpu = cpuSeconds(pid) - cpuBefore;
   const [user, sys] = r.err.trim().split('\n').at(-1).split(' ').map(Number);
   clearInterval(sampler);
-  peak = Math.max(peak, rssBytes(pid));
+  sample();
   const queries = readFileSync(stats, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const worst = queries.reduce((a, q) => ((q.samples ?? 0) > (a.samples ?? 0) ? q : a), { samples: 0, name: '' });
   const worstPeak = queries.reduce((a, q) => Math.max(a, q.peakSamples ?? 0), 0);
@@ -330,6 +338,8 @@ async function timedReport(name, url, pid, range, selector, T, dir, fleet) {
     perQuery: queries.map((q) => [q.name, Number(q.seconds.toFixed(3)), q.samples, q.peakSamples]),
     totalSamples: queries.reduce((a, q) => a + (q.samples ?? 0), 0),
     rssBeforeMiB: before / MIB, rssGrowthMiB: (peak - before) / MIB,
+    // Of which heap (anon) and pages of the blocks' files read through mmap (file), each at its own peak.
+    anonGrowthMiB: (splitPeak.anon - splitBefore.anon) / MIB, fileGrowthMiB: (splitPeak.file - splitBefore.file) / MIB,
     mismatches: -1, checked: 0, activity: '',
   };
   if (r.code !== 0) return res;
@@ -392,11 +402,11 @@ try {
   await stopAll();
 }
 if (opts.out) writeFileSync(opts.out, `${JSON.stringify(all, null, 2)}\n`);
-console.log('\n| gateways | head series | run | seconds (load) | Prometheus CPU s | max samples/query (name) | peak samples | Prometheus RSS before → growth | exact |');
+console.log('\n| gateways | head series | run | seconds (load) | Prometheus CPU s | max samples/query (name) | peak samples | Prometheus RSS before → growth (heap, file pages) | exact |');
 console.log('|---:|---:|---|---:|---:|---|---:|---|---|');
 for (const r of all) {
   for (const x of r.runs ?? []) {
-    console.log(`| ${r.gateways} | ${r.headSeries} | ${x.name} | ${x.seconds.toFixed(1)} (${x.loadAverage}) | ${x.prometheusCpuSeconds.toFixed(1)} | ${(x.maxSamples / 1e6).toFixed(2)} M (${x.maxSamplesQuery}) | ${(x.maxPeakSamples / 1e6).toFixed(2)} M | ${x.rssBeforeMiB.toFixed(0)} MiB → +${x.rssGrowthMiB.toFixed(0)} MiB | ${x.mismatches === 0 ? `yes (${x.checked})` : `NO: ${x.mismatches}/${x.checked}`} |`);
+    console.log(`| ${r.gateways} | ${r.headSeries} | ${x.name} | ${x.seconds.toFixed(1)} (${x.loadAverage}) | ${x.prometheusCpuSeconds.toFixed(1)} | ${(x.maxSamples / 1e6).toFixed(2)} M (${x.maxSamplesQuery}) | ${(x.maxPeakSamples / 1e6).toFixed(2)} M | ${x.rssBeforeMiB.toFixed(0)} MiB → +${x.rssGrowthMiB.toFixed(0)} MiB (+${x.anonGrowthMiB.toFixed(0)}, +${x.fileGrowthMiB.toFixed(0)}) | ${x.mismatches === 0 ? `yes (${x.checked})` : `NO: ${x.mismatches}/${x.checked}`} |`);
   }
 }
 process.exit(0);

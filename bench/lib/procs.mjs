@@ -178,6 +178,21 @@ export function rssBytes(pid) {
   }
 }
 
+/**
+ * `pid`'s resident memory in bytes split as /proc reports it: `anon` (heap and stacks: what the
+ * process allocated) and `file` (pages of mapped files, e.g. a database's blocks read through
+ * mmap: the kernel may drop them under pressure). NaN when the process is gone.
+ */
+export function rssSplit(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return { anon: Number.NaN, file: Number.NaN };
+  }
+}
+
 /** Direct children of `pid` (e.g. nginx's workers under its master). */
 export function childPids(pid) {
   const out = [];
