@@ -1,6 +1,7 @@
-// Writes deploy/kubernetes/operator/prometheusrule.yaml from prometheus/alerts.yml: the same
-// groups, comments and all, in a Prometheus Operator PrometheusRule. alerts.yml is the one
-// source; run this after every change to it (test/prometheus/rules.test.ts fails until then):
+// Writes deploy/kubernetes/operator/prometheusrule.yaml from prometheus/alerts.yml and
+// prometheus/fleet-rules.yml: the same groups, comments and all, in a Prometheus Operator
+// PrometheusRule. Those files are the one source; run this after every change to them
+// (test/prometheus/rules.test.ts fails until then):
 //
 //   npm run prometheus-rule                       regenerate the PrometheusRule
 //   npm run prometheus-rule -- --check            exit 1 if it is out of date (writes nothing)
@@ -13,14 +14,19 @@ import YAML from 'yaml';
 
 const root = join(import.meta.dirname, '..');
 const ALERTS = 'prometheus/alerts.yml';
+/** The recording rules `cassia-ac-proxy report` reads at scale: in the same PrometheusRule. */
+const FLEET_RULES = 'prometheus/fleet-rules.yml';
 const RULE = 'deploy/kubernetes/operator/prometheusrule.yaml';
 /** A runbook_url value: the base, `#`, the anchor in docs/operations.md. */
 const RUNBOOK_URL = /(runbook_url:\s*["']?)[^\s"'#]+#/g;
 
-/** The PrometheusRule for the text of alerts.yml. */
-export function prometheusRule(alertsText) {
-  const alerts = YAML.parseDocument(alertsText);
-  if (alerts.errors.length > 0) throw new Error(`${ALERTS}: ${alerts.errors[0].message}`);
+/** The PrometheusRule for the texts of alerts.yml and fleet-rules.yml: their groups, in that order. */
+export function prometheusRule(alertsText, fleetRulesText) {
+  const parsed = [[ALERTS, alertsText], [FLEET_RULES, fleetRulesText]].map(([file, text]) => {
+    const doc = YAML.parseDocument(text);
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
+    return doc;
+  });
   const rule = new YAML.Document({
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
@@ -31,12 +37,14 @@ export function prometheusRule(alertsText) {
     spec: {},
   });
   rule.commentBefore = [
-    ` Generated from ${ALERTS} by \`npm run prometheus-rule\`: edit that file, not this one.`,
+    ` Generated from ${ALERTS} and ${FLEET_RULES} by \`npm run prometheus-rule\`: edit those, not this one.`,
     ' The Prometheus Operator loads it when its labels match your Prometheus\' ruleSelector',
     ' (kube-prometheus-stack: release: <its release name>).',
   ].join('\n');
   rule.get('metadata', true).get('labels', true).get('release', true).comment = ' match your Prometheus\' ruleSelector';
-  rule.setIn(['spec', 'groups'], alerts.get('groups', true));
+  const groups = parsed[0].get('groups', true);
+  for (const group of parsed[1].get('groups', true).items) groups.items.push(group);
+  rule.setIn(['spec', 'groups'], groups);
   return rule.toString({ lineWidth: 0 });
 }
 
@@ -54,18 +62,18 @@ function main() {
     for (const file of files) writeFileSync(join(root, file), rebaseRunbooks(readFileSync(join(root, file), 'utf8'), base));
     console.log(`runbook_url now ${base}#<anchor> in ${files.join(', ')}`);
   }
-  const expected = prometheusRule(readFileSync(join(root, ALERTS), 'utf8'));
+  const expected = prometheusRule(readFileSync(join(root, ALERTS), 'utf8'), readFileSync(join(root, FLEET_RULES), 'utf8'));
   if (values.check) {
     let current = '';
     try { current = readFileSync(join(root, RULE), 'utf8'); } catch { /* missing: out of date */ }
     if (current !== expected) {
-      console.error(`${RULE} is out of date with ${ALERTS}: run \`npm run prometheus-rule\``);
+      console.error(`${RULE} is out of date with ${ALERTS} and ${FLEET_RULES}: run \`npm run prometheus-rule\``);
       process.exit(1);
     }
     return;
   }
   writeFileSync(join(root, RULE), expected);
-  console.log(`wrote ${RULE} from ${ALERTS}`);
+  console.log(`wrote ${RULE} from ${ALERTS} and ${FLEET_RULES}`);
 }
 
 if (process.argv[1] === import.meta.filename) main();
