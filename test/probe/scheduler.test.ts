@@ -102,12 +102,17 @@ describe('probe scheduler', () => {
     await until(() => ac.probes().length >= 13, 15_000, '13 probes');
     const starts = ac.probes().map((a) => a.at);
     // Turns are 200 ms apart, ±10 % jitter, and a late timer is made up for by at most another
-    // 10 %: never two probes close together.
-    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThan(200 * 0.75);
+    // 10 %: never two probes close together. Arrival times also carry the event loop's delays in
+    // this process (the recording AC and the proxy share it; a stall of tens of ms on a loaded
+    // machine lands on one arrival and shortens one gap), so each gap is held to half a turn — a
+    // burst is two probes within a few ms — and every two neighbouring gaps together to 1.5 turns.
+    const gap = (i: number): number => (starts[i] ?? 0) - (starts[i - 1] ?? 0);
+    for (let i = 1; i < starts.length; i++) expect(gap(i), `gap ${i}`).toBeGreaterThan(200 * 0.5);
+    for (let i = 2; i < starts.length; i++) expect(gap(i) + gap(i - 1), `gaps ${i - 1} and ${i}`).toBeGreaterThan(2 * 200 * 0.75);
     for (const mac of gateways) {
       const own = ac.probes().filter((a) => a.mac === mac).map((a) => a.at);
       expect(own.length).toBeGreaterThanOrEqual(3);
-      for (let i = 1; i < own.length; i++) expect((own[i] ?? 0) - (own[i - 1] ?? 0)).toBeGreaterThan(800 * 0.75);
+      for (let i = 1; i < own.length; i++) expect((own[i] ?? 0) - (own[i - 1] ?? 0)).toBeGreaterThan(800 * 0.6);
     }
     // And the pace keeps up with the interval: 4 gateways every 800 ms is 5 per second.
     expect((starts.length - 1) / (((starts.at(-1) ?? 0) - (starts[0] ?? 0)) / 1000)).toBeGreaterThan(5 * 0.9);
